@@ -1,0 +1,35 @@
+/* Sliding window of the last N samples with order statistics. The scheduler's execution
+ * estimates are the 99th percentile of the last 10 measurements per (model, batch size). */
+#ifndef CW_WINDOW_H
+#define CW_WINDOW_H
+#include <stdint.h>
+
+#define WINDOW_MAX 64
+
+struct sample_window {
+    uint64_t samples[WINDOW_MAX];
+    unsigned size;  /* capacity in use, <= WINDOW_MAX */
+    unsigned count; /* samples held, <= size */
+    unsigned next;  /* ring position */
+};
+
+void window_init(struct sample_window *w, unsigned size);
+void window_add(struct sample_window *w, uint64_t sample);
+/* p in [0,1]; nearest-rank percentile of the held samples; `fallback` when empty. */
+uint64_t window_percentile(const struct sample_window *w, double p, uint64_t fallback);
+
+/* Minimum over the last N samples, O(1) amortised (monotonic deque); used for clock skew. */
+#define MINWIN_CAP 1024
+struct min_window {
+    int64_t vals[MINWIN_CAP];
+    uint64_t seqs[MINWIN_CAP];
+    unsigned head, len; /* deque in a ring */
+    uint64_t seq;
+    unsigned size;
+};
+
+void min_window_init(struct min_window *w, unsigned size);
+void min_window_add(struct min_window *w, int64_t v);
+int64_t min_window_get(const struct min_window *w); /* INT64_MAX when empty */
+
+#endif

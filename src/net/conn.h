@@ -1,0 +1,69 @@
+/* TCP connections carrying framed Clockwork messages over a libuv loop. A connection
+ * reassembles frames, updates its clock-skew estimate and hands each message to the
+ * owner's callback; a malformed frame closes that connection only, with a logged reason. */
+#ifndef CW_CONN_H
+#define CW_CONN_H
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct net_conn;
+struct net_server;
+
+struct net_msg {
+    uint64_t type;
+    uint64_t id;
+    const uint8_t *header;
+    size_t header_len;
+    const uint8_t *body; /* valid only during the callback */
+    size_t body_len;
+    uint64_t recv_time;  /* local clock, when the message started arriving */
+    uint64_t send_time;  /* peer clock */
+};
+
+struct net_handlers {
+    /* Return 0 to go on, non-zero to close the connection (log the reason first). */
+    int (*on_message)(struct net_conn *c, const struct net_msg *m, void *data);
+    /* Called once when a connection is up (status 0) or failed to connect (status < 0, then
+     * on_close follows). For accepted connections status is always 0. */
+    void (*on_connect)(struct net_conn *c, int status, void *data);
+    /* Called exactly once; `c` is freed after it returns. */
+    void (*on_close)(struct net_conn *c, const char *reason, void *data);
+    void *data;
+    uint64_t max_body; /* 0: FRAME_MAX_BODY_LEN */
+};
+
+struct net_stats {
+    uint64_t bytes_sent, msgs_sent, bytes_received, msgs_received;
+};
+
+/* Listens on host:port. Returns NULL with a message in err on failure. */
+struct net_server *net_server_start(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h,
+                                    char *err, size_t errlen);
+void net_server_stop(struct net_server *s);
+
+/* Starts an asynchronous connect. Returns NULL (with err) only if the address cannot be resolved. */
+struct net_conn *net_connect(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h, char *err,
+                             size_t errlen);
+
+/* Frames and queues a message; the header is packed, the body copied. 0 or -1 if closed. */
+int net_conn_send(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, const void *body,
+                  size_t body_len);
+/* Same, but takes ownership of a malloc'd body (freed after the write). */
+int net_conn_send_owned(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
+                        size_t body_len);
+void net_conn_close(struct net_conn *c, const char *reason);
+
+void net_conn_set_data(struct net_conn *c, void *data);
+void *net_conn_data(const struct net_conn *c);
+const char *net_conn_peer(const struct net_conn *c);
+int64_t net_conn_clock_offset(const struct net_conn *c); /* our clock - peer clock */
+uint64_t net_conn_rtt(const struct net_conn *c);
+size_t net_conn_write_queue_bytes(const struct net_conn *c);
+const struct net_stats *net_conn_stats(const struct net_conn *c);
+
+/* Splits "host:port" (port defaulting to default_port). Returns 0 or -1 if malformed. */
+int net_parse_address(const char *addr, char *host, size_t hostlen, int *port, int default_port);
+
+#endif
