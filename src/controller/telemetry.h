@@ -24,7 +24,8 @@ struct request_row {
 struct action_row {
     uint64_t t;            /* when the action was scheduled/sent, absolute ns */
     uint64_t action_id;
-    int action_type;
+    int action_type; /* wire action type (2 load, 3 infer, 4 evict); written as the original's
+                        telemetry numbering (1 load, 2 infer, 3 evict) */
     int status;
     unsigned worker_id;
     unsigned gpu_id;

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "conn.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -22,6 +21,7 @@ struct net_conn {
     uv_connect_t connect_req;
     struct clock_skew skew;
     struct net_stats stats;
+    unsigned writes_pending;
 };
 
 struct net_server {
@@ -33,8 +33,10 @@ struct write_req {
     uv_write_t req;
     uint8_t *head; /* pre-header + header */
     void *body;
-    int own_body;
+    int own_body; /* 1: free body after the write; 0: body is borrowed (shared) */
 };
+
+enum body_mode { BODY_COPY, BODY_OWNED, BODY_SHARED };
 
 #define READ_CHUNK (256 * 1024)
 
@@ -300,13 +302,17 @@ static void write_cb(uv_write_t *req, int status)
     if (w->own_body)
         free(w->body);
     free(w);
+    c->writes_pending--;
     if (status < 0 && status != UV_ECANCELED && !c->closing)
         net_conn_close(c, uv_strerror(status));
+    if (c->h.on_write_done && !c->closing)
+        c->h.on_write_done(c, c->h.data);
 }
 
 static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
-                      size_t body_len, int own_body)
+                      size_t body_len, enum body_mode mode)
 {
+    int own_body = mode == BODY_OWNED;
     if (c->closing || !c->connected) {
         if (own_body)
             free(body);
@@ -337,7 +343,9 @@ static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const Prot
     uv_buf_t bufs[2] = {uv_buf_init((char *)head, (unsigned)(FRAME_PREHEADER_LEN + hlen))};
     unsigned nbufs = 1;
     if (body_len > 0) {
-        if (own_body) {
+        if (mode == BODY_SHARED) {
+            w->body = body; /* borrowed: own_body stays 0 */
+        } else if (own_body) {
             w->body = body;
         } else {
             w->body = malloc(body_len);
@@ -348,7 +356,7 @@ static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const Prot
             }
             memcpy(w->body, body, body_len);
         }
-        w->own_body = 1;
+        w->own_body = mode != BODY_SHARED;
         bufs[1] = uv_buf_init(w->body, (unsigned)body_len);
         nbufs = 2;
     } else if (own_body) {
@@ -357,11 +365,13 @@ static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const Prot
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, nbufs, write_cb);
     if (rc != 0) {
         free(w->head);
-        free(w->body);
+        if (w->own_body)
+            free(w->body);
         free(w);
         net_conn_close(c, uv_strerror(rc));
         return -1;
     }
+    c->writes_pending++;
     c->stats.msgs_sent++;
     c->stats.bytes_sent += FRAME_PREHEADER_LEN + hlen + body_len;
     return 0;
@@ -370,13 +380,19 @@ static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const Prot
 int net_conn_send(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, const void *body,
                   size_t body_len)
 {
-    return send_frame(c, type, id, header, (void *)body, body_len, 0);
+    return send_frame(c, type, id, header, (void *)body, body_len, BODY_COPY);
+}
+
+int net_conn_send_shared(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header,
+                         const void *body, size_t body_len)
+{
+    return send_frame(c, type, id, header, (void *)body, body_len, BODY_SHARED);
 }
 
 int net_conn_send_owned(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
                         size_t body_len)
 {
-    return send_frame(c, type, id, header, body, body_len, 1);
+    return send_frame(c, type, id, header, body, body_len, BODY_OWNED);
 }
 
 void net_conn_set_data(struct net_conn *c, void *data) { c->user = data; }
@@ -385,6 +401,7 @@ const char *net_conn_peer(const struct net_conn *c) { return c->peer; }
 int64_t net_conn_clock_offset(const struct net_conn *c) { return clock_skew_offset(&c->skew); }
 uint64_t net_conn_rtt(const struct net_conn *c) { return clock_skew_rtt(&c->skew); }
 size_t net_conn_write_queue_bytes(const struct net_conn *c) { return c->tcp.write_queue_size; }
+unsigned net_conn_writes_pending(const struct net_conn *c) { return c->writes_pending; }
 const struct net_stats *net_conn_stats(const struct net_conn *c) { return &c->stats; }
 
 int net_parse_address(const char *addr, char *host, size_t hostlen, int *port, int default_port)

@@ -30,6 +30,8 @@ struct net_handlers {
     void (*on_connect)(struct net_conn *c, int status, void *data);
     /* Called exactly once; `c` is freed after it returns. */
     void (*on_close)(struct net_conn *c, const char *reason, void *data);
+    /* Optional: a queued write finished (used to bound sends in flight). */
+    void (*on_write_done)(struct net_conn *c, void *data);
     void *data;
     uint64_t max_body; /* 0: FRAME_MAX_BODY_LEN */
 };
@@ -53,6 +55,11 @@ int net_conn_send(struct net_conn *c, uint64_t type, uint64_t id, const Protobuf
 /* Same, but takes ownership of a malloc'd body (freed after the write). */
 int net_conn_send_owned(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
                         size_t body_len);
+/* Same, but the body is neither copied nor freed: it must stay valid and unchanged until the
+ * write completed or the connection is fully closed (after on_close, one more loop iteration).
+ * For one immutable buffer shared by many messages, e.g. a compressed input. */
+int net_conn_send_shared(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header,
+                         const void *body, size_t body_len);
 void net_conn_close(struct net_conn *c, const char *reason);
 
 void net_conn_set_data(struct net_conn *c, void *data);
@@ -61,6 +68,7 @@ const char *net_conn_peer(const struct net_conn *c);
 int64_t net_conn_clock_offset(const struct net_conn *c); /* our clock - peer clock */
 uint64_t net_conn_rtt(const struct net_conn *c);
 size_t net_conn_write_queue_bytes(const struct net_conn *c);
+unsigned net_conn_writes_pending(const struct net_conn *c); /* queued writes not yet completed */
 const struct net_stats *net_conn_stats(const struct net_conn *c);
 
 /* Splits "host:port" (port defaulting to default_port). Returns 0 or -1 if malformed. */

@@ -1,0 +1,507 @@
+/* The live controller's loop: worker connections (with retry), the scheduler wired to real
+ * time and sockets, the bounded action send queue, telemetry and the status lines. */
+#include "controller.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "controller_internal.h"
+#include "proto/clockwork.pb-c.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICK_MS 1
+#define STATUS_MS 1000
+
+/* ---- scheduler ops ---- */
+
+static void op_send_action(void *data, const struct sched_action *a)
+{
+    struct controller *ctl = data;
+    struct send_item *it = calloc(1, sizeof *it);
+    if (!it) {
+        log_error("out of memory queueing action %llu", (unsigned long long)a->id);
+        return;
+    }
+    it->action = *a;
+    if (a->n_requests) {
+        it->requests = malloc(a->n_requests * sizeof *it->requests);
+        if (it->requests)
+            memcpy(it->requests, a->requests, a->n_requests * sizeof *it->requests);
+        else
+            it->action.n_requests = 0;
+    }
+    it->action.requests = it->requests;
+    if (ctl->send_tail)
+        ctl->send_tail->next = it;
+    else
+        ctl->send_head = it;
+    ctl->send_tail = it;
+}
+
+static void record_client_latency(struct controller *ctl, int status, uint64_t latency)
+{
+    struct client_stats *cs = &ctl->cstats;
+    cs->count++;
+    if (status != CLIENT_SUCCESS)
+        return;
+    cs->success++;
+    cs->lat_sum += latency;
+    if (cs->success == 1 || latency < cs->lat_min)
+        cs->lat_min = latency;
+    if (latency > cs->lat_max)
+        cs->lat_max = latency;
+}
+
+static void op_request_done(void *data, struct sched_request *r, int status, const char *message,
+                            const uint8_t *output, size_t output_len)
+{
+    struct controller *ctl = data;
+    struct ctl_request *req = r->host_ctx;
+    struct client_session *s = req->session;
+    record_client_latency(ctl, status, clock_now_ns() - r->arrival);
+    if (s->conn) {
+        Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
+        Clockwork__ModelInferenceRspProto p = CLOCKWORK__MODEL_INFERENCE_RSP_PROTO__INIT;
+        h.has_user_request_id = h.has_status = 1;
+        h.user_request_id = r->user_request_id;
+        h.status = status;
+        h.message = (char *)(message ? message : "");
+        p.header = &h;
+        p.model_id = r->model_id;
+        p.batch_size = 1;
+        net_conn_send(s->conn, 102, req->msg_id, &p.base, output, output ? output_len : 0);
+    }
+    client_session_unref(s);
+    free(r->input);
+    free(req);
+}
+
+static void op_log_request(void *data, const struct request_row *row)
+{
+    telemetry_write_request(((struct controller *)data)->telemetry, row);
+}
+
+static void op_log_action(void *data, const struct action_row *row)
+{
+    telemetry_write_action(((struct controller *)data)->telemetry, row);
+}
+
+static const struct sched_ops controller_sched_ops = {
+    .send_action = op_send_action,
+    .request_done = op_request_done,
+    .log_request = op_log_request,
+    .log_action = op_log_action,
+};
+
+/* ---- action sending: at most CONTROLLER_SEND_CONCURRENCY writes in flight; an action
+ * whose send-by time (its `latest`) has passed is failed locally instead of sent late ---- */
+
+static void fail_locally(struct controller *ctl, const struct sched_action *a, int status, const char *msg)
+{
+    struct sched_result res = {.action_id = a->id, .status = status, .message = msg, .received = clock_now_ns()};
+    scheduler_on_result(ctl->sched, res.received, &res);
+}
+
+static unsigned writes_in_flight(struct controller *ctl)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < ctl->n_workers; i++)
+        if (ctl->workers[i].conn)
+            n += net_conn_writes_pending(ctl->workers[i].conn);
+    return n;
+}
+
+static void send_one(struct controller *ctl, struct send_item *it)
+{
+    const struct sched_action *a = &it->action;
+    struct worker_peer *w = a->worker_id < ctl->n_workers ? &ctl->workers[a->worker_id] : NULL;
+    uint64_t now = clock_now_ns();
+    if (!w || !w->conn || w->lost)
+        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "worker not connected");
+    else if (now > a->latest)
+        fail_locally(ctl, a, ACTION_NETWORK_SEND_TOO_LATE, "network send too late");
+    else if (worker_send_sched_action(w->conn, a) != 0)
+        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "send to worker failed");
+}
+
+void controller_pump(struct controller *ctl)
+{
+    if (ctl->pumping || !ctl->sched)
+        return;
+    ctl->pumping = 1;
+    while (ctl->send_head && writes_in_flight(ctl) < CONTROLLER_SEND_CONCURRENCY) {
+        struct send_item *it = ctl->send_head;
+        ctl->send_head = it->next;
+        if (!ctl->send_head)
+            ctl->send_tail = NULL;
+        send_one(ctl, it);
+        free(it->requests);
+        free(it);
+    }
+    ctl->pumping = 0;
+}
+
+static void drop_queued_sends(struct controller *ctl, unsigned worker_id)
+{
+    struct send_item **pp = &ctl->send_head, *last = NULL;
+    while (*pp) {
+        struct send_item *it = *pp;
+        if (it->action.worker_id == worker_id) {
+            *pp = it->next;
+            free(it->requests);
+            free(it);
+        } else {
+            last = it;
+            pp = &it->next;
+        }
+    }
+    ctl->send_tail = last;
+}
+
+void controller_submit_request(struct controller *ctl, struct ctl_request *req)
+{
+    uint64_t now = clock_now_ns();
+    req->r.id = ctl->next_request_id++;
+    req->r.arrival = now;
+    req->r.host_ctx = req;
+    scheduler_on_request(ctl->sched, now, &req->r);
+    controller_pump(ctl);
+}
+
+/* ---- worker connections ---- */
+
+static void connect_worker(struct worker_peer *w);
+
+static void on_retry(uv_timer_t *t) { connect_worker(t->data); }
+
+static void schedule_retry(struct worker_peer *w)
+{
+    uv_timer_start(&w->retry_timer, on_retry, 1000, 0);
+}
+
+static void handle_worker_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r)
+{
+    if (r->msg_type == 106) {
+        worker_result_free(&w->state);
+        w->state = *r;
+        memset(r, 0, sizeof *r); /* ownership of the GPU lists moved */
+        w->state_received = 1;
+        log_info("Worker --> R%d:GetWorkerState (%u GPUs)", w->state.action_id, w->state.n_gpus);
+        startup_on_worker_state(ctl, w);
+        return;
+    }
+    int is_load_model = r->msg_type == 101 || (r->msg_type == 100 && r->action_type == 1);
+    if (!ctl->serving && is_load_model) {
+        startup_on_load_model_result(ctl, w, r);
+        return;
+    }
+    if (!ctl->serving) {
+        log_warn("worker %u: unexpected result type %llu during start-up ignored", w->index,
+                 (unsigned long long)r->msg_type);
+        return;
+    }
+    r->sched.received = clock_now_ns();
+    r->sched.message = r->message;
+    scheduler_on_result(ctl->sched, r->sched.received, &r->sched);
+    controller_pump(ctl);
+}
+
+static int on_worker_message(struct net_conn *c, const struct net_msg *m, void *data)
+{
+    struct controller *ctl = data;
+    struct worker_peer *w = net_conn_data(c);
+    struct worker_result r;
+    if (worker_result_decode(m, net_conn_clock_offset(c), &r) != 0) {
+        log_warn("worker %u (%s): %s; closing connection", w->index, net_conn_peer(c), r.message);
+        worker_result_free(&r);
+        return -1;
+    }
+    handle_worker_result(ctl, w, &r);
+    worker_result_free(&r);
+    return 0;
+}
+
+static void on_worker_connect(struct net_conn *c, int status, void *data)
+{
+    (void)data;
+    struct worker_peer *w = net_conn_data(c);
+    if (status != 0)
+        return;
+    w->connected = 1;
+    log_info("Connection established");
+    int id = w->ctl->next_action_id++;
+    log_info("Worker <-- A%d:GetWorkerState", id);
+    worker_send_get_state(c, id);
+}
+
+static void on_worker_close(struct net_conn *c, const char *reason, void *data)
+{
+    struct controller *ctl = data;
+    struct worker_peer *w = net_conn_data(c);
+    w->conn = NULL;
+    if (!w->connected) {
+        log_info("Connecting to worker %s:%d failed (%s), retrying", w->addr.host, w->addr.port, reason);
+        schedule_retry(w);
+        return;
+    }
+    w->connected = 0;
+    if (!ctl->serving && !w->state_received) {
+        log_warn("Worker %s:%d disconnected during start-up (%s); reconnecting", w->addr.host, w->addr.port, reason);
+        schedule_retry(w);
+        return;
+    }
+    log_error("Worker %u (%s:%d) lost: %s", w->index, w->addr.host, w->addr.port, reason);
+    w->lost = 1;
+    if (ctl->serving) {
+        drop_queued_sends(ctl, w->index);
+        scheduler_on_worker_lost(ctl->sched, clock_now_ns(), w->index);
+        controller_pump(ctl);
+    }
+}
+
+static void on_worker_write_done(struct net_conn *c, void *data)
+{
+    (void)c;
+    controller_pump(data);
+}
+
+static void connect_worker(struct worker_peer *w)
+{
+    struct net_handlers h = {
+        .on_message = on_worker_message,
+        .on_connect = on_worker_connect,
+        .on_close = on_worker_close,
+        .on_write_done = on_worker_write_done,
+        .data = w->ctl,
+        .max_body = 4ull * 1024 * 1024 * 1024,
+    };
+    char err[256];
+    log_info("Connecting to worker %s:%d", w->addr.host, w->addr.port);
+    w->conn = net_connect(&w->ctl->loop, w->addr.host, w->addr.port, &h, err, sizeof err);
+    if (!w->conn) {
+        log_warn("%s; retrying", err);
+        schedule_retry(w);
+        return;
+    }
+    net_conn_set_data(w->conn, w);
+}
+
+/* ---- serving ---- */
+
+static void build_gpus(struct controller *ctl, struct sched_gpu *gpus, unsigned *n)
+{
+    *n = 0;
+    for (unsigned i = 0; i < ctl->n_workers; i++)
+        for (unsigned g = 0; g < ctl->workers[i].state.n_gpus; g++) {
+            struct worker_gpu_state *s = &ctl->workers[i].state.gpus[g];
+            gpus[*n] = (struct sched_gpu){.worker_id = i,
+                                          .gpu_id = s->id,
+                                          .total_pages = s->total_pages,
+                                          .n_loaded = 0, /* model ids from an earlier controller are not ours */
+                                          .loaded_models = NULL};
+            (*n)++;
+        }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct controller *ctl = t->data;
+    scheduler_tick(ctl->sched, clock_now_ns());
+    controller_pump(ctl);
+}
+
+void controller_start_serving(struct controller *ctl)
+{
+    unsigned total = 0;
+    for (unsigned i = 0; i < ctl->n_workers; i++)
+        total += ctl->workers[i].state.n_gpus;
+    struct sched_gpu *gpus = calloc(total + 1, sizeof *gpus);
+    unsigned n = 0;
+    if (gpus)
+        build_gpus(ctl, gpus, &n);
+    ctl->sched = scheduler_create(&ctl->opts->sched, ctl->models, ctl->n_models, gpus, n, &controller_sched_ops, ctl);
+    free(gpus);
+    if (!ctl->sched) {
+        log_error("cannot create the scheduler; stopping");
+        uv_stop(&ctl->loop);
+        return;
+    }
+    ctl->serving = 1;
+    log_info("* Admitting inference requests");
+    for (unsigned g = 0; g < scheduler_gpu_count(ctl->sched); g++)
+        log_info("GPU handler [ %u ] started", g);
+    uv_timer_start(&ctl->tick_timer, on_tick, TICK_MS, TICK_MS);
+}
+
+/* ---- status lines ---- */
+
+static void print_gpu_stats(const struct sched_gpu_stats *g, double secs)
+{
+    if (g->load_count)
+        log_info("W%u-GPU%u LoadW min=%.2f max=%.2f mean=%.2f e2emean=%.2f e2emax=%.2f throughput=%.1f "
+                 "utilization=0.00 clock=[0-0] norm_max=0.00 norm_mean=0.00",
+                 g->worker_id, g->gpu_id, g->load_exec_min / 1e6, g->load_exec_max / 1e6,
+                 g->load_exec_sum / 1e6 / (double)g->load_count, g->load_e2e_sum / 1e6 / (double)g->load_count,
+                 g->load_e2e_max / 1e6, (double)g->load_count / secs);
+    if (g->infer_count)
+        log_info("W%u-GPU%u Infer min=%.2f max=%.2f mean=%.2f e2emean=%.2f e2emax=%.2f throughput=%.1f "
+                 "utilization=%.2f clock=[1380-1380] norm_max=%.2f norm_mean=%.2f",
+                 g->worker_id, g->gpu_id, g->infer_exec_min / 1e6, g->infer_exec_max / 1e6,
+                 g->infer_exec_sum / 1e6 / (double)g->infer_count, g->infer_e2e_sum / 1e6 / (double)g->infer_count,
+                 g->infer_e2e_max / 1e6, (double)g->infer_count / secs, (double)g->infer_busy_ns / (secs * 1e9),
+                 g->infer_exec_max / 1e6, g->infer_exec_sum / 1e6 / (double)g->infer_count);
+}
+
+static void print_network(struct controller *ctl, double secs)
+{
+    uint64_t bs = 0, ms = 0, br = 0, mr = 0;
+    for (unsigned i = 0; i < ctl->n_workers; i++)
+        if (ctl->workers[i].conn) {
+            const struct net_stats *st = net_conn_stats(ctl->workers[i].conn);
+            bs += st->bytes_sent, ms += st->msgs_sent, br += st->bytes_received, mr += st->msgs_received;
+        }
+    if (bs < ctl->net_prev_bytes_sent || br < ctl->net_prev_bytes_recv) /* a worker went away */
+        ctl->net_prev_bytes_sent = ctl->net_prev_msgs_sent = ctl->net_prev_bytes_recv = ctl->net_prev_msgs_recv = 0;
+    log_info("Network->Workers: %.1fMB/s (%llu msgs) snd, %.1fMB/s (%llu msgs) rcv,",
+             (double)(bs - ctl->net_prev_bytes_sent) / 1e6 / secs, (unsigned long long)(ms - ctl->net_prev_msgs_sent),
+             (double)(br - ctl->net_prev_bytes_recv) / 1e6 / secs, (unsigned long long)(mr - ctl->net_prev_msgs_recv));
+    ctl->net_prev_bytes_sent = bs, ctl->net_prev_msgs_sent = ms;
+    ctl->net_prev_bytes_recv = br, ctl->net_prev_msgs_recv = mr;
+}
+
+static void on_status(uv_timer_t *t)
+{
+    struct controller *ctl = t->data;
+    double secs = STATUS_MS / 1000.0;
+    telemetry_flush(ctl->telemetry);
+    if (!ctl->serving)
+        return;
+    struct sched_gpu_stats stats[256];
+    unsigned n = scheduler_take_stats(ctl->sched, stats, 256);
+    for (unsigned i = 0; i < n; i++)
+        print_gpu_stats(&stats[i], secs);
+    struct client_stats *cs = &ctl->cstats;
+    log_info("Client throughput=%.1f success=%.2f%% min=%.1f max=%.1f mean=%.1f", (double)cs->count / secs,
+             cs->count ? 100.0 * (double)cs->success / (double)cs->count : 100.0, cs->lat_min / 1e6,
+             cs->lat_max / 1e6, cs->success ? cs->lat_sum / 1e6 / (double)cs->success : 0.0);
+    memset(cs, 0, sizeof *cs);
+    print_network(ctl, secs);
+}
+
+/* ---- lifecycle ---- */
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct controller *ctl = s->data;
+    log_info("Received signal %d, shutting down", signum);
+    uv_stop(&ctl->loop);
+}
+
+static void print_config(const struct controller_options *o)
+{
+    const struct sched_config *c = &o->sched;
+    log_info("%s Scheduler using:", o->type);
+    log_info("default_slo=%llu", (unsigned long long)c->default_slo);
+    log_info("latest_delta=%llu", (unsigned long long)c->latest_delta);
+    log_info("schedule_ahead=%llu", (unsigned long long)c->schedule_ahead);
+    log_info("max_allowable_exec_time=%llu", (unsigned long long)c->max_exec);
+    log_info("max_batch_size=%u", c->max_batch);
+    log_info("generate_inputs=%d", c->generate_inputs);
+    log_info("max_gpus=%u", c->max_gpus);
+}
+
+static void open_telemetry(struct controller *ctl)
+{
+    char err[1200];
+    ctl->telemetry = telemetry_open(ctl->opts->log_dir, err, sizeof err);
+    if (!ctl->telemetry) {
+        log_warn("Telemetry disabled: %s. Set CLOCKWORK_LOG_DIR to an existing writable directory.", err);
+        return;
+    }
+    log_info("Logging requests to %s/clockwork_request_log.tsv", ctl->opts->log_dir);
+    log_info("Logging actions to %s/clockwork_action_log.tsv", ctl->opts->log_dir);
+}
+
+static void init_timer(struct controller *ctl, uv_timer_t *t)
+{
+    uv_timer_init(&ctl->loop, t);
+    t->data = ctl;
+}
+
+static void shutdown_controller(struct controller *ctl)
+{
+    if (ctl->sched) {
+        scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
+        while (ctl->send_head) {
+            struct send_item *it = ctl->send_head;
+            ctl->send_head = it->next;
+            free(it->requests);
+            free(it);
+        }
+        scheduler_destroy(ctl->sched);
+    }
+    telemetry_close(ctl->telemetry);
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static int run_loop(struct controller *ctl)
+{
+    char err[512];
+    if (client_link_start(ctl, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    startup_begin(ctl);
+    for (unsigned i = 0; i < ctl->n_workers; i++)
+        connect_worker(&ctl->workers[i]);
+    init_timer(ctl, &ctl->tick_timer);
+    init_timer(ctl, &ctl->status_timer);
+    uv_timer_start(&ctl->status_timer, on_status, STATUS_MS, STATUS_MS);
+    uv_run(&ctl->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+int controller_run(const struct controller_options *opts)
+{
+    struct controller *ctl = calloc(1, sizeof *ctl);
+    if (!ctl)
+        return 1;
+    ctl->opts = opts;
+    ctl->n_workers = opts->n_workers;
+    ctl->workers = calloc(opts->n_workers, sizeof *ctl->workers);
+    uv_loop_init(&ctl->loop);
+    log_info("Starting Clockwork Controller");
+    open_telemetry(ctl);
+    print_config(opts);
+    for (unsigned i = 0; ctl->workers && i < ctl->n_workers; i++) {
+        struct worker_peer *w = &ctl->workers[i];
+        w->ctl = ctl;
+        w->index = i;
+        w->addr = opts->workers[i];
+        uv_timer_init(&ctl->loop, &w->retry_timer);
+        w->retry_timer.data = w;
+    }
+    uv_signal_init(&ctl->loop, &ctl->sigint);
+    uv_signal_init(&ctl->loop, &ctl->sigterm);
+    ctl->sigint.data = ctl->sigterm.data = ctl;
+    uv_signal_start(&ctl->sigint, on_signal, SIGINT);
+    uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
+    int rc = ctl->workers ? run_loop(ctl) : 1;
+    shutdown_controller(ctl);
+    uv_walk(&ctl->loop, close_handle, NULL);
+    uv_run(&ctl->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&ctl->loop);
+    for (unsigned i = 0; ctl->workers && i < ctl->n_workers; i++)
+        worker_result_free(&ctl->workers[i].state);
+    free(ctl->workers);
+    free(ctl->models);
+    free(ctl);
+    return rc;
+}

@@ -1,0 +1,117 @@
+/* State shared by the controller's modules (controller.c: loop, scheduler wiring, status;
+ * startup.c: start-up phase; client_link.c: client requests). Not a public header. */
+#ifndef CW_CONTROLLER_INTERNAL_H
+#define CW_CONTROLLER_INTERNAL_H
+#include "controller/options.h"
+#include "controller/scheduler.h"
+#include "controller/telemetry.h"
+#include "controller/worker_link.h"
+#include "net/conn.h"
+#include <uv.h>
+
+struct controller;
+
+struct worker_peer {
+    struct controller *ctl;
+    unsigned index;
+    struct controller_worker_addr addr;
+    struct net_conn *conn;
+    int connected;
+    int lost;
+    int state_received;
+    struct worker_result state; /* GetWorkerState at start-up */
+    uv_timer_t retry_timer;
+};
+
+/* A client connection; outlives its socket while requests it sent are still queued. */
+struct client_session {
+    struct controller *ctl;
+    struct net_conn *conn; /* NULL once closed */
+    unsigned refs;
+};
+
+struct ctl_request {
+    struct sched_request r;
+    uint64_t msg_id;
+    struct client_session *session;
+};
+
+/* A client's LoadModel during start-up, forwarded to every worker. */
+struct pending_load {
+    struct pending_load *next;
+    struct client_session *session;
+    uint64_t msg_id;
+    int user_request_id;
+    char path[512];
+    int copies;
+    unsigned first_model_id;
+    int sent;
+    unsigned responses;
+    int failed;
+    char error[1100];
+    struct model_info info;
+    int copies_created;
+};
+
+struct send_item {
+    struct send_item *next;
+    struct sched_action action;
+    struct sched_request **requests; /* owned copy of the pointer array */
+};
+
+struct client_stats {
+    uint64_t count, success, lat_min, lat_max, lat_sum;
+};
+
+struct controller {
+    const struct controller_options *opts;
+    uv_loop_t loop;
+    uv_timer_t tick_timer, status_timer, quiet_timer;
+    uv_signal_t sigint, sigterm;
+    struct net_server *client_server;
+    struct worker_peer *workers;
+    unsigned n_workers;
+    struct telemetry_writer *telemetry;
+
+    /* start-up */
+    int serving; /* 0 during start-up, 1 once the scheduler runs */
+    int startup_stage;
+    uint64_t page_size;
+    struct sched_model *models;
+    unsigned n_models, cap_models;
+    struct pending_load *loads_head, *loads_tail;
+    int next_action_id;
+
+    /* serving */
+    struct scheduler *sched;
+    uint64_t next_request_id;
+    struct send_item *send_head, *send_tail;
+    unsigned sends_in_flight;
+    int pumping;
+    struct client_stats cstats;
+    uint64_t net_prev_bytes_sent, net_prev_msgs_sent, net_prev_bytes_recv, net_prev_msgs_recv;
+};
+
+#define CONTROLLER_SEND_CONCURRENCY 2
+
+/* startup.c */
+void startup_begin(struct controller *ctl);
+void startup_on_worker_state(struct controller *ctl, struct worker_peer *w);
+void startup_on_load_model_request(struct controller *ctl, struct client_session *s, uint64_t msg_id,
+                                   int user_request_id, const char *path, int copies);
+void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);
+void startup_session_closed(struct controller *ctl, struct client_session *s);
+
+/* client_link.c */
+int client_link_start(struct controller *ctl, char *err, size_t errlen);
+void client_send_load_model_response(struct client_session *s, uint64_t msg_id, int user_request_id, int status,
+                                     const char *message, unsigned model_id, const struct model_info *info,
+                                     int copies);
+void client_session_unref(struct client_session *s);
+
+/* controller.c */
+void controller_start_serving(struct controller *ctl);
+void controller_submit_request(struct controller *ctl, struct ctl_request *req);
+void controller_pump(struct controller *ctl);
+
+#endif

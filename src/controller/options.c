@@ -1,0 +1,161 @@
+#include "options.h"
+#include "common/clock.h"
+#include "net/conn.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void controller_usage(FILE *out)
+{
+    fputs("USAGE:\n"
+          "  controller [TYPE] [WORKERS] [OPTIONS]\n"
+          "DESCRIPTION\n"
+          "  Run the controller of the given TYPE. Connects to the specified workers. All\n"
+          "  subsequent options are controller-specific and passed to that controller.\n"
+          "TYPE\n"
+          "  INFER5    The Clockwork Scheduler.  You should usually be using this.  Options:\n"
+          "       generate_inputs    (bool, default false)  Should inputs and outputs be generated if not present.  "
+          "Set to true to test network capacity\n"
+          "       max_gpus           (int, default 100)  Set to a lower number to limit the number of GPUs.\n"
+          "       schedule_ahead     (int, default 10000000)  How far ahead, in nanoseconds, should the scheduler "
+          "schedule.\n"
+          "       default_slo        (int, default 100000000)  The default SLO to use if client's don't specify "
+          "slo_factor.  Default 100ms\n"
+          "       max_exec        (int, default 25000000)  Don't use batch sizes >1, whose exec time exceeds this "
+          "number.  Default 25ms\n"
+          "       max_batch        (int, default 16)  Don't use batch sizes that exceed this number.  Default 16.\n"
+          "  INFER4    Older name of INFER5, accepted for compatibility.\n"
+          "WORKERS\n"
+          "  Comma-separated list of worker host:port pairs.  e.g.:\n"
+          "    volta03:12345,volta04:12345,volta05:12345\n"
+          "OPTIONS\n"
+          "  -h,  --help\n"
+          "        Print this message\n"
+          "All other options are passed to the specific scheduler on init\n"
+          "ENVIRONMENT\n"
+          "  CLOCKWORK_LOG_DIR           where telemetry TSVs are written (default /local; must exist)\n"
+          "  CLOCKWORK_STARTUP_QUIET_MS  idle time after the last LoadModel request before the scheduler\n"
+          "                              starts (default 1000)\n"
+          "  CLOCKWORK_CONTROLLER_PORT   port for client connections (default 12346)\n",
+          out);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end != '\0' || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (!strcmp(s, "1") || !strcasecmp(s, "true")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcmp(s, "0") || !strcasecmp(s, "false")) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_workers(struct controller_options *o, const char *list, char *err, size_t errlen)
+{
+    char *copy = strdup(list), *save = NULL;
+    if (!copy)
+        return -1;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (o->n_workers == CONTROLLER_MAX_WORKERS) {
+            snprintf(err, errlen, "too many workers (max %d)", CONTROLLER_MAX_WORKERS);
+            rc = -1;
+            break;
+        }
+        struct controller_worker_addr *w = &o->workers[o->n_workers];
+        if (net_parse_address(tok, w->host, sizeof w->host, &w->port, 12345) != 0) {
+            snprintf(err, errlen, "invalid worker address '%s' (expected host:port)", tok);
+            rc = -1;
+            break;
+        }
+        o->n_workers++;
+    }
+    free(copy);
+    if (rc == 0 && o->n_workers == 0) {
+        snprintf(err, errlen, "no workers given");
+        rc = -1;
+    }
+    return rc;
+}
+
+/* The positional scheduler options, in the original's order. */
+static int parse_sched_options(struct sched_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    static const char *names[] = {"generate_inputs", "max_gpus", "schedule_ahead",
+                                  "default_slo", "max_exec", "max_batch"};
+    if (argc > 6) {
+        snprintf(err, errlen, "too many options (%d given, at most 6)", argc);
+        return -1;
+    }
+    for (int i = 0; i < argc; i++) {
+        uint64_t v = 0;
+        int ok = i == 0 ? parse_bool(argv[i], &c->generate_inputs) : parse_u64(argv[i], &v);
+        if (ok != 0 || (i == 1 && v == 0) || (i == 5 && (v == 0 || v > 1024))) {
+            snprintf(err, errlen, "invalid value '%s' for %s", argv[i], names[i]);
+            return -1;
+        }
+        switch (i) {
+        case 1: c->max_gpus = (unsigned)v; break;
+        case 2: c->schedule_ahead = v; break;
+        case 3: c->default_slo = v; break;
+        case 4: c->max_exec = v; break;
+        case 5: c->max_batch = (unsigned)v; break;
+        default: break;
+        }
+    }
+    return 0;
+}
+
+static void read_environment(struct controller_options *o)
+{
+    const char *dir = getenv("CLOCKWORK_LOG_DIR");
+    snprintf(o->log_dir, sizeof o->log_dir, "%s", dir && *dir ? dir : "/local");
+    uint64_t v;
+    const char *quiet = getenv("CLOCKWORK_STARTUP_QUIET_MS");
+    if (quiet && parse_u64(quiet, &v) == 0)
+        o->startup_quiet_ns = v * NS_PER_MS;
+    const char *port = getenv("CLOCKWORK_CONTROLLER_PORT");
+    if (port && parse_u64(port, &v) == 0 && v > 0 && v < 65536)
+        o->client_port = (int)v;
+}
+
+int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    sched_config_defaults(&o->sched);
+    o->client_port = 12346;
+    o->startup_quiet_ns = 1000 * NS_PER_MS;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return OPTIONS_HELP;
+    if (argc < 3) {
+        snprintf(err, errlen, "expected a controller TYPE and a list of WORKERS");
+        return OPTIONS_ERROR;
+    }
+    if (strcmp(argv[1], "INFER5") != 0 && strcmp(argv[1], "INFER4") != 0) {
+        snprintf(err, errlen, "unknown controller type '%s' (use INFER5)", argv[1]);
+        return OPTIONS_ERROR;
+    }
+    snprintf(o->type, sizeof o->type, "%s", argv[1]);
+    if (parse_workers(o, argv[2], err, errlen) != 0)
+        return OPTIONS_ERROR;
+    if (parse_sched_options(&o->sched, argc - 3, argv + 3, err, errlen) != 0)
+        return OPTIONS_ERROR;
+    read_environment(o);
+    return OPTIONS_OK;
+}

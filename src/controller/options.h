@@ -1,0 +1,32 @@
+/* Command line of `controller TYPE WORKERS [generate_inputs max_gpus schedule_ahead
+ * default_slo max_exec max_batch]`, with the usage text of the original. */
+#ifndef CW_CONTROLLER_OPTIONS_H
+#define CW_CONTROLLER_OPTIONS_H
+#include "controller/scheduler.h"
+#include <stdio.h>
+
+#define CONTROLLER_MAX_WORKERS 256
+
+struct controller_worker_addr {
+    char host[256];
+    int port;
+};
+
+struct controller_options {
+    char type[16];
+    unsigned n_workers;
+    struct controller_worker_addr workers[CONTROLLER_MAX_WORKERS];
+    struct sched_config sched;
+    int client_port;             /* 12346 */
+    uint64_t startup_quiet_ns;   /* idle time after the last LoadModel before serving */
+    char log_dir[1024];          /* $CLOCKWORK_LOG_DIR or /local */
+};
+
+enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
+
+/* Parses argv; on error writes a message to err. Reads CLOCKWORK_LOG_DIR and
+ * CLOCKWORK_STARTUP_QUIET_MS from the environment. */
+int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen);
+void controller_usage(FILE *out);
+
+#endif
