@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Clockwork-in-C needs (idempotent; skips apt when all are present).
+set -euo pipefail
+PKGS=(cmake make gcc clang pkg-config libuv1-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev
+      liblz4-dev libcmocka-dev libclang-rt-14-dev python3 python3-matplotlib iproute2 procps)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "Installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
