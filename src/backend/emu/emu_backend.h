@@ -1,0 +1,12 @@
+/* Emulated device: no computation, each operation just takes its profiled time
+ * (model.measurements), waited out with absolute microsecond-precision sleeps. */
+#ifndef CW_EMU_BACKEND_H
+#define CW_EMU_BACKEND_H
+#include "worker/backend.h"
+
+#define EMU_DEFAULT_CLOCK_MHZ 1380 /* a V100 pinned at its top graphics clock */
+
+/* Returns 0 and fills `out`, or -1 (out of memory). Free with out->ops->destroy(out->impl). */
+int emu_backend_create(struct backend *out, unsigned clock_mhz);
+
+#endif

@@ -1,0 +1,38 @@
+/* A Clockwork worker process core: listens for a controller, decodes its actions, runs them
+ * on N devices (emulated by default) and sends results back. Owns its own libuv loop;
+ * worker_run blocks on it until worker_stop (any thread) or SIGINT/SIGTERM. */
+#ifndef CW_WORKER_H
+#define CW_WORKER_H
+#include "backend.h"
+#include "common/config.h"
+#include <stddef.h>
+
+/* Makes the backend for device `gpu_id`; returns 0 or -1. */
+typedef int (*backend_factory_fn)(unsigned gpu_id, struct backend *out, void *ctx);
+
+struct worker_options {
+    unsigned num_devices;       /* default 1 */
+    const char *host;           /* default "0.0.0.0" */
+    int port;                   /* default 12345 */
+    int verbose;                /* print every action and result */
+    int print_status;           /* once-per-second status line (default on) */
+    int handle_signals;         /* SIGINT/SIGTERM stop the worker (default on) */
+    int allow_zero_size_inputs; /* accept Infer with no input bytes (default on) */
+    backend_factory_fn make_backend; /* NULL: emulated devices */
+    void *backend_ctx;
+};
+
+struct worker;
+
+void worker_options_defaults(struct worker_options *o);
+/* Creates devices and starts listening. NULL with a message in err on failure. */
+struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err,
+                             size_t errlen);
+/* Serves until stopped. Returns 0. */
+int worker_run(struct worker *w);
+/* Asks a running worker to shut down; safe from any thread. */
+void worker_stop(struct worker *w);
+/* Frees everything (stopping first if needed). Not while worker_run is executing. */
+void worker_destroy(struct worker *w);
+
+#endif

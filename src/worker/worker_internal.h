@@ -1,0 +1,55 @@
+/* Worker internals shared by worker.c (lifecycle, network), actions.c (decoding and
+ * validation) and results.c (encoding). Everything here is touched by the loop thread only,
+ * except done/done_lock which executor threads fill. */
+#ifndef CW_WORKER_INTERNAL_H
+#define CW_WORKER_INTERNAL_H
+#include "device.h"
+#include "net/conn.h"
+#include "registry.h"
+#include "task.h"
+#include "worker.h"
+#include <pthread.h>
+#include <uv.h>
+
+/* One controller connection. Tasks reference it; it outlives its connection until the last
+ * task referring to it has come back, so results for a closed connection are dropped safely. */
+struct session {
+    struct net_conn *conn; /* NULL once closed */
+    unsigned refs;         /* 1 while open + one per task in flight */
+    struct session *prev, *next;
+};
+
+struct interval_counts {
+    unsigned long long loads, infers, evicts, errors;
+};
+
+struct worker {
+    struct worker_options opt;
+    struct worker_config cfg;
+    char host[256];
+    uv_loop_t loop;
+    uv_async_t done_async, stop_async;
+    uv_timer_t status_timer;
+    uv_signal_t sigint, sigterm;
+    struct net_server *server;
+    struct device **devices;
+    unsigned n_devices;
+    struct model_registry registry;
+    pthread_mutex_t done_lock;
+    struct task_queue done; /* finished tasks from executor threads */
+    struct session *sessions; /* open ones */
+    unsigned long long pending; /* tasks submitted and not yet answered */
+    struct interval_counts counts;
+    int stopped, loop_ready;
+};
+
+/* actions.c: handles one action message; returns 0, or -1 to close the connection. */
+int actions_handle(struct worker *w, struct session *s, const struct net_msg *m);
+/* state.c: GetWorkerState; returns 0, or -1 if the header is unparsable. */
+int actions_get_worker_state(struct worker *w, struct session *s, const struct net_msg *m);
+/* results.c */
+void results_send_error(struct session *s, int32_t action_id, int action_type, int status, const char *message,
+                        uint64_t action_received);
+void results_send_task(struct worker *w, struct session *s, struct worker_task *t);
+
+#endif
