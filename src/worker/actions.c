@@ -61,6 +61,10 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         snprintf(msg, msglen, "LoadModelFromDisk could not start in time");
         return ACTION_COULD_NOT_START_IN_TIME;
     }
+    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, a->model_path)) {
+        *out = registry_get(&w->registry, a->model_id);
+        return 0;
+    }
     if (!registry_ids_free(&w->registry, a->model_id, a->no_of_copies)) {
         snprintf(msg, msglen, "model ids %d..%lld (%d copies) are invalid or already in use", a->model_id,
                  (long long)a->model_id + (a->no_of_copies > 0 ? a->no_of_copies - 1 : 0), a->no_of_copies);

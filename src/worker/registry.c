@@ -59,6 +59,18 @@ static int grow_infos(struct model_registry *r)
     return 0;
 }
 
+int registry_holds(const struct model_registry *r, int32_t first, int32_t copies, const char *path)
+{
+    if (first < 0 || copies < 1 || (int64_t)first + copies > REGISTRY_MAX_MODEL_ID)
+        return 0;
+    for (int32_t i = 0; i < copies; i++) {
+        const struct model_info *m = registry_get(r, first + i);
+        if (!m || strcmp(m->source, path) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 int registry_add(struct model_registry *r, int32_t first, int32_t copies, const struct model_info *info)
 {
     if (!registry_ids_free(r, first, copies))

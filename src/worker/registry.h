@@ -22,6 +22,9 @@ void registry_destroy(struct model_registry *r);
 const struct model_info *registry_get(const struct model_registry *r, int32_t id);
 /* 1 if ids first..first+copies-1 are all valid and unused. */
 int registry_ids_free(const struct model_registry *r, int32_t first, int32_t copies);
+/* 1 if ids first..first+copies-1 are all registered for the model at `path`: a restarted
+ * controller re-sending its LoadModelFromDisk is then answered as a success. */
+int registry_holds(const struct model_registry *r, int32_t first, int32_t copies, const char *path);
 /* Registers those ids sharing a copy of `info`. Returns 0, or -1 (ids not free / out of memory). */
 int registry_add(struct model_registry *r, int32_t first, int32_t copies, const struct model_info *info);
 /* Sum of the distinct models' weights held in host memory. */

@@ -333,7 +333,13 @@ static void test_load_model_from_disk(void **state)
     clockwork__load_model_from_disk_result_proto__free_unpacked(l, NULL);
     reply_free(&r);
 
-    send_load_model(fd, 2, 1, prefix, 1); /* id 1 is a copy of 0 */
+    /* A restarted controller re-sending the same registration is answered as a success... */
+    send_load_model(fd, 2, 1, prefix, 1);
+    assert_int_equal(recv_reply(fd, &r), 0);
+    assert_int_equal(r.type, 101);
+    reply_free(&r);
+    /* ...but id 1 (a copy of 0) cannot be taken by another model. */
+    send_load_model(fd, 2, 1, "/elsewhere/model", 1);
     assert_int_equal(expect_error(fd, 2, 1), ACTION_INVALID_MODEL_ID);
     send_load_model(fd, 5, -3, prefix, 1);
     assert_int_equal(expect_error(fd, 5, 1), ACTION_INVALID_MODEL_ID);
