@@ -95,7 +95,7 @@ static const struct sched_ops controller_sched_ops = {
 };
 
 /* ---- action sending: at most CONTROLLER_SEND_CONCURRENCY writes in flight; an action
- * whose send-by time (its `latest`) has passed is failed locally instead of sent late ---- */
+ * whose send-by time has passed is failed locally instead of sent late ---- */
 
 static void fail_locally(struct controller *ctl, const struct sched_action *a, int status, const char *msg)
 {
@@ -119,7 +119,7 @@ static void send_one(struct controller *ctl, struct send_item *it)
     uint64_t now = clock_now_ns();
     if (!w || !w->conn || w->lost)
         fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "worker not connected");
-    else if (now > a->latest)
+    else if (now > a->send_by)
         fail_locally(ctl, a, ACTION_NETWORK_SEND_TOO_LATE, "network send too late");
     else if (worker_send_sched_action(w->conn, a) != 0)
         fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "send to worker failed");
@@ -191,6 +191,11 @@ static void handle_worker_result(struct controller *ctl, struct worker_peer *w, 
         startup_on_worker_state(ctl, w);
         return;
     }
+    if (r->msg_type == 105 || (r->msg_type == 100 && r->action_type == 5)) {
+        if (r->msg_type == 100)
+            log_warn("worker %u: ClearCache failed: %s", w->index, r->message);
+        return;
+    }
     int is_load_model = r->msg_type == 101 || (r->msg_type == 100 && r->action_type == 1);
     if (!ctl->serving && is_load_model) {
         startup_on_load_model_result(ctl, w, r);
@@ -230,6 +235,9 @@ static void on_worker_connect(struct net_conn *c, int status, void *data)
         return;
     w->connected = 1;
     log_info("Connection established");
+    /* The controller is the only planner: start every device from an empty weights cache,
+     * whatever an earlier controller left resident. */
+    worker_send_clear_cache(c, w->ctl->next_action_id++);
     int id = w->ctl->next_action_id++;
     log_info("Worker <-- A%d:GetWorkerState", id);
     worker_send_get_state(c, id);

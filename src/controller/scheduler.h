@@ -71,6 +71,9 @@ struct sched_action {
     uint64_t earliest, latest;           /* controller clock */
     uint64_t expected_duration;
     uint64_t expected_complete;          /* controller clock */
+    uint64_t send_by;                    /* controller clock: if the host cannot start sending
+                                          * by then, it fails the action locally with
+                                          * ACTION_NETWORK_SEND_TOO_LATE; UINT64_MAX = no limit */
 };
 
 /* An action's outcome, all times already mapped into the controller clock. */
@@ -87,6 +90,8 @@ struct sched_result {
     size_t output_len;
 };
 
+/* Hosts must not call back into the scheduler from inside these callbacks (deliver a
+ * local failure later, e.g. from the event loop). */
 struct sched_ops {
     /* Send an action to worker a->worker_id. The host may fail it later by calling
      * scheduler_on_result with ACTION_NETWORK_SEND_TOO_LATE. */
@@ -112,7 +117,8 @@ uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now);
 /* A worker is gone: fail its outstanding actions (their requests answered with an error)
  * and stop scheduling on its GPUs. */
 void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id);
-/* Answers every queued request with `status` (shutdown). */
+/* Answers every queued and in-flight request with `status` (shutdown); results that
+ * arrive afterwards for those actions are ignored. */
 void scheduler_drain(struct scheduler *s, uint64_t now, int status);
 
 /* Counters for the periodic status line. */

@@ -17,7 +17,7 @@ static void print_model_line(const char *prefix, const struct model_info *m)
                                 (double)m->exec_ns[i] / 1e6);
     log_info("%sinput=%llu output=%llu weights=%.1f MB (%u pages) xfer=%.1f%s", prefix,
              (unsigned long long)m->input_size, (unsigned long long)m->output_size,
-             (double)m->weights_size / 1e6, m->num_weights_pages, (double)m->weights_load_ns / 1e6, times);
+             (double)m->weights_size / (1024.0 * 1024.0), m->num_weights_pages, (double)m->weights_load_ns / 1e6, times);
 }
 
 static void print_workers(struct controller *ctl)

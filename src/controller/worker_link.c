@@ -15,6 +15,13 @@ int worker_send_get_state(struct net_conn *c, int action_id)
     return net_conn_send(c, ACT_STATE, 0, &p.base, NULL, 0);
 }
 
+int worker_send_clear_cache(struct net_conn *c, int action_id)
+{
+    Clockwork__ClearCacheActionProto p = CLOCKWORK__CLEAR_CACHE_ACTION_PROTO__INIT;
+    p.action_id = action_id;
+    return net_conn_send(c, ACT_CLEAR, 0, &p.base, NULL, 0);
+}
+
 int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies)
 {
     Clockwork__LoadModelFromDiskActionProto p = CLOCKWORK__LOAD_MODEL_FROM_DISK_ACTION_PROTO__INIT;

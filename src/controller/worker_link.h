@@ -37,6 +37,7 @@ struct worker_result {
 };
 
 int worker_send_get_state(struct net_conn *c, int action_id);
+int worker_send_clear_cache(struct net_conn *c, int action_id);
 int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies);
 /* Encodes a scheduler action; for infers the body is the batch's inputs concatenated. */
 int worker_send_sched_action(struct net_conn *c, const struct sched_action *a);

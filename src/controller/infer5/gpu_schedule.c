@@ -1,0 +1,276 @@
+/* Per-GPU scheduling: fills each GPU's infer timeline with the most urgent batches of
+ * the models resident on it, and its load timeline with the models the load tracker
+ * says need a copy, evicting idle models (LRU) to make room. */
+#include "common/status.h"
+#include "controller/infer5/sched_state.h"
+#include "controller/infer5/xalloc.h"
+#include <stdlib.h>
+
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+struct instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, int loaded)
+{
+    struct gpu *gpu = &s->gpus[g];
+    struct model *model = &s->models[m];
+    struct instance *inst = xcalloc(1, sizeof *inst);
+    inst->model = m;
+    inst->gpu = g;
+    inst->loaded = loaded;
+    inst->last_used = ++s->use_seq;
+    xgrow(&gpu->res, &gpu->cap_res, gpu->n_res + 1, sizeof gpu->res[0]);
+    inst->gpu_slot = gpu->n_res;
+    gpu->res[gpu->n_res++] = inst;
+    xgrow(&model->inst, &model->cap_inst, model->n_inst + 1, sizeof model->inst[0]);
+    model->inst[model->n_inst++] = inst;
+    if (loaded)
+        model->n_loaded++;
+    gpu->free_pages -= model->pages;
+    idheap_push(&gpu->urgency, model->urgency, inst, &inst->heap_pos);
+    lt_add_copy(s->lt, m, g);
+    return inst;
+}
+
+/* ---- infer ---- */
+
+/* Requests that can no longer meet their target even in a batch of b started at
+ * `start` leave b's virtual queue; those in no virtual queue any more are answered. */
+static void drop_infeasible(struct scheduler *s, unsigned id, uint64_t start, uint64_t now)
+{
+    struct model *m = &s->models[id];
+    for (unsigned v = 0; v < m->q.nv; v++) {
+        struct qreq *f;
+        while ((f = mq_front(&m->q, v)) && f->target < start + m->est.est[v])
+            mq_drop_front(&m->q, v);
+    }
+    struct qreq *q;
+    while ((q = mq_pop_orphan(&m->q)))
+        sched_timeout_queued(s, now, q, "Request could not meet its deadline");
+}
+
+/* The largest batch size whose virtual queue holds a full batch; the smallest one
+ * (padded if need be) when none does; -1 when the model has nothing queued. */
+static int pick_batch(const struct model *m)
+{
+    for (int v = (int)m->q.nv - 1; v >= 0; v--)
+        if (m->q.vcount[v] >= m->est.bs[v])
+            return v;
+    return m->q.vcount[0] ? 0 : -1;
+}
+
+static void send_infer(struct scheduler *s, unsigned g, struct instance *inst, unsigned v,
+                       unsigned n, uint64_t start, uint64_t now)
+{
+    struct gpu *gpu = &s->gpus[g];
+    struct model *m = &s->models[inst->model];
+    struct action_rec *a = sched_action_new(s, SCHED_INFER, g, inst->model, now);
+    uint64_t est = m->est.est[v];
+    a->v = v;
+    a->batch_size = m->est.bs[v];
+    a->n_req = n;
+    a->inst = inst;
+    for (unsigned i = 0; i < n; i++)
+        a->reqs[i] = s->batch[i]->r;
+    /* the worker starts it as soon as its executor frees up; a still-loading model
+     * must not start before its weights are predicted to be in */
+    a->earliest = inst->loaded ? now : max_u64(now, inst->load_complete);
+    a->latest = max_u64(now + SCHED_NET_LAG + s->cfg.latest_delta, start + s->cfg.latest_delta);
+    a->expected_duration = est;
+    a->expected_complete = start + est;
+    gpu->exec_free = start + est;
+    gpu->infers_inflight++;
+    inst->inflight++;
+    inst->last_used = ++s->use_seq;
+    struct sched_action act = {
+        .id = a->id, .type = SCHED_INFER, .worker_id = gpu->worker_id, .gpu_id = gpu->gpu_id,
+        .model_id = inst->model, .batch_size = a->batch_size, .n_requests = n,
+        .requests = a->reqs, .earliest = a->earliest, .latest = a->latest,
+        .expected_duration = est, .expected_complete = a->expected_complete,
+        .send_by = max_u64(now + SCHED_NET_LAG, a->latest - SCHED_SEND_MARGIN),
+    };
+    s->ops.send_action(s->data, &act);
+}
+
+static void schedule_model(struct scheduler *s, unsigned g, struct instance *inst,
+                           uint64_t start, uint64_t now)
+{
+    unsigned id = inst->model;
+    struct model *m = &s->models[id];
+    drop_infeasible(s, id, start, now);
+    int v = pick_batch(m);
+    if (v >= 0) {
+        unsigned n = mq_take(&m->q, (unsigned)v, m->est.bs[v], s->batch);
+        for (unsigned i = 0; i < n; i++)
+            idheap_remove(&s->timeouts, s->batch[i]->timeout_pos);
+        send_infer(s, g, inst, (unsigned)v, n, start, now);
+    }
+    sched_model_touch(s, id);
+}
+
+void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
+{
+    struct gpu *gpu = &s->gpus[g];
+    struct instance *aside[16];
+    unsigned n_aside = 0;
+    gpu->infer_wake = SCHED_IDLE;
+    if (!gpu->alive)
+        return;
+    uint64_t horizon = now + s->cfg.schedule_ahead;
+    while (gpu->urgency.len) {
+        if (gpu->exec_free >= horizon) {
+            gpu->infer_wake = gpu->exec_free - s->cfg.schedule_ahead;
+            break;
+        }
+        struct instance *inst = idheap_top(&gpu->urgency);
+        if (idheap_top_key(&gpu->urgency).hi == SCHED_IDLE)
+            break;
+        uint64_t start = max_u64(now, gpu->exec_free);
+        if (!inst->loaded && inst->load_complete > start) {
+            /* usable only once its load is predicted complete; look further */
+            if (n_aside == sizeof aside / sizeof aside[0])
+                break;
+            idheap_remove(&gpu->urgency, inst->heap_pos);
+            aside[n_aside++] = inst;
+            if (inst->load_complete < gpu->infer_wake)
+                gpu->infer_wake = inst->load_complete;
+            continue;
+        }
+        schedule_model(s, g, inst, start, now);
+    }
+    for (unsigned i = 0; i < n_aside; i++)
+        idheap_push(&gpu->urgency, s->models[aside[i]->model].urgency, aside[i], &aside[i]->heap_pos);
+}
+
+/* ---- load ---- */
+
+static int evictable(const struct scheduler *s, const struct instance *inst)
+{
+    return inst->loaded && inst->inflight == 0 && lt_demand(s->lt, inst->model) == 0;
+}
+
+static unsigned evictable_pages(const struct scheduler *s, const struct gpu *gpu)
+{
+    unsigned pages = 0;
+    for (unsigned i = 0; i < gpu->n_res; i++)
+        if (evictable(s, gpu->res[i]))
+            pages += s->models[gpu->res[i]->model].pages;
+    return pages;
+}
+
+struct fit_ctx {
+    struct scheduler *s;
+    unsigned g, room; /* free pages plus what evictions could free */
+};
+
+static int fits(void *ctx, unsigned model)
+{
+    struct fit_ctx *c = ctx;
+    return c->s->models[model].pages <= c->room;
+}
+
+static void send_evict(struct scheduler *s, struct instance *inst, uint64_t now)
+{
+    struct gpu *gpu = &s->gpus[inst->gpu];
+    struct action_rec *a = sched_action_new(s, SCHED_EVICT_WEIGHTS, inst->gpu, inst->model, now);
+    a->earliest = 0;
+    a->latest = UINT64_MAX;
+    struct sched_action act = {
+        .id = a->id, .type = SCHED_EVICT_WEIGHTS, .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id, .model_id = inst->model, .earliest = 0, .latest = UINT64_MAX,
+        .send_by = UINT64_MAX,
+    };
+    /* pages count as free at once: the worker evicts before it sees the next load */
+    sched_instance_remove(s, inst);
+    s->ops.send_action(s->data, &act);
+}
+
+/* Evicts idle models, least recently used first, until `pages` are free. */
+static void make_room(struct scheduler *s, unsigned g, unsigned pages, uint64_t now)
+{
+    struct gpu *gpu = &s->gpus[g];
+    while (gpu->free_pages < pages) {
+        struct instance *lru = NULL;
+        for (unsigned i = 0; i < gpu->n_res; i++) {
+            struct instance *inst = gpu->res[i];
+            if (evictable(s, inst) && (!lru || inst->last_used < lru->last_used))
+                lru = inst;
+        }
+        if (!lru)
+            return;
+        send_evict(s, lru, now);
+    }
+}
+
+static void send_load(struct scheduler *s, unsigned g, unsigned id, uint64_t now)
+{
+    struct gpu *gpu = &s->gpus[g];
+    struct model *m = &s->models[id];
+    struct instance *inst = gpu_add_instance(s, g, id, 0);
+    uint64_t start = max_u64(now, gpu->load_free), est = m->est.load_est;
+    struct action_rec *a = sched_action_new(s, SCHED_LOAD_WEIGHTS, g, id, now);
+    a->inst = inst;
+    a->earliest = now;
+    a->latest = max_u64(now + SCHED_NET_LAG + s->cfg.latest_delta, start + s->cfg.latest_delta);
+    a->expected_duration = est;
+    a->expected_complete = start + est;
+    inst->load_complete = start + est;
+    gpu->load_free = start + est;
+    gpu->loads_inflight++;
+    struct sched_action act = {
+        .id = a->id, .type = SCHED_LOAD_WEIGHTS, .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id, .model_id = id, .earliest = a->earliest, .latest = a->latest,
+        .expected_duration = est, .expected_complete = a->expected_complete,
+        .send_by = UINT64_MAX,
+    };
+    s->ops.send_action(s->data, &act);
+}
+
+void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
+{
+    struct gpu *gpu = &s->gpus[g];
+    while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead &&
+           gpu->loads_inflight < SCHED_MAX_LOADS && lt_has_candidates(s->lt)) {
+        struct fit_ctx ctx = { s, g, gpu->free_pages + evictable_pages(s, gpu) };
+        int id = lt_next_load(s->lt, g, fits, &ctx);
+        if (id < 0)
+            return;
+        make_room(s, g, s->models[id].pages, now);
+        if (gpu->free_pages < s->models[id].pages)
+            return; /* cannot happen: fits() counted the evictable pages */
+        send_load(s, g, (unsigned)id, now);
+    }
+}
+
+/* Insertion sort of s->order by tracker load (then index): GPU counts are small and
+ * this runs only while some model wants a copy. */
+static void sort_by_load(struct scheduler *s, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++) {
+        unsigned g = s->order[i], j = i;
+        uint64_t load = lt_gpu_load(s->lt, g);
+        while (j > 0 && lt_gpu_load(s->lt, s->order[j - 1]) > load) {
+            s->order[j] = s->order[j - 1];
+            j--;
+        }
+        s->order[j] = g;
+    }
+}
+
+/* Offers the wanted models to the GPUs with free load slots, least loaded first. */
+void schedule_loads(struct scheduler *s, uint64_t now)
+{
+    if (!lt_has_candidates(s->lt))
+        return;
+    unsigned n = 0;
+    for (unsigned g = 0; g < s->n_gpus; g++) {
+        struct gpu *gpu = &s->gpus[g];
+        if (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead &&
+            gpu->loads_inflight < SCHED_MAX_LOADS)
+            s->order[n++] = g;
+    }
+    sort_by_load(s, n);
+    uint64_t before = s->next_action_id;
+    for (unsigned i = 0; i < n && lt_has_candidates(s->lt); i++)
+        gpu_schedule_load(s, s->order[i], now);
+    /* offered but nothing placed: wait for an event to change pages or demand */
+    s->loads_stuck = n > 0 && lt_has_candidates(s->lt) && s->next_action_id == before;
+}

@@ -1,0 +1,487 @@
+/* INFER5 scheduler: request admission, timeouts, wake-ups, worker loss, drain, stats,
+ * and the pools and helpers the GPU and result modules share. */
+#include "common/log.h"
+#include "common/status.h"
+#include "controller/infer5/sched_state.h"
+#include "controller/infer5/xalloc.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define QREQ_CHUNK 256
+
+void sched_config_defaults(struct sched_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->default_slo = 100000000ULL;
+    c->schedule_ahead = 10000000ULL;
+    c->latest_delta = 10000000ULL;
+    c->max_exec = 25000000ULL;
+    c->max_batch = 16;
+    c->buffer = 5000000ULL;
+    c->estimate_window = 10;
+    c->estimate_percentile = 0.99;
+    c->generate_inputs = 0;
+    c->max_gpus = 100;
+}
+
+/* ---- pools ---- */
+
+static void remember_chunk(struct scheduler *s, void *p)
+{
+    xgrow(&s->chunks, &s->cap_chunks, s->n_chunks + 1, sizeof s->chunks[0]);
+    s->chunks[s->n_chunks++] = p;
+}
+
+static struct qreq *qreq_new(struct scheduler *s)
+{
+    if (!s->free_qreqs) {
+        struct qreq *chunk = xcalloc(QREQ_CHUNK, sizeof *chunk);
+        remember_chunk(s, chunk);
+        for (unsigned i = 0; i < QREQ_CHUNK; i++) {
+            chunk[i].next_free = s->free_qreqs;
+            s->free_qreqs = &chunk[i];
+        }
+    }
+    struct qreq *q = s->free_qreqs;
+    s->free_qreqs = q->next_free;
+    memset(q, 0, sizeof *q);
+    q->timeout_pos = IDHEAP_NONE;
+    return q;
+}
+
+static void qreq_free(struct scheduler *s, struct qreq *q)
+{
+    q->next_free = s->free_qreqs;
+    s->free_qreqs = q;
+}
+
+struct qreq *sched_qreq_of(struct sched_request *r)
+{
+    return r->sched_priv;
+}
+
+struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type,
+                                    unsigned gpu, unsigned model, uint64_t now)
+{
+    struct action_rec *a = s->free_actions;
+    if (a) {
+        s->free_actions = a->next_free;
+    } else {
+        a = xmalloc(sizeof *a + s->max_req * sizeof a->reqs[0]);
+        remember_chunk(s, a);
+    }
+    memset(a, 0, sizeof *a);
+    a->id = ++s->next_action_id;
+    a->type = type;
+    a->gpu = gpu;
+    a->model = model;
+    a->sent = now;
+    at_put(&s->actions, a->id, a);
+    return a;
+}
+
+void sched_action_free(struct scheduler *s, struct action_rec *a)
+{
+    a->next_free = s->free_actions;
+    s->free_actions = a;
+}
+
+/* ---- answering requests ---- */
+
+/* The single exit of every request: telemetry row, tracker demand, then the host. */
+void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg,
+                  const uint8_t *out, size_t out_len, int *met)
+{
+    struct sched_request *r = q->r;
+    struct model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
+    int deadline_met = status == CLIENT_SUCCESS && now <= r->deadline;
+    if (met)
+        *met = deadline_met;
+    struct request_row row = {
+        .t = r->arrival,
+        .request_id = r->id,
+        .result = status,
+        .user_id = r->user_id,
+        .model_id = r->model_id,
+        .slo_factor = r->slo_factor,
+        .latency = now > r->arrival ? now - r->arrival : 0,
+        .deadline = r->deadline - r->arrival,
+        .deadline_met = deadline_met,
+        .arrival_count = r->arrival_count,
+        .departure_count = m ? ++m->departures : 0,
+        .is_coldstart = r->is_coldstart,
+    };
+    if (m)
+        lt_remove_demand(s->lt, r->model_id, q->demand);
+    r->sched_priv = NULL;
+    qreq_free(s, q);
+    s->ops.log_request(s->data, &row);
+    s->ops.request_done(s->data, r, status, msg, out, out_len);
+}
+
+/* Answers a request that is still queued (in its model queue and the timeout heap). */
+void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, const char *msg)
+{
+    if (q->timeout_pos != IDHEAP_NONE)
+        idheap_remove(&s->timeouts, q->timeout_pos);
+    sched_answer(s, now, q, CLIENT_TIMEOUT, msg, NULL, 0, NULL);
+}
+
+/* ---- model urgency ---- */
+
+/* A strategy (model, batch size b) may start as late as front(b).target - estimate(b);
+ * the model's urgency is its earliest such start, ties going to the larger batch. */
+static struct idheap_key model_urgency(const struct model *m, unsigned id)
+{
+    struct idheap_key best = { SCHED_IDLE, 0 };
+    for (unsigned v = 0; v < m->q.nv; v++) {
+        struct qreq *f = mq_front(&m->q, v);
+        if (!f)
+            continue;
+        uint64_t est = m->est.est[v];
+        uint64_t start = f->target > est ? f->target - est : 0;
+        struct idheap_key k = { start, ((MODEL_MAX_BATCH_SIZES - 1 - v) << 27) | (id & 0x7FFFFFF) };
+        if (idheap_key_less(k, best))
+            best = k;
+    }
+    return best;
+}
+
+void sched_model_touch(struct scheduler *s, unsigned id)
+{
+    struct model *m = &s->models[id];
+    m->urgency = model_urgency(m, id);
+    for (unsigned i = 0; i < m->n_inst; i++) {
+        struct instance *inst = m->inst[i];
+        if (inst->heap_pos != IDHEAP_NONE)
+            idheap_update(&s->gpus[inst->gpu].urgency, inst->heap_pos, m->urgency);
+    }
+}
+
+/* Infers may be planned on a copy that is still loading; if that load fails, their
+ * records must stop pointing at the freed instance (rare: scan). */
+static void detach_actions(struct scheduler *s, const struct instance *inst)
+{
+    for (unsigned i = 0; i < s->actions.cap; i++) {
+        struct action_rec *a = s->actions.keys[i] ? s->actions.vals[i] : NULL;
+        if (a && a->inst == inst)
+            a->inst = NULL;
+    }
+}
+
+void sched_instance_remove(struct scheduler *s, struct instance *inst)
+{
+    if (inst->inflight)
+        detach_actions(s, inst);
+    struct gpu *g = &s->gpus[inst->gpu];
+    struct model *m = &s->models[inst->model];
+    if (inst->heap_pos != IDHEAP_NONE)
+        idheap_remove(&g->urgency, inst->heap_pos);
+    g->res[inst->gpu_slot] = g->res[--g->n_res];
+    g->res[inst->gpu_slot]->gpu_slot = inst->gpu_slot;
+    for (unsigned i = 0; i < m->n_inst; i++) {
+        if (m->inst[i] == inst) {
+            m->inst[i] = m->inst[--m->n_inst];
+            break;
+        }
+    }
+    if (inst->loaded)
+        m->n_loaded--;
+    g->free_pages += m->pages;
+    lt_remove_copy(s->lt, inst->model, inst->gpu);
+    free(inst);
+}
+
+/* ---- create / destroy ---- */
+
+static void model_init(struct scheduler *s, struct model *m, const struct sched_model *src)
+{
+    m->pages = src->info.num_weights_pages;
+    m->output_size = src->info.output_size;
+    estimates_init(&m->est, &src->info, &s->cfg);
+    mq_init(&m->q, m->est.n);
+    m->urgency = (struct idheap_key){ SCHED_IDLE, 0 };
+    unsigned top = m->est.bs[m->est.n - 1];
+    if (top > s->max_req)
+        s->max_req = top;
+}
+
+static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *src)
+{
+    struct gpu *g = &s->gpus[i];
+    g->worker_id = src->worker_id;
+    g->gpu_id = src->gpu_id;
+    g->total_pages = g->free_pages = src->total_pages;
+    g->alive = 1;
+    g->infer_wake = SCHED_IDLE;
+    g->last_clock = 1380; /* the original's nominal GPU clock until one is reported */
+    g->stats.worker_id = src->worker_id;
+    g->stats.gpu_id = src->gpu_id;
+    idheap_init(&g->urgency);
+    for (unsigned k = 0; k < src->n_loaded; k++) {
+        unsigned id = src->loaded_models[k];
+        if (id < s->n_models && s->models[id].known && !lt_holds(s->lt, id, i) && s->models[id].pages <= g->free_pages)
+            gpu_add_instance(s, i, id, 1);
+    }
+}
+
+struct scheduler *scheduler_create(const struct sched_config *cfg, const struct sched_model *models,
+                                   unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
+                                   const struct sched_ops *ops, void *data)
+{
+    struct scheduler *s = xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    s->ops = *ops;
+    s->data = data;
+    s->max_req = 1;
+    /* model ids are dense; size the table by the largest id given */
+    for (unsigned i = 0; i < n_models; i++)
+        if (models[i].id + 1 > s->n_models)
+            s->n_models = models[i].id + 1;
+    s->models = xcalloc(s->n_models ? s->n_models : 1, sizeof s->models[0]);
+    struct sched_model placeholder = { 0 };
+    for (unsigned i = 0; i < s->n_models; i++)
+        model_init(s, &s->models[i], &placeholder);
+    for (unsigned i = 0; i < n_models; i++) {
+        mq_free(&s->models[models[i].id].q);
+        model_init(s, &s->models[models[i].id], &models[i]);
+        s->models[models[i].id].known = 1;
+    }
+    s->n_gpus = n_gpus < cfg->max_gpus ? n_gpus : cfg->max_gpus;
+    s->gpus = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->gpus[0]);
+    s->order = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->order[0]);
+    s->batch = xcalloc(s->max_req, sizeof s->batch[0]);
+    s->lt = lt_create(s->n_models, s->n_gpus, cfg->default_slo);
+    idheap_init(&s->timeouts);
+    at_init(&s->actions);
+    for (unsigned i = 0; i < s->n_gpus; i++)
+        gpu_init(s, i, &gpus[i]);
+    return s;
+}
+
+void scheduler_destroy(struct scheduler *s)
+{
+    if (!s)
+        return;
+    for (unsigned i = 0; i < s->n_gpus; i++) {
+        struct gpu *g = &s->gpus[i];
+        for (unsigned k = 0; k < g->n_res; k++)
+            free(g->res[k]);
+        free(g->res);
+        idheap_free(&g->urgency);
+    }
+    for (unsigned i = 0; i < s->n_models; i++) {
+        mq_free(&s->models[i].q);
+        free(s->models[i].inst);
+    }
+    for (unsigned i = 0; i < s->n_chunks; i++)
+        free(s->chunks[i]);
+    free(s->chunks);
+    free(s->models);
+    free(s->gpus);
+    free(s->order);
+    free(s->batch);
+    lt_destroy(s->lt);
+    idheap_free(&s->timeouts);
+    at_free(&s->actions);
+    free(s);
+}
+
+/* ---- requests ---- */
+
+/* Aims at deadline - buffer, but never earlier than schedule_ahead + buffer after arrival
+ * (the original's rule: a very tight SLO is still attempted, just late). */
+static uint64_t target_of(const struct scheduler *s, uint64_t arrival, uint64_t slo)
+{
+    uint64_t aim = slo > s->cfg.buffer ? slo - s->cfg.buffer : slo;
+    uint64_t floor = s->cfg.schedule_ahead + s->cfg.buffer;
+    return arrival + (aim > floor ? aim : floor);
+}
+
+static void reject_unknown(struct scheduler *s, uint64_t now, struct sched_request *r)
+{
+    r->deadline = r->arrival + s->cfg.default_slo;
+    r->is_coldstart = 0;
+    r->arrival_count = 0;
+    struct qreq *q = qreq_new(s);
+    q->r = r;
+    r->sched_priv = q;
+    sched_answer(s, now, q, CLIENT_INVALID_REQUEST, "Invalid model ID", NULL, 0, NULL);
+}
+
+static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t now)
+{
+    struct model *m = &s->models[id];
+    for (unsigned i = 0; i < m->n_inst && i < s->n_gpus; i++)
+        gpu_schedule_infer(s, m->inst[i]->gpu, now);
+}
+
+void scheduler_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
+{
+    if (r->model_id >= s->n_models || !s->models[r->model_id].known) {
+        reject_unknown(s, now, r);
+        return;
+    }
+    unsigned id = r->model_id;
+    struct model *m = &s->models[id];
+    uint64_t slo = s->cfg.default_slo;
+    if (r->slo_factor > 0)
+        slo = (uint64_t)((double)m->est.est[0] * r->slo_factor);
+    r->deadline = r->arrival + slo;
+    r->is_coldstart = m->n_inst == 0;
+    r->arrival_count = ++m->arrivals;
+
+    struct qreq *q = qreq_new(s);
+    q->r = r;
+    q->target = target_of(s, r->arrival, slo);
+    /* demand = exec work normalised by the time available for it */
+    uint64_t window = q->target > r->arrival ? q->target - r->arrival : 1;
+    q->demand = (uint64_t)((double)m->est.est[0] * (double)s->cfg.default_slo / (double)window);
+    if (q->demand == 0)
+        q->demand = 1;
+    r->sched_priv = q;
+    lt_add_demand(s->lt, id, q->demand);
+    mq_push(&m->q, q);
+    idheap_push(&s->timeouts, (struct idheap_key){ q->target, 0 }, q, &q->timeout_pos);
+    sched_model_touch(s, id);
+    s->loads_stuck = 0;
+    if (m->n_inst == 0)
+        schedule_loads(s, now);
+    gpus_of_model_schedule(s, id, now);
+}
+
+/* ---- tick, timeouts, wake-up ---- */
+
+static void expire_timeouts(struct scheduler *s, uint64_t now)
+{
+    while (s->timeouts.len && idheap_top_key(&s->timeouts).hi <= now) {
+        struct qreq *q = idheap_top(&s->timeouts);
+        unsigned id = q->r->model_id;
+        mq_remove(&s->models[id].q, q);
+        sched_timeout_queued(s, now, q, "Request timed out while queued");
+        sched_model_touch(s, id);
+    }
+}
+
+void scheduler_tick(struct scheduler *s, uint64_t now)
+{
+    expire_timeouts(s, now);
+    schedule_loads(s, now);
+    for (unsigned g = 0; g < s->n_gpus; g++)
+        gpu_schedule_infer(s, g, now);
+}
+
+static uint64_t load_wakeup(const struct scheduler *s)
+{
+    uint64_t w = SCHED_IDLE;
+    if (s->loads_stuck || !lt_has_candidates(s->lt))
+        return w;
+    for (unsigned i = 0; i < s->n_gpus; i++) {
+        const struct gpu *g = &s->gpus[i];
+        if (!g->alive || g->loads_inflight >= SCHED_MAX_LOADS)
+            continue;
+        uint64_t t = g->load_free > s->cfg.schedule_ahead ? g->load_free - s->cfg.schedule_ahead : 0;
+        if (t < w)
+            w = t;
+    }
+    return w;
+}
+
+uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now)
+{
+    uint64_t w = load_wakeup(s);
+    if (s->timeouts.len && idheap_top_key(&s->timeouts).hi < w)
+        w = idheap_top_key(&s->timeouts).hi;
+    for (unsigned i = 0; i < s->n_gpus; i++)
+        if (s->gpus[i].alive && s->gpus[i].infer_wake < w)
+            w = s->gpus[i].infer_wake;
+    return w < now ? now : w;
+}
+
+/* ---- results, worker loss, drain ---- */
+
+void scheduler_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
+{
+    struct action_rec *a = at_remove(&s->actions, res->action_id);
+    if (!a) {
+        if (!s->unknown_result_logged)
+            log_warn("scheduler: result for unknown action %llu ignored (further ones silently)",
+                     (unsigned long long)res->action_id);
+        s->unknown_result_logged = 1;
+        return;
+    }
+    unsigned g = a->gpu;
+    s->loads_stuck = 0;
+    results_handle(s, now, a, res);
+    sched_action_free(s, a);
+    if (s->gpus[g].alive) {
+        gpu_schedule_load(s, g, now);
+        gpu_schedule_infer(s, g, now);
+    }
+}
+
+/* Removes every outstanding action matching the filter (worker, or all when -1). */
+static void fail_actions(struct scheduler *s, uint64_t now, long worker, int client_status,
+                         const char *msg)
+{
+    for (unsigned i = 0; i < s->actions.cap;) {
+        struct action_rec *a = s->actions.keys[i] ? s->actions.vals[i] : NULL;
+        if (!a || (worker >= 0 && s->gpus[a->gpu].worker_id != (unsigned)worker)) {
+            i++;
+            continue;
+        }
+        /* removal may shift a later entry into slot i: look at it again */
+        at_remove(&s->actions, a->id);
+        results_fail(s, now, a, ACTION_CANCELLED, client_status, msg);
+        sched_action_free(s, a);
+    }
+}
+
+void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
+{
+    fail_actions(s, now, worker_id, CLIENT_ERROR, "Worker connection lost");
+    for (unsigned i = 0; i < s->n_gpus; i++) {
+        struct gpu *g = &s->gpus[i];
+        if (g->worker_id != worker_id || !g->alive)
+            continue;
+        g->alive = 0;
+        g->infer_wake = SCHED_IDLE;
+        while (g->n_res)
+            sched_instance_remove(s, g->res[g->n_res - 1]);
+    }
+    s->loads_stuck = 0;
+    scheduler_tick(s, now);
+}
+
+void scheduler_drain(struct scheduler *s, uint64_t now, int status)
+{
+    fail_actions(s, now, -1, status, "Controller shutting down");
+    while (s->timeouts.len) {
+        struct qreq *q = idheap_top(&s->timeouts);
+        unsigned id = q->r->model_id;
+        mq_remove(&s->models[id].q, q);
+        idheap_remove(&s->timeouts, q->timeout_pos);
+        sched_answer(s, now, q, status, "Controller shutting down", NULL, 0, NULL);
+        sched_model_touch(s, id);
+    }
+}
+
+/* ---- stats ---- */
+
+unsigned scheduler_take_stats(struct scheduler *s, struct sched_gpu_stats *out, unsigned max)
+{
+    unsigned n = s->n_gpus < max ? s->n_gpus : max;
+    for (unsigned i = 0; i < n; i++) {
+        struct gpu *g = &s->gpus[i];
+        out[i] = g->stats;
+        memset(&g->stats, 0, sizeof g->stats);
+        g->stats.worker_id = g->worker_id;
+        g->stats.gpu_id = g->gpu_id;
+    }
+    return n;
+}
+
+unsigned scheduler_gpu_count(const struct scheduler *s)
+{
+    return s->n_gpus;
+}

@@ -1,0 +1,235 @@
+#include "controller/infer5/load_tracker.h"
+#include "controller/infer5/idheap.h"
+#include "controller/infer5/xalloc.h"
+#include <stdlib.h>
+
+#define LT_MAX_VISIT 64  /* heap nodes inspected per lt_next_load */
+#define LT_MAX_REFRESH 8 /* stale candidates re-keyed per lt_next_load */
+#define KEY_SPAN ((1ULL << 62) - 1)
+
+struct holder {
+    unsigned gpu;
+    uint64_t alloc; /* share of the model's demand assigned to this GPU */
+};
+
+struct lt_model {
+    uint64_t demand;
+    struct holder *holders;
+    unsigned n_holders, cap_holders;
+    unsigned heap_pos; /* in the candidate heap, or IDHEAP_NONE */
+};
+
+struct load_tracker {
+    uint64_t capacity;
+    unsigned n_models, n_gpus;
+    struct lt_model *models;
+    uint64_t *gpu_load;
+    struct idheap candidates; /* most uncovered demand first */
+    unsigned *scratch;        /* best-first search frontier */
+};
+
+struct load_tracker *lt_create(unsigned n_models, unsigned n_gpus, uint64_t capacity)
+{
+    struct load_tracker *lt = xcalloc(1, sizeof *lt);
+    lt->capacity = capacity ? capacity : 1;
+    lt->n_models = n_models;
+    lt->n_gpus = n_gpus;
+    lt->models = xcalloc(n_models, sizeof lt->models[0]);
+    for (unsigned m = 0; m < n_models; m++)
+        lt->models[m].heap_pos = IDHEAP_NONE;
+    lt->gpu_load = xcalloc(n_gpus, sizeof lt->gpu_load[0]);
+    lt->scratch = xcalloc(LT_MAX_VISIT * 2 + 2, sizeof lt->scratch[0]);
+    idheap_init(&lt->candidates);
+    return lt;
+}
+
+void lt_destroy(struct load_tracker *lt)
+{
+    if (!lt)
+        return;
+    for (unsigned m = 0; m < lt->n_models; m++)
+        free(lt->models[m].holders);
+    free(lt->models);
+    free(lt->gpu_load);
+    free(lt->scratch);
+    idheap_free(&lt->candidates);
+    free(lt);
+}
+
+/* Demand a model's copies cannot absorb: overloaded holders serve only their fair
+ * fraction (capacity / load) of the share assigned to them. */
+static uint64_t uncovered(const struct load_tracker *lt, const struct lt_model *m)
+{
+    if (m->n_holders == 0)
+        return m->demand;
+    double served = 0;
+    for (unsigned i = 0; i < m->n_holders; i++) {
+        uint64_t load = lt->gpu_load[m->holders[i].gpu];
+        double frac = load > lt->capacity ? (double)lt->capacity / (double)load : 1.0;
+        served += (double)m->holders[i].alloc * frac;
+    }
+    double u = (double)m->demand - served;
+    return u >= 1.0 ? (uint64_t)u : 0;
+}
+
+static void rekey(struct load_tracker *lt, unsigned id)
+{
+    struct lt_model *m = &lt->models[id];
+    uint64_t u = uncovered(lt, m);
+    if (u == 0) {
+        if (m->heap_pos != IDHEAP_NONE)
+            idheap_remove(&lt->candidates, m->heap_pos);
+        return;
+    }
+    uint64_t cls = m->n_holders ? (1ULL << 62) : 0; /* models without a copy first */
+    struct idheap_key k = { cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id };
+    if (m->heap_pos == IDHEAP_NONE)
+        idheap_push(&lt->candidates, k, m, &m->heap_pos);
+    else
+        idheap_update(&lt->candidates, m->heap_pos, k);
+}
+
+/* Splits the model's demand evenly over its holders and updates GPU loads. */
+static void redistribute(struct load_tracker *lt, unsigned id)
+{
+    struct lt_model *m = &lt->models[id];
+    unsigned n = m->n_holders;
+    for (unsigned i = 0; i < n; i++) {
+        struct holder *h = &m->holders[i];
+        lt->gpu_load[h->gpu] -= h->alloc;
+        h->alloc = m->demand / n + (i < m->demand % n);
+        lt->gpu_load[h->gpu] += h->alloc;
+    }
+    rekey(lt, id);
+}
+
+void lt_add_demand(struct load_tracker *lt, unsigned model, uint64_t d)
+{
+    lt->models[model].demand += d;
+    redistribute(lt, model);
+}
+
+void lt_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d)
+{
+    struct lt_model *m = &lt->models[model];
+    m->demand -= d < m->demand ? d : m->demand;
+    redistribute(lt, model);
+}
+
+void lt_add_copy(struct load_tracker *lt, unsigned model, unsigned gpu)
+{
+    struct lt_model *m = &lt->models[model];
+    if (lt_holds(lt, model, gpu))
+        return;
+    xgrow(&m->holders, &m->cap_holders, m->n_holders + 1, sizeof m->holders[0]);
+    m->holders[m->n_holders++] = (struct holder){ gpu, 0 };
+    redistribute(lt, model);
+}
+
+void lt_remove_copy(struct load_tracker *lt, unsigned model, unsigned gpu)
+{
+    struct lt_model *m = &lt->models[model];
+    for (unsigned i = 0; i < m->n_holders; i++) {
+        if (m->holders[i].gpu != gpu)
+            continue;
+        lt->gpu_load[gpu] -= m->holders[i].alloc;
+        m->holders[i] = m->holders[--m->n_holders];
+        redistribute(lt, model);
+        return;
+    }
+}
+
+uint64_t lt_demand(const struct load_tracker *lt, unsigned model) { return lt->models[model].demand; }
+unsigned lt_copies(const struct load_tracker *lt, unsigned model) { return lt->models[model].n_holders; }
+uint64_t lt_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
+int lt_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
+
+int lt_holds(const struct load_tracker *lt, unsigned model, unsigned gpu)
+{
+    const struct lt_model *m = &lt->models[model];
+    for (unsigned i = 0; i < m->n_holders; i++)
+        if (m->holders[i].gpu == gpu)
+            return 1;
+    return 0;
+}
+
+/* Frontier of heap indices ordered by their heap keys (a tiny binary heap). */
+static int node_less(const struct load_tracker *lt, unsigned a, unsigned b)
+{
+    return idheap_key_less(lt->candidates.n[a].key, lt->candidates.n[b].key);
+}
+
+static void frontier_push(struct load_tracker *lt, unsigned *len, unsigned idx)
+{
+    unsigned *f = lt->scratch, i = (*len)++;
+    while (i > 0 && node_less(lt, idx, f[(i - 1) / 2])) {
+        f[i] = f[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    f[i] = idx;
+}
+
+static unsigned frontier_pop(struct load_tracker *lt, unsigned *len)
+{
+    unsigned *f = lt->scratch, top = f[0], last = f[--(*len)], i = 0;
+    for (;;) {
+        unsigned c = 2 * i + 1;
+        if (c >= *len)
+            break;
+        if (c + 1 < *len && node_less(lt, f[c + 1], f[c]))
+            c++;
+        if (!node_less(lt, f[c], last))
+            break;
+        f[i] = f[c];
+        i = c;
+    }
+    if (*len)
+        f[i] = last;
+    return top;
+}
+
+static int acceptable(const struct load_tracker *lt, unsigned id, unsigned gpu)
+{
+    const struct lt_model *m = &lt->models[id];
+    if (lt_holds(lt, id, gpu))
+        return 0;
+    /* an extra copy only helps on a GPU that has spare capacity itself */
+    return m->n_holders == 0 || lt->gpu_load[gpu] < lt->capacity;
+}
+
+/* Visits candidates in priority order without popping them (best-first over the heap
+ * array), so models this GPU already holds cost only their own visit. */
+static int search(struct load_tracker *lt, unsigned gpu, int (*fits)(void *, unsigned), void *ctx)
+{
+    unsigned len = 0, visited = 0;
+    if (lt->candidates.len == 0)
+        return -1;
+    frontier_push(lt, &len, 0);
+    while (len && visited++ < LT_MAX_VISIT) {
+        unsigned idx = frontier_pop(lt, &len);
+        struct lt_model *m = lt->candidates.n[idx].item;
+        unsigned id = (unsigned)(m - lt->models);
+        if (acceptable(lt, id, gpu) && fits(ctx, id))
+            return (int)id;
+        for (unsigned c = 2 * idx + 1; c <= 2 * idx + 2 && c < lt->candidates.len; c++)
+            frontier_push(lt, &len, c);
+    }
+    return -1;
+}
+
+int lt_next_load(struct load_tracker *lt, unsigned gpu,
+                 int (*fits)(void *ctx, unsigned model), void *ctx)
+{
+    for (unsigned tries = 0; tries < LT_MAX_REFRESH; tries++) {
+        int id = search(lt, gpu, fits, ctx);
+        if (id < 0)
+            return -1;
+        /* other models' demand may have moved GPU loads since this key was set */
+        struct idheap_key before = lt->candidates.n[lt->models[id].heap_pos].key;
+        rekey(lt, (unsigned)id);
+        unsigned pos = lt->models[id].heap_pos;
+        if (pos != IDHEAP_NONE && lt->candidates.n[pos].key.hi == before.hi)
+            return id;
+    }
+    return -1;
+}
