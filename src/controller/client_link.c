@@ -42,15 +42,28 @@ void client_send_load_model_response(struct client_session *s, uint64_t msg_id, 
     net_conn_send(s->conn, REQ_LOAD_REMOTE + RSP_OFFSET, msg_id, &p.base, NULL, 0);
 }
 
+/* Every response type has required fields besides its header: fill them, so that clients
+ * with strict proto2 parsers (the original's) accept error replies too. */
 static void send_error(struct client_session *s, uint64_t type, uint64_t msg_id, int user_request_id, int status,
                        const char *message)
 {
-    /* Every response message starts with header = 1, so one shape fits all error replies. */
     Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
-    Clockwork__EvictRspProto p = CLOCKWORK__EVICT_RSP_PROTO__INIT;
     set_header(&h, user_request_id, status, message);
-    p.header = &h;
-    net_conn_send(s->conn, type + RSP_OFFSET, msg_id, &p.base, NULL, 0);
+    Clockwork__ModelInferenceRspProto infer = CLOCKWORK__MODEL_INFERENCE_RSP_PROTO__INIT;
+    Clockwork__LSRspProto ls = CLOCKWORK__LSRSP_PROTO__INIT;
+    Clockwork__EvictRspProto evict = CLOCKWORK__EVICT_RSP_PROTO__INIT;
+    Clockwork__ModelUploadRspProto upload = CLOCKWORK__MODEL_UPLOAD_RSP_PROTO__INIT;
+    ProtobufCMessage *msg;
+    switch (type) {
+    case REQ_INFER: infer.header = &h; msg = &infer.base; break;
+    case REQ_LS: ls.header = &h; msg = &ls.base; break;
+    case REQ_EVICT: evict.header = &h; msg = &evict.base; break;
+    case REQ_UPLOAD: upload.header = &h; msg = &upload.base; break;
+    default:
+        client_send_load_model_response(s, msg_id, user_request_id, status, message, 0, NULL, 0);
+        return;
+    }
+    net_conn_send(s->conn, type + RSP_OFFSET, msg_id, msg, NULL, 0);
 }
 
 static void send_ls(struct controller *ctl, struct client_session *s, uint64_t msg_id, int user_request_id)
@@ -133,9 +146,15 @@ static int handle_load_remote(struct controller *ctl, struct client_session *s, 
         return -1;
     }
     int urid = user_request_id_of(p->header);
-    if (ctl->serving)
+    unsigned first;
+    if (ctl->serving && p->remote_path && p->no_of_copies >= 1 &&
+        startup_find_loaded(ctl, p->remote_path, p->no_of_copies, &first) == 0)
+        client_send_load_model_response(s, m->id, urid, CLIENT_SUCCESS, "", first, &ctl->models[first].info,
+                                        p->no_of_copies);
+    else if (ctl->serving)
         send_error(s, REQ_LOAD_REMOTE, m->id, urid, CLIENT_INVALID_REQUEST,
-                   "Models can only be loaded while the controller starts up");
+                   "New models can only be loaded while the controller starts up (this path and copy count "
+                   "was not loaded then)");
     else if (p->no_of_copies < 1 || !p->remote_path || !*p->remote_path)
         send_error(s, REQ_LOAD_REMOTE, m->id, urid, CLIENT_INVALID_REQUEST,
                    "LoadModel needs a path and no_of_copies >= 1");

@@ -235,12 +235,12 @@ static void on_worker_connect(struct net_conn *c, int status, void *data)
         return;
     w->connected = 1;
     log_info("Connection established");
-    /* The controller is the only planner: start every device from an empty weights cache,
-     * whatever an earlier controller left resident. */
-    worker_send_clear_cache(c, w->ctl->next_action_id++);
     int id = w->ctl->next_action_id++;
     log_info("Worker <-- A%d:GetWorkerState", id);
     worker_send_get_state(c, id);
+    /* The controller is the only planner: start every device from an empty weights cache,
+     * whatever an earlier controller left resident. */
+    worker_send_clear_cache(c, w->ctl->next_action_id++);
 }
 
 static void on_worker_close(struct net_conn *c, const char *reason, void *data)

@@ -101,6 +101,9 @@ void startup_on_load_model_request(struct controller *ctl, struct client_session
                                    int user_request_id, const char *path, int copies);
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);
 void startup_session_closed(struct controller *ctl, struct client_session *s);
+/* After start-up: finds `copies` consecutive models loaded from `path` (so a client that
+ * reconnects can rerun its workload). 0 with *first set, or -1. */
+int startup_find_loaded(const struct controller *ctl, const char *path, int copies, unsigned *first);
 
 /* client_link.c */
 int client_link_start(struct controller *ctl, char *err, size_t errlen);

@@ -250,3 +250,16 @@ void startup_begin(struct controller *ctl)
     log_info("(Startup-2) Querying current worker state");
     ctl->startup_stage = 2;
 }
+
+int startup_find_loaded(const struct controller *ctl, const char *path, int copies, unsigned *first)
+{
+    unsigned run = 0;
+    for (unsigned i = 0; i < ctl->n_models; i++) {
+        run = strcmp(ctl->models[i].info.source, path) == 0 ? run + 1 : 0;
+        if (run == (unsigned)copies) {
+            *first = i + 1 - run;
+            return 0;
+        }
+    }
+    return -1;
+}
