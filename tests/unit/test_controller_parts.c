@@ -1,0 +1,176 @@
+/* Controller pieces that need no network: option parsing, telemetry rows, and worker result
+ * decoding with clock-skew correction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/status.h"
+#include "controller/options.h"
+#include "controller/telemetry.h"
+#include "controller/worker_link.h"
+#include "proto/clockwork.pb-c.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int parse(struct controller_options *o, const char *line, char *err)
+{
+    char buf[512], *argv[32];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "%s", line);
+    for (char *t = strtok(buf, " "); t && argc < 32; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    return controller_options_parse(o, argc, argv, err, 256);
+}
+
+static void test_options_fig7(void **state)
+{
+    (void)state;
+    static struct controller_options o;
+    char err[256];
+    unsetenv("CLOCKWORK_LOG_DIR");
+    assert_int_equal(parse(&o, "controller INFER5 c3:12345,c4:12345,c5:12345,c6:12345,c7:12345,c8:12345 0 6 5000000", err),
+                     OPTIONS_OK);
+    assert_int_equal(o.n_workers, 6);
+    assert_string_equal(o.workers[5].host, "c8");
+    assert_int_equal(o.workers[5].port, 12345);
+    assert_int_equal(o.sched.generate_inputs, 0);
+    assert_int_equal(o.sched.max_gpus, 6);
+    assert_int_equal(o.sched.schedule_ahead, 5000000);
+    assert_int_equal(o.sched.default_slo, 100000000); /* defaults kept */
+    assert_int_equal(o.sched.max_exec, 25000000);
+    assert_int_equal(o.sched.max_batch, 16);
+    assert_string_equal(o.log_dir, "/local");
+    assert_int_equal(o.client_port, 12346);
+}
+
+static void test_options_all_and_errors(void **state)
+{
+    (void)state;
+    static struct controller_options o;
+    char err[256];
+    assert_int_equal(parse(&o, "controller INFER4 h:1 true 2 3 4 5 8", err), OPTIONS_OK);
+    assert_int_equal(o.sched.generate_inputs, 1);
+    assert_int_equal(o.sched.default_slo, 4);
+    assert_int_equal(o.sched.max_exec, 5);
+    assert_int_equal(o.sched.max_batch, 8);
+    assert_int_equal(parse(&o, "controller -h", err), OPTIONS_HELP);
+    assert_int_equal(parse(&o, "controller", err), OPTIONS_ERROR);
+    assert_int_equal(parse(&o, "controller FOO h:1", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "FOO"));
+    assert_int_equal(parse(&o, "controller INFER5 h:notaport", err), OPTIONS_ERROR);
+    assert_int_equal(parse(&o, "controller INFER5 h:1 maybe", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "generate_inputs"));
+    assert_int_equal(parse(&o, "controller INFER5 h:1 0 0", err), OPTIONS_ERROR); /* max_gpus 0 */
+    assert_int_equal(parse(&o, "controller INFER5 h:1 0 1 -5", err), OPTIONS_ERROR);
+    assert_int_equal(parse(&o, "controller INFER5 h:1 0 1 2 3 4 5 6", err), OPTIONS_ERROR);
+}
+
+static void test_telemetry_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cw-telemetry-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char err[256];
+    struct telemetry_writer *w = telemetry_open(dir, err, sizeof err);
+    assert_non_null(w);
+    struct request_row r = {.t = 1000, .request_id = 7, .result = CLIENT_TIMEOUT, .user_id = 2, .model_id = 3,
+                            .slo_factor = 1.5, .latency = 99, .deadline = 4350000, .deadline_met = 0,
+                            .arrival_count = 5, .departure_count = 4, .is_coldstart = 1};
+    struct action_row a = {.t = 2000, .action_id = 9, .action_type = 3 /* wire infer */, .status = 0, .batch_size = 4,
+                           .expected_exec_duration = 7500000, .worker_exec_complete = -12, .goodput = 0.75,
+                           .requests_queued = 1, .copies_loaded = 2};
+    telemetry_write_request(w, &r);
+    telemetry_write_action(w, &a);
+    telemetry_close(w);
+    char path[256], line[1024];
+    snprintf(path, sizeof path, "%s/clockwork_request_log.tsv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    line[strcspn(line, "\n")] = 0;
+    assert_string_equal(line, REQUEST_LOG_HEADER);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "1000\t7\t4\t2\t3\t1.5\t99\t4350000\t0\t5\t4\t1\n");
+    fclose(f);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/clockwork_action_log.tsv", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    line[strcspn(line, "\n")] = 0;
+    assert_string_equal(line, ACTION_LOG_HEADER);
+    assert_non_null(fgets(line, sizeof line, f));
+    /* infer is 2 in the original's telemetry numbering; 23 columns */
+    assert_string_equal(line, "2000\t9\t2\t0\t0\t0\t0\t4\t7500000\t0\t0\t-12\t0\t0\t0\t0\t0\t0\t0\t0\t0.75\t1\t2\n");
+    fclose(f);
+    unlink(path);
+    rmdir(dir);
+    assert_null(telemetry_open("/nonexistent/dir", err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/dir"));
+}
+
+static void test_decode_infer_result_maps_clock(void **state)
+{
+    (void)state;
+    Clockwork__TimingProto t = CLOCKWORK__TIMING_PROTO__INIT;
+    t.begin = 1000000;
+    t.end = 3900000;
+    t.duration = 2900000;
+    Clockwork__InferResultProto p = CLOCKWORK__INFER_RESULT_PROTO__INIT;
+    p.action_id = 42;
+    p.copy_input_timing = p.exec_timing = p.copy_output_timing = &t;
+    p.gpu_clock = 1380;
+    p.action_received = 500000;
+    p.result_sent = 4000000;
+    uint8_t buf[256];
+    size_t n = protobuf_c_message_pack(&p.base, buf);
+    struct net_msg m = {.type = 103, .header = buf, .header_len = n, .body = (const uint8_t *)"out", .body_len = 3};
+    struct worker_result r;
+    assert_int_equal(worker_result_decode(&m, 250, &r), 0);
+    assert_int_equal(r.sched.action_id, 42);
+    assert_int_equal(r.sched.worker_exec_end, 3900250);
+    assert_int_equal(r.sched.worker_exec_duration, 2900000);
+    assert_int_equal(r.sched.worker_action_received, 500250);
+    assert_int_equal(r.sched.output_len, 3);
+    worker_result_free(&r);
+}
+
+static void test_decode_rejects_bad_results(void **state)
+{
+    (void)state;
+    struct worker_result r;
+    struct net_msg m = {.type = 103, .header = (const uint8_t *)"\xff\xff\xff", .header_len = 3};
+    assert_int_equal(worker_result_decode(&m, 0, &r), -1);
+    assert_non_null(strstr(r.message, "unparsable"));
+    m.type = 99;
+    assert_int_equal(worker_result_decode(&m, 0, &r), -1);
+    assert_non_null(strstr(r.message, "unknown result type"));
+    Clockwork__ErrorResultProto e = CLOCKWORK__ERROR_RESULT_PROTO__INIT;
+    e.action_id = 3;
+    e.action_type = 2;
+    e.status = ACTION_COULD_NOT_START_IN_TIME;
+    e.message = "too late";
+    uint8_t buf[128];
+    m.type = 100;
+    m.header = buf;
+    m.header_len = protobuf_c_message_pack(&e.base, buf);
+    assert_int_equal(worker_result_decode(&m, 0, &r), 0);
+    assert_int_equal(r.sched.status, ACTION_COULD_NOT_START_IN_TIME);
+    assert_string_equal(r.message, "too late");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_fig7),
+        cmocka_unit_test(test_options_all_and_errors),
+        cmocka_unit_test(test_telemetry_files),
+        cmocka_unit_test(test_decode_infer_result_maps_clock),
+        cmocka_unit_test(test_decode_rejects_bad_results),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
