@@ -220,6 +220,10 @@ static void on_client_connect(struct net_conn *c, int status, void *data)
     s->ctl = ctl;
     s->conn = c;
     s->refs = 1;
+    s->next = ctl->sessions;
+    if (ctl->sessions)
+        ctl->sessions->prev = s;
+    ctl->sessions = s;
     net_conn_set_data(c, s);
     log_info("Client connected from %s", net_conn_peer(c));
 }
@@ -232,6 +236,12 @@ static void on_client_close(struct net_conn *c, const char *reason, void *data)
         return;
     log_info("Client %s disconnected (%s)", net_conn_peer(c), reason);
     s->conn = NULL;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        ctl->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
     startup_session_closed(ctl, s);
     client_session_unref(s);
 }
@@ -250,4 +260,12 @@ int client_link_start(struct controller *ctl, char *err, size_t errlen)
         return -1;
     log_info("IO service thread listening for clients on 0.0.0.0:%d", ctl->opts->client_port);
     return 0;
+}
+
+void client_link_stop(struct controller *ctl)
+{
+    net_server_stop(ctl->client_server);
+    ctl->client_server = NULL;
+    while (ctl->sessions)
+        net_conn_close(ctl->sessions->conn, "controller shutting down");
 }

@@ -248,6 +248,8 @@ static void on_worker_close(struct net_conn *c, const char *reason, void *data)
     struct controller *ctl = data;
     struct worker_peer *w = net_conn_data(c);
     w->conn = NULL;
+    if (ctl->stopping)
+        return;
     if (!w->connected) {
         log_info("Connecting to worker %s:%d failed (%s), retrying", w->addr.host, w->addr.port, reason);
         schedule_retry(w);
@@ -437,6 +439,17 @@ static void init_timer(struct controller *ctl, uv_timer_t *t)
     t->data = ctl;
 }
 
+static void close_connections(struct controller *ctl)
+{
+    ctl->stopping = 1;
+    client_link_stop(ctl);
+    for (unsigned i = 0; i < ctl->n_workers; i++) {
+        struct worker_peer *w = &ctl->workers[i];
+        if (w->conn)
+            net_conn_close(w->conn, "controller shutting down");
+    }
+}
+
 static void shutdown_controller(struct controller *ctl)
 {
     if (ctl->sched) {
@@ -448,6 +461,8 @@ static void shutdown_controller(struct controller *ctl)
             free(it);
         }
         scheduler_destroy(ctl->sched);
+        ctl->sched = NULL;
+        ctl->serving = 0;
     }
     telemetry_close(ctl->telemetry);
 }
@@ -503,6 +518,10 @@ int controller_run(const struct controller_options *opts)
     uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
     int rc = ctl->workers ? run_loop(ctl) : 1;
     shutdown_controller(ctl);
+    startup_free(ctl);
+    if (ctl->workers)
+        close_connections(ctl);
+    uv_run(&ctl->loop, UV_RUN_NOWAIT); /* let connections free themselves */
     uv_walk(&ctl->loop, close_handle, NULL);
     uv_run(&ctl->loop, UV_RUN_DEFAULT);
     uv_loop_close(&ctl->loop);

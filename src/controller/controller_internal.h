@@ -28,6 +28,7 @@ struct client_session {
     struct controller *ctl;
     struct net_conn *conn; /* NULL once closed */
     unsigned refs;
+    struct client_session *prev, *next; /* open sessions, for shutdown */
 };
 
 struct ctl_request {
@@ -69,12 +70,14 @@ struct controller {
     uv_timer_t tick_timer, status_timer, quiet_timer;
     uv_signal_t sigint, sigterm;
     struct net_server *client_server;
+    struct client_session *sessions; /* open client connections */
     struct worker_peer *workers;
     unsigned n_workers;
     struct telemetry_writer *telemetry;
 
     /* start-up */
     int serving; /* 0 during start-up, 1 once the scheduler runs */
+    int stopping;
     int startup_stage;
     uint64_t page_size;
     struct sched_model *models;
@@ -100,6 +103,8 @@ void startup_on_worker_state(struct controller *ctl, struct worker_peer *w);
 void startup_on_load_model_request(struct controller *ctl, struct client_session *s, uint64_t msg_id,
                                    int user_request_id, const char *path, int copies);
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);
+/* Drops pending LoadModel requests (shutdown). */
+void startup_free(struct controller *ctl);
 void startup_session_closed(struct controller *ctl, struct client_session *s);
 /* After start-up: finds `copies` consecutive models loaded from `path` (so a client that
  * reconnects can rerun its workload). 0 with *first set, or -1. */
@@ -111,6 +116,8 @@ void client_send_load_model_response(struct client_session *s, uint64_t msg_id, 
                                      const char *message, unsigned model_id, const struct model_info *info,
                                      int copies);
 void client_session_unref(struct client_session *s);
+/* Stops listening and closes every client connection (shutdown). */
+void client_link_stop(struct controller *ctl);
 
 /* controller.c */
 void controller_start_serving(struct controller *ctl);

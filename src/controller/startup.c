@@ -263,3 +263,14 @@ int startup_find_loaded(const struct controller *ctl, const char *path, int copi
     }
     return -1;
 }
+
+void startup_free(struct controller *ctl)
+{
+    while (ctl->loads_head) {
+        struct pending_load *l = ctl->loads_head;
+        ctl->loads_head = l->next;
+        client_session_unref(l->session);
+        free(l);
+    }
+    ctl->loads_tail = NULL;
+}
