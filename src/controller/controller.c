@@ -317,6 +317,8 @@ static void build_gpus(struct controller *ctl, struct sched_gpu *gpus, unsigned 
 static void on_tick(uv_timer_t *t)
 {
     struct controller *ctl = t->data;
+    if (!ctl->sched)
+        return;
     scheduler_tick(ctl->sched, clock_now_ns());
     controller_pump(ctl);
 }
@@ -452,6 +454,8 @@ static void close_connections(struct controller *ctl)
 
 static void shutdown_controller(struct controller *ctl)
 {
+    uv_timer_stop(&ctl->tick_timer);
+    uv_timer_stop(&ctl->status_timer);
     if (ctl->sched) {
         scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
         while (ctl->send_head) {
@@ -477,6 +481,8 @@ static void close_handle(uv_handle_t *h, void *arg)
 static int run_loop(struct controller *ctl)
 {
     char err[512];
+    init_timer(ctl, &ctl->tick_timer);
+    init_timer(ctl, &ctl->status_timer);
     if (client_link_start(ctl, err, sizeof err) != 0) {
         log_error("%s", err);
         return 1;
@@ -484,8 +490,6 @@ static int run_loop(struct controller *ctl)
     startup_begin(ctl);
     for (unsigned i = 0; i < ctl->n_workers; i++)
         connect_worker(&ctl->workers[i]);
-    init_timer(ctl, &ctl->tick_timer);
-    init_timer(ctl, &ctl->status_timer);
     uv_timer_start(&ctl->status_timer, on_status, STATUS_MS, STATUS_MS);
     uv_run(&ctl->loop, UV_RUN_DEFAULT);
     return 0;
@@ -499,11 +503,15 @@ int controller_run(const struct controller_options *opts)
     ctl->opts = opts;
     ctl->n_workers = opts->n_workers;
     ctl->workers = calloc(opts->n_workers, sizeof *ctl->workers);
+    if (!ctl->workers) {
+        free(ctl);
+        return 1;
+    }
     uv_loop_init(&ctl->loop);
     log_info("Starting Clockwork Controller");
     open_telemetry(ctl);
     print_config(opts);
-    for (unsigned i = 0; ctl->workers && i < ctl->n_workers; i++) {
+    for (unsigned i = 0; i < ctl->n_workers; i++) {
         struct worker_peer *w = &ctl->workers[i];
         w->ctl = ctl;
         w->index = i;
@@ -516,16 +524,15 @@ int controller_run(const struct controller_options *opts)
     ctl->sigint.data = ctl->sigterm.data = ctl;
     uv_signal_start(&ctl->sigint, on_signal, SIGINT);
     uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
-    int rc = ctl->workers ? run_loop(ctl) : 1;
+    int rc = run_loop(ctl);
     shutdown_controller(ctl);
     startup_free(ctl);
-    if (ctl->workers)
-        close_connections(ctl);
+    close_connections(ctl);
     uv_run(&ctl->loop, UV_RUN_NOWAIT); /* let connections free themselves */
     uv_walk(&ctl->loop, close_handle, NULL);
     uv_run(&ctl->loop, UV_RUN_DEFAULT);
     uv_loop_close(&ctl->loop);
-    for (unsigned i = 0; ctl->workers && i < ctl->n_workers; i++)
+    for (unsigned i = 0; i < ctl->n_workers; i++)
         worker_result_free(&ctl->workers[i].state);
     free(ctl->workers);
     free(ctl->models);

@@ -36,7 +36,17 @@ struct harness {
     unsigned expect;
     struct net_conn *client;
     int connected;
+    struct net_conn *open[16]; /* every live connection, so teardown can close them */
 };
+
+static void track(struct harness *h, struct net_conn *c, int add)
+{
+    for (int i = 0; i < 16; i++)
+        if (add ? h->open[i] == NULL : h->open[i] == c) {
+            h->open[i] = add ? c : NULL;
+            return;
+        }
+}
 
 static int on_msg(struct net_conn *c, const struct net_msg *m, void *data)
 {
@@ -58,17 +68,18 @@ static int on_msg(struct net_conn *c, const struct net_msg *m, void *data)
 
 static void on_close(struct net_conn *c, const char *reason, void *data)
 {
-    (void)c;
     (void)reason;
     struct harness *h = data;
+    track(h, c, 0);
     h->closes++;
     uv_stop(&h->loop);
 }
 
 static void on_connect(struct net_conn *c, int status, void *data)
 {
-    (void)c;
     struct harness *h = data;
+    if (status == 0)
+        track(h, c, 1);
     if (status == 0 && c == h->client) {
         h->connected = 1;
         uv_stop(&h->loop);
@@ -122,8 +133,9 @@ static void close_all(uv_handle_t *hd, void *arg)
 static int teardown(void **state)
 {
     struct harness *h = *state;
-    if (h->client && h->closes == 0)
-        net_conn_close(h->client, "done");
+    for (int i = 0; i < 16; i++)
+        if (h->open[i])
+            net_conn_close(h->open[i], "done");
     net_server_stop(h->server);
     uv_run(&h->loop, UV_RUN_NOWAIT);
     uv_walk(&h->loop, close_all, NULL);

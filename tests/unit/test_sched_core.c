@@ -47,7 +47,7 @@ static void test_batching_and_windows(void **state)
     assert_int_equal(a->expected_duration, 3 * MS);
     assert_int_equal(a->expected_complete, 1 * MS + 3 * MS);
 
-    assert_int_equal(scheduler_next_wakeup(h->s, MS / 2), 3 * MS);
+    assert_int_equal(scheduler_next_wakeup(h->s, MS / 2), 3 * MS + 1);
     scheduler_tick(h->s, 3 * MS + MS / 2);
     assert_int_equal(h->n_acts, 3);
     a = &h->acts[2].a;

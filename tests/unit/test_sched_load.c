@@ -23,20 +23,20 @@ static void test_cold_start_load_then_infer(void **state)
     assert_int_equal(l->latest, 11 * MS);
     assert_int_equal(l->expected_duration, 8 * MS);
     assert_int_equal(l->expected_complete, 8 * MS);
-    /* usable for infers only from its predicted load completion */
-    assert_int_equal(scheduler_next_wakeup(h->s, 0), 8 * MS);
-    scheduler_tick(h->s, 7 * MS);
-    assert_int_equal(h->n_acts, 1);
+    /* usable for infers only from its predicted load completion (+1 ms network lag) */
+    assert_int_equal(scheduler_next_wakeup(h->s, 0), 9 * MS);
     scheduler_tick(h->s, 8 * MS);
+    assert_int_equal(h->n_acts, 1);
+    scheduler_tick(h->s, 9 * MS);
     assert_int_equal(h->n_acts, 2);
     const struct h_action *inf = &h->acts[1];
     assert_int_equal(inf->a.type, SCHED_INFER);
-    assert_int_equal(inf->a.earliest, 8 * MS);
+    assert_int_equal(inf->a.earliest, 9 * MS);
 
     struct sched_result lr = h_ok(&h->acts[0], 0, 8 * MS, 8 * MS);
     scheduler_on_result(h->s, 8 * MS, &lr);
-    struct sched_result ir = h_ok(inf, 8 * MS, 2 * MS, 10 * MS);
-    scheduler_on_result(h->s, 10 * MS, &ir);
+    struct sched_result ir = h_ok(inf, 9 * MS, 2 * MS, 11 * MS);
+    scheduler_on_result(h->s, 11 * MS, &ir);
     assert_int_equal(h->n_dones, 1);
     assert_int_equal(h->dones[0].status, 0);
     assert_int_equal(h->rrows[0].is_coldstart, 1);

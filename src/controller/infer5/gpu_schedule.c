@@ -32,6 +32,13 @@ struct instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, i
 
 /* ---- infer ---- */
 
+/* A copy still loading may take infers planned after its predicted load completion,
+ * plus the network lag the load itself may suffer on its way to the worker. */
+static uint64_t usable_from(const struct instance *inst)
+{
+    return inst->load_complete + SCHED_NET_LAG;
+}
+
 /* Requests that can no longer meet their target even in a batch of b started at
  * `start` leave b's virtual queue; those in no virtual queue any more are answered. */
 static void drop_infeasible(struct scheduler *s, unsigned id, uint64_t start, uint64_t now)
@@ -47,14 +54,19 @@ static void drop_infeasible(struct scheduler *s, unsigned id, uint64_t start, ui
         sched_timeout_queued(s, now, q, "Request could not meet its deadline");
 }
 
-/* The largest batch size whose virtual queue holds a full batch; the smallest one
- * (padded if need be) when none does; -1 when the model has nothing queued. */
+/* The largest batch size whose virtual queue holds a full batch; else the smallest
+ * non-empty one, padded (measured estimates need not grow with batch size, so a request
+ * may have left a small batch's queue and not a larger one's); -1 when nothing is queued.
+ * Any queued request thus yields an action, which keeps the infer loop progressing. */
 static int pick_batch(const struct model *m)
 {
     for (int v = (int)m->q.nv - 1; v >= 0; v--)
         if (m->q.vcount[v] >= m->est.bs[v])
             return v;
-    return m->q.vcount[0] ? 0 : -1;
+    for (unsigned v = 0; v < m->q.nv; v++)
+        if (m->q.vcount[v])
+            return (int)v;
+    return -1;
 }
 
 static void send_infer(struct scheduler *s, unsigned g, struct instance *inst, unsigned v,
@@ -72,7 +84,7 @@ static void send_infer(struct scheduler *s, unsigned g, struct instance *inst, u
         a->reqs[i] = s->batch[i]->r;
     /* the worker starts it as soon as its executor frees up; a still-loading model
      * must not start before its weights are predicted to be in */
-    a->earliest = inst->loaded ? now : max_u64(now, inst->load_complete);
+    a->earliest = inst->loaded ? now : max_u64(now, usable_from(inst));
     a->latest = max_u64(now + SCHED_NET_LAG + s->cfg.latest_delta, start + s->cfg.latest_delta);
     a->expected_duration = est;
     a->expected_complete = start + est;
@@ -117,21 +129,21 @@ void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
     uint64_t horizon = now + s->cfg.schedule_ahead;
     while (gpu->urgency.len) {
         if (gpu->exec_free >= horizon) {
-            gpu->infer_wake = gpu->exec_free - s->cfg.schedule_ahead;
+            gpu->infer_wake = gpu->exec_free - s->cfg.schedule_ahead + 1; /* first instant it is < horizon */
             break;
         }
         struct instance *inst = idheap_top(&gpu->urgency);
         if (idheap_top_key(&gpu->urgency).hi == SCHED_IDLE)
             break;
         uint64_t start = max_u64(now, gpu->exec_free);
-        if (!inst->loaded && inst->load_complete > start) {
+        if (!inst->loaded && usable_from(inst) > start) {
             /* usable only once its load is predicted complete; look further */
             if (n_aside == sizeof aside / sizeof aside[0])
                 break;
             idheap_remove(&gpu->urgency, inst->heap_pos);
             aside[n_aside++] = inst;
-            if (inst->load_complete < gpu->infer_wake)
-                gpu->infer_wake = inst->load_complete;
+            if (usable_from(inst) < gpu->infer_wake)
+                gpu->infer_wake = usable_from(inst);
             continue;
         }
         schedule_model(s, g, inst, start, now);

@@ -380,7 +380,8 @@ static uint64_t load_wakeup(const struct scheduler *s)
         const struct gpu *g = &s->gpus[i];
         if (!g->alive || g->loads_inflight >= SCHED_MAX_LOADS)
             continue;
-        uint64_t t = g->load_free > s->cfg.schedule_ahead ? g->load_free - s->cfg.schedule_ahead : 0;
+        /* the load loop runs while load_free < now + schedule_ahead */
+        uint64_t t = g->load_free >= s->cfg.schedule_ahead ? g->load_free - s->cfg.schedule_ahead + 1 : 0;
         if (t < w)
             w = t;
     }
