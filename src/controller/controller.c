@@ -123,6 +123,8 @@ static void send_one(struct controller *ctl, struct send_item *it)
         fail_locally(ctl, a, ACTION_NETWORK_SEND_TOO_LATE, "network send too late");
     else if (worker_send_sched_action(w->conn, a) != 0)
         fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "send to worker failed");
+    else if (w->outstanding++ == 0)
+        w->last_heard = clock_mono_ns(); /* the silence clock starts with the first outstanding action */
 }
 
 void controller_pump(struct controller *ctl)
@@ -217,6 +219,10 @@ static int on_worker_message(struct net_conn *c, const struct net_msg *m, void *
     struct controller *ctl = data;
     struct worker_peer *w = net_conn_data(c);
     struct worker_result r;
+    w->last_heard = clock_mono_ns();
+    int is_sched_result = m->type == 100 || (m->type >= 102 && m->type <= 104);
+    if (ctl->serving && is_sched_result && w->outstanding > 0)
+        w->outstanding--;
     if (worker_result_decode(m, net_conn_clock_offset(c), &r) != 0) {
         log_warn("worker %u (%s): %s; closing connection", w->index, net_conn_peer(c), r.message);
         worker_result_free(&r);
@@ -382,11 +388,31 @@ static void print_network(struct controller *ctl, double secs)
     ctl->net_prev_bytes_recv = br, ctl->net_prev_msgs_recv = mr;
 }
 
+/* A worker cut off by the network never closes its connection by itself: declare it lost
+ * when it has been silent too long with actions outstanding, so its requests get answered. */
+static void check_worker_liveness(struct controller *ctl)
+{
+    for (unsigned i = 0; i < ctl->n_workers; i++) {
+        struct worker_peer *w = &ctl->workers[i];
+        /* read the clock per worker: losing one worker re-sends work to the others */
+        uint64_t now = clock_mono_ns();
+        if (!w->conn || !w->connected || w->outstanding == 0 || now < w->last_heard ||
+            now - w->last_heard < ctl->opts->worker_timeout_ns)
+            continue;
+        char reason[128];
+        snprintf(reason, sizeof reason, "no response for %.1f s with %u actions outstanding",
+                 (double)(now - w->last_heard) / 1e9, w->outstanding);
+        net_conn_close(w->conn, reason);
+    }
+}
+
 static void on_status(uv_timer_t *t)
 {
     struct controller *ctl = t->data;
     double secs = STATUS_MS / 1000.0;
     telemetry_flush(ctl->telemetry);
+    if (ctl->serving)
+        check_worker_liveness(ctl);
     if (!ctl->serving)
         return;
     struct sched_gpu_stats stats[256];

@@ -20,6 +20,8 @@ struct worker_peer {
     int lost;
     int state_received;
     struct worker_result state; /* GetWorkerState at start-up */
+    unsigned outstanding;       /* actions sent and not yet answered */
+    uint64_t last_heard;        /* monotonic ns of the last message from it */
     uv_timer_t retry_timer;
 };
 

@@ -37,7 +37,9 @@ void controller_usage(FILE *out)
           "  CLOCKWORK_LOG_DIR           where telemetry TSVs are written (default /local; must exist)\n"
           "  CLOCKWORK_STARTUP_QUIET_MS  idle time after the last LoadModel request before the scheduler\n"
           "                              starts (default 1000)\n"
-          "  CLOCKWORK_CONTROLLER_PORT   port for client connections (default 12346)\n",
+          "  CLOCKWORK_CONTROLLER_PORT   port for client connections (default 12346)\n"
+          "  CLOCKWORK_WORKER_TIMEOUT_MS a worker that sends nothing for this long while it has actions\n"
+          "                              outstanding is declared lost (default 5000)\n",
           out);
 }
 
@@ -129,6 +131,9 @@ static void read_environment(struct controller_options *o)
     const char *quiet = getenv("CLOCKWORK_STARTUP_QUIET_MS");
     if (quiet && parse_u64(quiet, &v) == 0)
         o->startup_quiet_ns = v * NS_PER_MS;
+    const char *wt = getenv("CLOCKWORK_WORKER_TIMEOUT_MS");
+    if (wt && parse_u64(wt, &v) == 0 && v > 0)
+        o->worker_timeout_ns = v * NS_PER_MS;
     const char *port = getenv("CLOCKWORK_CONTROLLER_PORT");
     if (port && parse_u64(port, &v) == 0 && v > 0 && v < 65536)
         o->client_port = (int)v;
@@ -140,6 +145,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
     sched_config_defaults(&o->sched);
     o->client_port = 12346;
     o->startup_quiet_ns = 1000 * NS_PER_MS;
+    o->worker_timeout_ns = 5000 * NS_PER_MS;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return OPTIONS_HELP;

@@ -19,13 +19,14 @@ struct controller_options {
     struct sched_config sched;
     int client_port;             /* 12346 */
     uint64_t startup_quiet_ns;   /* idle time after the last LoadModel before serving */
+    uint64_t worker_timeout_ns;  /* a worker silent this long with actions outstanding is lost */
     char log_dir[1024];          /* $CLOCKWORK_LOG_DIR or /local */
 };
 
 enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
 
 /* Parses argv; on error writes a message to err. Reads CLOCKWORK_LOG_DIR and
- * CLOCKWORK_STARTUP_QUIET_MS from the environment. */
+ * CLOCKWORK_STARTUP_QUIET_MS, CLOCKWORK_WORKER_TIMEOUT_MS, CLOCKWORK_CONTROLLER_PORT from the environment. */
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen);
 void controller_usage(FILE *out);
 

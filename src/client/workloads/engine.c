@@ -53,6 +53,7 @@ struct wl_engine {
     uv_signal_t sigint, sigterm;
     int handles_open;
     int running, stopping, finished, lost;
+    uint64_t stop_mono; /* when the first stop signal arrived */
     double duration_s;
 };
 
@@ -104,9 +105,13 @@ static void signal_cb(uv_signal_t *s, int signum)
 {
     struct wl_engine *e = s->data;
     if (e->stopping) {
-        finish(e); /* a second signal: do not wait for outstanding requests */
+        /* A second signal means "do not wait for outstanding requests" -- unless it is the
+         * same signal delivered twice (GNU timeout signals the child and its process group). */
+        if (clock_mono_ns() - e->stop_mono > 500 * NS_PER_MS)
+            finish(e);
         return;
     }
+    e->stop_mono = clock_mono_ns();
     wl_engine_stop(e, signum == SIGINT ? "Stopping: interrupted (SIGINT)" : "Stopping: terminated (SIGTERM)");
 }
 
