@@ -1,11 +1,29 @@
 #!/usr/bin/env bash
-# The test suite: installs what is missing, builds (plain and with ASan/UBSan), and runs every
-# unit and integration test through ctest in both builds.
+# The test suite: installs what is missing, builds, and runs every unit and integration test
+# through ctest (plain build), fuzzes the frame/message decoders for a few seconds (libFuzzer),
+# then runs the whole ctest suite again under ASan/UBSan/LeakSanitizer.
+#   env: SKIP_SANITIZERS=1, SKIP_FUZZ=1, FUZZ_SECONDS (default 20)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/install-deps.sh"
 bash "$ROOT/scripts/build.sh" "$ROOT/build"
 (cd "$ROOT/build" && ctest --output-on-failure -j 2)
+
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== Fuzzing the frame and message decoders (libFuzzer, ${FUZZ_SECONDS:-20} s) =="
+  CC=clang bash "$ROOT/scripts/build.sh" "$ROOT/build-fuzz" -DCLOCKWORK_FUZZ=ON
+  work="$(mktemp -d)"
+  cp "$ROOT"/fuzz/corpus/* "$work"/
+  if ! (cd "$work" && "$ROOT/build-fuzz/fuzz/fuzz_frames" -max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 \
+        . > fuzz.log 2>&1); then
+    tail -n 40 "$work/fuzz.log"
+    echo "FAIL: the fuzzer found a crash (artifact in $work)"
+    exit 1
+  fi
+  grep -E "^Done" "$work/fuzz.log"
+  rm -rf "$work"
+fi
+
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== ASan/UBSan build =="
   CC=clang bash "$ROOT/scripts/build.sh" "$ROOT/build-asan" -DCLOCKWORK_SANITIZE=ON

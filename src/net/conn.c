@@ -13,8 +13,7 @@ struct net_conn {
     struct net_handlers h;
     void *user;
     char peer[128];
-    uint8_t *buf; /* reassembly buffer */
-    size_t buf_len, buf_cap;
+    struct frame_reader reader;
     uint64_t msg_start_time; /* when the first bytes of the current message arrived */
     int closing;
     int connected;
@@ -43,7 +42,7 @@ enum body_mode { BODY_COPY, BODY_OWNED, BODY_SHARED };
 static void on_closed(uv_handle_t *handle)
 {
     struct net_conn *c = handle->data;
-    free(c->buf);
+    frame_reader_free(&c->reader);
     free(c);
 }
 
@@ -67,6 +66,7 @@ static struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h)
     c->h = *h;
     if (c->h.max_body == 0)
         c->h.max_body = FRAME_MAX_BODY_LEN;
+    frame_reader_init(&c->reader, c->h.max_body);
     clock_skew_init(&c->skew);
     return c;
 }
@@ -75,69 +75,50 @@ static void alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *out)
 {
     (void)suggested;
     struct net_conn *c = handle->data;
-    if (c->buf_cap - c->buf_len < READ_CHUNK) {
-        size_t cap = c->buf_cap ? c->buf_cap : READ_CHUNK;
-        while (cap - c->buf_len < READ_CHUNK)
-            cap *= 2;
-        uint8_t *nb = realloc(c->buf, cap);
-        if (!nb) {
-            *out = uv_buf_init(NULL, 0);
-            return;
-        }
-        c->buf = nb;
-        c->buf_cap = cap;
-    }
-    *out = uv_buf_init((char *)c->buf + c->buf_len, (unsigned)(c->buf_cap - c->buf_len));
+    size_t avail = 0;
+    uint8_t *p = frame_reader_reserve(&c->reader, READ_CHUNK, &avail);
+    *out = p ? uv_buf_init((char *)p, (unsigned)(avail > UINT32_MAX ? UINT32_MAX : avail)) : uv_buf_init(NULL, 0);
 }
 
-/* Delivers every complete message in the buffer. Returns -1 if the connection was closed. */
-static int deliver_messages(struct net_conn *c, uint64_t now)
+static void reject_frame(struct net_conn *c, const struct frame_preheader *ph, const char *reason)
 {
-    size_t off = 0;
-    while (!c->closing && c->buf_len - off >= FRAME_PREHEADER_LEN) {
-        struct frame_preheader ph;
-        frame_preheader_decode(c->buf + off, &ph);
-        const char *reason;
-        if (frame_preheader_check(&ph, c->h.max_body, &reason) != 0) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "malformed frame from %s: %s (header_len=%llu body_len=%llu)", c->peer, reason,
-                     (unsigned long long)ph.header_len, (unsigned long long)ph.body_len);
-            log_warn("%s", msg);
-            net_conn_close(c, msg);
-            return -1;
+    char msg[256];
+    snprintf(msg, sizeof msg, "malformed frame from %s: %s (header_len=%llu body_len=%llu)", c->peer, reason,
+             (unsigned long long)ph->header_len, (unsigned long long)ph->body_len);
+    log_warn("%s", msg);
+    net_conn_close(c, msg);
+}
+
+/* Delivers every complete message buffered. */
+static void deliver_messages(struct net_conn *c, uint64_t now)
+{
+    struct frame_message fm;
+    const char *reason = NULL;
+    int rc;
+    while (!c->closing && (rc = frame_reader_next(&c->reader, &fm, &reason)) != 0) {
+        if (rc < 0) {
+            reject_frame(c, &fm.ph, reason);
+            return;
         }
-        size_t total = FRAME_PREHEADER_LEN + ph.header_len + ph.body_len;
-        if (c->buf_len - off < total)
-            break;
         struct net_msg m = {
-            .type = ph.msg_type,
-            .id = ph.msg_id,
-            .header = c->buf + off + FRAME_PREHEADER_LEN,
-            .header_len = ph.header_len,
-            .body = c->buf + off + FRAME_PREHEADER_LEN + ph.header_len,
-            .body_len = ph.body_len,
+            .type = fm.ph.msg_type,
+            .id = fm.ph.msg_id,
+            .header = fm.header,
+            .header_len = fm.ph.header_len,
+            .body = fm.body,
+            .body_len = fm.ph.body_len,
             .recv_time = c->msg_start_time ? c->msg_start_time : now,
-            .send_time = ph.send_time,
+            .send_time = fm.ph.send_time,
         };
-        clock_skew_update(&c->skew, m.recv_time, ph.send_time, ph.peer_offset);
+        clock_skew_update(&c->skew, m.recv_time, fm.ph.send_time, fm.ph.peer_offset);
         c->stats.msgs_received++;
-        c->stats.bytes_received += total;
-        off += total;
-        c->msg_start_time = 0;
+        c->stats.bytes_received += FRAME_PREHEADER_LEN + fm.ph.header_len + fm.ph.body_len;
+        c->msg_start_time = frame_reader_pending(&c->reader) ? now : 0;
         if (c->h.on_message && c->h.on_message(c, &m, c->h.data) != 0) {
             net_conn_close(c, "message rejected");
-            return -1;
+            return;
         }
     }
-    if (c->closing)
-        return -1;
-    if (off > 0) {
-        memmove(c->buf, c->buf + off, c->buf_len - off);
-        c->buf_len -= off;
-    }
-    if (c->buf_len > 0 && c->msg_start_time == 0)
-        c->msg_start_time = now;
-    return 0;
 }
 
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -151,16 +132,13 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     uint64_t now = clock_now_ns();
-    if (c->buf_len == 0)
+    if (frame_reader_pending(&c->reader) == 0)
         c->msg_start_time = now;
-    c->buf_len += (size_t)nread;
+    frame_reader_commit(&c->reader, (size_t)nread);
     deliver_messages(c, now);
     /* Keep a large idle buffer from pinning memory. */
-    if (!c->closing && c->buf_len == 0 && c->buf_cap > 4 * READ_CHUNK) {
-        free(c->buf);
-        c->buf = NULL;
-        c->buf_cap = 0;
-    }
+    if (!c->closing)
+        frame_reader_compact(&c->reader, 4 * READ_CHUNK);
 }
 
 static void start_conn(struct net_conn *c)

@@ -24,4 +24,33 @@ void frame_preheader_decode(const uint8_t in[FRAME_PREHEADER_LEN], struct frame_
 /* 0 if the lengths are acceptable, else -1 with a human-readable reason. */
 int frame_preheader_check(const struct frame_preheader *ph, uint64_t max_body, const char **reason);
 
+
+/* Reassembles frames from a byte stream (no I/O: the caller reads into reserved space).
+ * Messages returned by frame_reader_next point into the buffer and stay valid until the
+ * next frame_reader_reserve or frame_reader_compact. */
+struct frame_reader {
+    uint8_t *buf;
+    size_t len;      /* bytes held */
+    size_t off;      /* bytes already returned as messages */
+    size_t cap;
+    uint64_t max_body;
+};
+
+struct frame_message {
+    struct frame_preheader ph;
+    const uint8_t *header;
+    const uint8_t *body;
+};
+
+void frame_reader_init(struct frame_reader *r, uint64_t max_body);
+void frame_reader_free(struct frame_reader *r);
+/* Space for at least min_free more bytes (compacts first); NULL if out of memory. */
+uint8_t *frame_reader_reserve(struct frame_reader *r, size_t min_free, size_t *avail);
+void frame_reader_commit(struct frame_reader *r, size_t n);
+/* 1: *m is the next complete message; 0: more bytes needed; -1: malformed (reason set). */
+int frame_reader_next(struct frame_reader *r, struct frame_message *m, const char **reason);
+/* Drops returned messages; frees the buffer when empty and larger than keep_cap. */
+void frame_reader_compact(struct frame_reader *r, size_t keep_cap);
+size_t frame_reader_pending(const struct frame_reader *r); /* bytes of an incomplete message */
+
 #endif

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "proto/frame.h"
 #include "proto/clockwork.pb-c.h"
@@ -51,12 +52,80 @@ static void test_skew_estimate(void **state)
     assert_int_equal(clock_skew_offset(&s), 1000);
 }
 
+static size_t put_frame(uint8_t *out, uint64_t type, const char *header, const char *body)
+{
+    struct frame_preheader ph = {strlen(header), strlen(body), type, 1, 0, INT64_MAX};
+    frame_preheader_encode(&ph, out);
+    memcpy(out + FRAME_PREHEADER_LEN, header, strlen(header));
+    memcpy(out + FRAME_PREHEADER_LEN + strlen(header), body, strlen(body));
+    return FRAME_PREHEADER_LEN + strlen(header) + strlen(body);
+}
+
+/* Two frames fed in every possible split come out whole, in order. */
+static void test_reader_every_split(void **state)
+{
+    (void)state;
+    uint8_t stream[256];
+    size_t n = put_frame(stream, 2, "hdr", "body");
+    n += put_frame(stream + n, 105, "h2", "");
+    for (size_t cut = 0; cut <= n; cut++) {
+        struct frame_reader r;
+        frame_reader_init(&r, 1024);
+        uint64_t types[2];
+        unsigned got = 0;
+        size_t parts[2] = {cut, n - cut}, pos = 0;
+        for (int p = 0; p < 2; p++) {
+            size_t avail;
+            uint8_t *dst = frame_reader_reserve(&r, parts[p] ? parts[p] : 1, &avail);
+            assert_non_null(dst);
+            memcpy(dst, stream + pos, parts[p]);
+            frame_reader_commit(&r, parts[p]);
+            pos += parts[p];
+            struct frame_message m;
+            const char *reason;
+            while (frame_reader_next(&r, &m, &reason) == 1) {
+                assert_true(got < 2);
+                types[got++] = m.ph.msg_type;
+                if (m.ph.msg_type == 2) {
+                    assert_memory_equal(m.header, "hdr", 3);
+                    assert_memory_equal(m.body, "body", 4);
+                }
+            }
+            frame_reader_compact(&r, 0);
+        }
+        assert_int_equal(got, 2);
+        assert_int_equal(types[0], 2);
+        assert_int_equal(types[1], 105);
+        assert_int_equal(frame_reader_pending(&r), 0);
+        frame_reader_free(&r);
+    }
+}
+
+static void test_reader_rejects_oversized_body(void **state)
+{
+    (void)state;
+    struct frame_reader r;
+    frame_reader_init(&r, 100);
+    struct frame_preheader ph = {0, 101, 3, 0, 0, 0};
+    size_t avail;
+    uint8_t *dst = frame_reader_reserve(&r, FRAME_PREHEADER_LEN, &avail);
+    frame_preheader_encode(&ph, dst);
+    frame_reader_commit(&r, FRAME_PREHEADER_LEN);
+    struct frame_message m;
+    const char *reason = NULL;
+    assert_int_equal(frame_reader_next(&r, &m, &reason), -1);
+    assert_string_equal(reason, "body length exceeds limit");
+    frame_reader_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preheader_roundtrip),
         cmocka_unit_test(test_preheader_rejects_oversized),
         cmocka_unit_test(test_skew_estimate),
+        cmocka_unit_test(test_reader_every_split),
+        cmocka_unit_test(test_reader_rejects_oversized_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
