@@ -34,6 +34,16 @@ int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id,
     return net_conn_send(c, ACT_LOAD_MODEL, 0, &p.base, NULL, 0);
 }
 
+/* Infer, LoadWeights and EvictWeights share these fields (same names and numbers). */
+#define FILL_TIMED_ACTION(p, a)                                                                                        \
+    do {                                                                                                               \
+        (p).action_id = (int32_t)(a)->id;                                                                              \
+        (p).model_id = (int32_t)(a)->model_id;                                                                         \
+        (p).gpu_id = (a)->gpu_id;                                                                                      \
+        (p).earliest = (a)->earliest;                                                                                  \
+        (p).latest = (a)->latest;                                                                                      \
+    } while (0)
+
 static int send_infer(struct net_conn *c, const struct sched_action *a)
 {
     Clockwork__InferActionProto p = CLOCKWORK__INFER_ACTION_PROTO__INIT;
@@ -44,11 +54,7 @@ static int send_infer(struct net_conn *c, const struct sched_action *a)
         sizes[i] = (uint32_t)a->requests[i]->input_len;
         total += a->requests[i]->input_len;
     }
-    p.action_id = (int32_t)a->id;
-    p.model_id = (int32_t)a->model_id;
-    p.gpu_id = a->gpu_id;
-    p.earliest = a->earliest;
-    p.latest = a->latest;
+    FILL_TIMED_ACTION(p, a);
     p.expected_duration = a->expected_duration;
     p.batch_size = n;
     /* All-empty inputs are sent as no input_sizes: the worker generates inputs. */
@@ -75,20 +81,12 @@ int worker_send_sched_action(struct net_conn *c, const struct sched_action *a)
         return send_infer(c, a);
     if (a->type == SCHED_LOAD_WEIGHTS) {
         Clockwork__LoadWeightsActionProto p = CLOCKWORK__LOAD_WEIGHTS_ACTION_PROTO__INIT;
-        p.action_id = (int32_t)a->id;
-        p.model_id = (int32_t)a->model_id;
-        p.gpu_id = a->gpu_id;
-        p.earliest = a->earliest;
-        p.latest = a->latest;
+        FILL_TIMED_ACTION(p, a);
         p.expected_duration = a->expected_duration;
         return net_conn_send(c, ACT_LOAD_WEIGHTS, 0, &p.base, NULL, 0);
     }
     Clockwork__EvictWeightsActionProto p = CLOCKWORK__EVICT_WEIGHTS_ACTION_PROTO__INIT;
-    p.action_id = (int32_t)a->id;
-    p.model_id = (int32_t)a->model_id;
-    p.gpu_id = a->gpu_id;
-    p.earliest = a->earliest;
-    p.latest = a->latest;
+    FILL_TIMED_ACTION(p, a);
     return net_conn_send(c, ACT_EVICT, 0, &p.base, NULL, 0);
 }
 
