@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Clockwork-in-C needs (idempotent; skips apt when all are present).
 set -euo pipefail
 PKGS=(cmake make gcc clang pkg-config libuv1-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev
-      liblz4-dev libcmocka-dev libclang-rt-14-dev python3 python3-matplotlib iproute2 procps)
+      liblz4-dev libcmocka-dev libclang-rt-14-dev python3 python3-matplotlib iproute2 procps
+      libdnnl-dev libonnx-dev python3-onnx libonnx-testdata)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

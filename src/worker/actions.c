@@ -73,7 +73,11 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     struct model_info m;
     if (model_info_load(&m, a->model_path, w->cfg.weights_cache_page_size, msg, (int)msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
+    if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
+        return ACTION_INVALID_MODEL_PATH;
     if (registry_add(&w->registry, a->model_id, a->no_of_copies, &m) != 0) {
+        if (w->opt.free_model && m.backend_data)
+            w->opt.free_model(w->opt.backend_ctx, &m);
         snprintf(msg, msglen, "out of memory registering model %d", a->model_id);
         return ACTION_RUNTIME_ERROR;
     }

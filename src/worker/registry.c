@@ -6,8 +6,11 @@ void registry_init(struct model_registry *r) { memset(r, 0, sizeof *r); }
 
 void registry_destroy(struct model_registry *r)
 {
-    for (size_t i = 0; i < r->n_infos; i++)
+    for (size_t i = 0; i < r->n_infos; i++) {
+        if (r->free_data && r->infos[i]->backend_data)
+            r->free_data(r->free_ctx, r->infos[i]);
         free(r->infos[i]);
+    }
     free(r->infos);
     free(r->by_id);
     memset(r, 0, sizeof *r);

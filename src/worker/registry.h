@@ -15,6 +15,9 @@ struct model_registry {
     struct model_info **infos;       /* owned, one per LoadModelFromDisk */
     size_t n_infos, infos_cap;
     size_t count; /* registered ids */
+    /* Optional: releases an info's backend_data on registry_destroy (set after registry_init). */
+    void (*free_data)(void *ctx, struct model_info *m);
+    void *free_ctx;
 };
 
 void registry_init(struct model_registry *r);

@@ -260,6 +260,8 @@ struct worker *worker_create(const struct worker_options *o, const struct worker
     snprintf(w->host, sizeof w->host, "%s", o->host ? o->host : "0.0.0.0");
     w->opt.host = w->host;
     registry_init(&w->registry);
+    w->registry.free_data = w->opt.free_model;
+    w->registry.free_ctx = w->opt.backend_ctx;
     pthread_mutex_init(&w->done_lock, NULL);
     uv_loop_init(&w->loop);
     w->loop_ready = 1;

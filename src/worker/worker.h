@@ -9,6 +9,11 @@
 
 /* Makes the backend for device `gpu_id`; returns 0 or -1. */
 typedef int (*backend_factory_fn)(unsigned gpu_id, struct backend *out, void *ctx);
+/* A real backend's part of LoadModelFromDisk, after PREFIX.info/.measurements are read: loads
+ * what it executes into m->backend_data and may update m (pages, measured timings).
+ * Returns 0, or -1 with a message (the action then fails with status 41). */
+typedef int (*backend_load_model_fn)(void *ctx, struct model_info *m, char *err, size_t errlen);
+typedef void (*backend_free_model_fn)(void *ctx, struct model_info *m);
 
 struct worker_options {
     unsigned num_devices;       /* default 1 */
@@ -19,6 +24,8 @@ struct worker_options {
     int handle_signals;         /* SIGINT/SIGTERM stop the worker (default on) */
     int allow_zero_size_inputs; /* accept Infer with no input bytes (default on) */
     backend_factory_fn make_backend; /* NULL: emulated devices */
+    backend_load_model_fn load_model; /* NULL: model.info + model.measurements only */
+    backend_free_model_fn free_model;
     void *backend_ctx;
 };
 

@@ -1,0 +1,407 @@
+#include "cpu_model.h"
+#include "kernels.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN 64
+#define ALIGN_UP(x) (((x) + ALIGN - 1) / ALIGN * ALIGN)
+
+static const dnnl_format_tag_t plain_tags[] = {dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde, dnnl_abcdef};
+
+static void tensor_dims(const struct plan *p, int32_t t, unsigned b, dnnl_dims_t d)
+{
+    const struct plan_tensor *x = &p->tensors[t];
+    for (uint32_t i = 0; i < x->ndim; i++)
+        d[i] = x->dims[i];
+    if (x->kind == PLAN_ACT)
+        d[0] *= b;
+}
+
+static int plain_md(const struct plan *p, int32_t t, unsigned b, dnnl_memory_desc_t *md)
+{
+    dnnl_dims_t d;
+    tensor_dims(p, t, b, d);
+    return dnnl_memory_desc_init_by_tag(md, (int)p->tensors[t].ndim, d, dnnl_f32, plain_tags[p->tensors[t].ndim - 1]) ==
+                   dnnl_success
+               ? 0
+               : -1;
+}
+
+/* ---- primitives ---- */
+
+struct prim_ctx {
+    struct cpu_model *m;
+    const struct plan_op *op;
+    unsigned b;
+    int first; /* first batch size: weights layouts are chosen here */
+    char *err;
+    size_t errlen;
+};
+
+static int dnnl_fail(struct prim_ctx *c, const char *what, dnnl_status_t st)
+{
+    snprintf(c->err, c->errlen, "op '%s': oneDNN cannot create the %s at batch %u (status %d: shapes or "
+             "parameters not supported)", c->op->name, what, c->b, (int)st);
+    return -1;
+}
+
+static dnnl_primitive_attr_t make_attr(const struct plan_op *op)
+{
+    dnnl_primitive_attr_t attr;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success)
+        return NULL;
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (op->type == OP_CONV && op->act != ACT_NONE) {
+        dnnl_post_ops_t po;
+        if (dnnl_post_ops_create(&po) == dnnl_success) {
+            dnnl_alg_kind_t alg = op->act == ACT_RELU ? dnnl_eltwise_relu
+                                  : op->act == ACT_CLIP ? dnnl_eltwise_clip
+                                                        : dnnl_eltwise_logistic;
+            dnnl_post_ops_append_eltwise(po, 1.0f, alg, op->act == ACT_CLIP ? op->act_min : 0.0f,
+                                         op->act == ACT_CLIP ? op->act_max : 0.0f);
+            dnnl_primitive_attr_set_post_ops(attr, po);
+            dnnl_post_ops_destroy(po);
+        }
+    }
+    return attr;
+}
+
+/* Creates the primitive from an op desc; records the weights layout on the first batch. */
+static int finish_prim(struct prim_ctx *c, const_dnnl_op_desc_t desc, const char *what, int32_t wid,
+                       dnnl_primitive_t *prim, uint64_t *scratch)
+{
+    dnnl_primitive_attr_t attr = make_attr(c->op);
+    dnnl_primitive_desc_t pd;
+    dnnl_status_t st = attr ? dnnl_primitive_desc_create(&pd, desc, attr, c->m->engine, NULL) : dnnl_out_of_memory;
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success)
+        return dnnl_fail(c, what, st);
+    if (wid >= 0 && c->first)
+        c->m->w[wid].cache = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    *scratch = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+    st = dnnl_primitive_create(prim, pd);
+    dnnl_primitive_desc_destroy(pd);
+    return st == dnnl_success ? 0 : dnnl_fail(c, what, st);
+}
+
+static int build_conv(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *scratch)
+{
+    const struct plan *p = &c->m->plan;
+    const struct plan_op *o = c->op;
+    const struct plan_tensor *wt = &p->tensors[o->in[1]];
+    if (wt->ndim != 4 || p->tensors[o->in[0]].ndim != 4 || o->group < 1 || wt->dims[0] % o->group)
+        return snprintf(c->err, c->errlen, "op '%s': bad convolution shapes", o->name), -1;
+    dnnl_memory_desc_t src, w, bias, dst;
+    dnnl_dims_t wd = {o->group, wt->dims[0] / o->group, wt->dims[1], wt->dims[2], wt->dims[3]};
+    int wnd = o->group > 1 ? 5 : 4;
+    if (o->group == 1)
+        memmove(wd, wd + 1, 4 * sizeof wd[0]);
+    if (c->first) {
+        dnnl_memory_desc_init_by_tag(&c->m->w[o->in[1]].plain, wnd, wd, dnnl_f32, wnd == 5 ? dnnl_goihw : dnnl_oihw);
+        dnnl_memory_desc_init_by_tag(&w, wnd, wd, dnnl_f32, dnnl_format_tag_any);
+    } else {
+        w = c->m->w[o->in[1]].cache;
+    }
+    if (plain_md(p, o->in[0], c->b, &src) || plain_md(p, o->in[2], c->b, &bias) || plain_md(p, o->out, c->b, &dst))
+        return dnnl_fail(c, "memory descriptors", dnnl_invalid_arguments);
+    dnnl_dims_t strides = {o->stride[0], o->stride[1]}, dil = {o->dilation[0] - 1, o->dilation[1] - 1},
+                pl = {o->pad_l[0], o->pad_l[1]}, pr = {o->pad_r[0], o->pad_r[1]};
+    dnnl_convolution_desc_t cd;
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                                  &src, &w, &bias, &dst, strides, dil, pl, pr);
+    return st != dnnl_success ? dnnl_fail(c, "convolution", st) : finish_prim(c, &cd, "convolution", o->in[1], prim, scratch);
+}
+
+static int build_pool(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *scratch)
+{
+    const struct plan *p = &c->m->plan;
+    const struct plan_op *o = c->op;
+    dnnl_memory_desc_t src, dst;
+    if (plain_md(p, o->in[0], c->b, &src) || plain_md(p, o->out, c->b, &dst) || p->tensors[o->in[0]].ndim != 4)
+        return dnnl_fail(c, "memory descriptors", dnnl_invalid_arguments);
+    dnnl_dims_t strides = {o->stride[0], o->stride[1]}, k = {o->kernel[0], o->kernel[1]},
+                dil = {o->dilation[0] - 1, o->dilation[1] - 1}, pl = {o->pad_l[0], o->pad_l[1]},
+                pr = {o->pad_r[0], o->pad_r[1]};
+    dnnl_alg_kind_t alg = o->type == OP_MAXPOOL ? dnnl_pooling_max
+                          : o->flag          ? dnnl_pooling_avg_include_padding
+                                             : dnnl_pooling_avg_exclude_padding;
+    dnnl_pooling_v2_desc_t pd;
+    dnnl_status_t st = dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_inference, alg, &src, &dst, strides, k, dil, pl, pr);
+    return st != dnnl_success ? dnnl_fail(c, "pooling", st) : finish_prim(c, &pd, "pooling", -1, prim, scratch);
+}
+
+/* Gemm/MatMul as a 2-D matmul: A's leading dimensions (with the batch) are the rows. */
+static int build_gemm(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *scratch)
+{
+    const struct plan *p = &c->m->plan;
+    const struct plan_op *o = c->op;
+    const struct plan_tensor *a = &p->tensors[o->in[0]], *w = &p->tensors[o->in[1]], *bt = &p->tensors[o->in[2]];
+    if (w->ndim != 2 || bt->ndim != 2 || a->dims[a->ndim - 1] != w->dims[0])
+        return snprintf(c->err, c->errlen, "op '%s': bad matrix shapes", o->name), -1;
+    int64_t rows = (int64_t)(plan_tensor_elems(p, o->in[0], c->b) / (uint64_t)w->dims[0]);
+    dnnl_dims_t ad = {rows, w->dims[0]}, wd = {w->dims[0], w->dims[1]}, bd = {bt->dims[0], bt->dims[1]},
+                dd = {rows, w->dims[1]};
+    dnnl_memory_desc_t src, wm, bias, dst;
+    dnnl_memory_desc_init_by_tag(&src, 2, ad, dnnl_f32, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&wm, 2, wd, dnnl_f32, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&bias, 2, bd, dnnl_f32, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&dst, 2, dd, dnnl_f32, dnnl_ab);
+    if (plan_tensor_elems(p, o->out, c->b) != (uint64_t)(rows * w->dims[1]))
+        return snprintf(c->err, c->errlen, "op '%s': output shape mismatch", o->name), -1;
+    dnnl_matmul_desc_t md;
+    dnnl_status_t st = dnnl_matmul_desc_init(&md, &src, &wm, &bias, &dst);
+    return st != dnnl_success ? dnnl_fail(c, "matmul", st) : finish_prim(c, &md, "matmul", -1, prim, scratch);
+}
+
+/* Shape checks for the ops our kernels run (a plan from disk is untrusted). */
+static int check_simple(const struct plan *p, const struct plan_op *o, unsigned b, char *err, size_t errlen)
+{
+    uint64_t out = plan_tensor_elems(p, o->out, 1), in0 = plan_tensor_elems(p, o->in[0], 1);
+    const struct plan_tensor *x = &p->tensors[o->in[0]], *y = &p->tensors[o->out];
+    int ok = 1;
+    switch (o->type) {
+    case OP_COPY: case OP_ACT: ok = in0 == out && x->kind == PLAN_ACT; break;
+    case OP_SOFTMAX: ok = in0 == out && x->ndim == y->ndim && o->axis >= 0 && o->axis < x->ndim; break;
+    case OP_CHANNEL_AFFINE:
+        ok = o->n_in == 3 && in0 == out && x->ndim >= 2 && x->kind == PLAN_ACT &&
+             plan_tensor_elems(p, o->in[1], 1) == (uint64_t)x->dims[1] && plan_tensor_elems(p, o->in[2], 1) == (uint64_t)x->dims[1];
+        break;
+    case OP_ADD: case OP_MUL:
+        ok = o->n_in == 2;
+        for (uint32_t k = 0; ok && k < 2; k++) {
+            const struct plan_tensor *t = &p->tensors[o->in[k]];
+            dnnl_dims_t td, yd;
+            tensor_dims(p, o->in[k], b, td);
+            tensor_dims(p, o->out, b, yd);
+            ok = t->ndim <= y->ndim;
+            for (uint32_t d = 0; ok && d < t->ndim; d++)
+                ok = td[d] == yd[d + y->ndim - t->ndim] || td[d] == 1;
+        }
+        break;
+    case OP_CONCAT: {
+        int64_t sum = 0;
+        ok = o->axis >= 0 && o->axis < y->ndim;
+        for (uint32_t k = 0; ok && k < o->n_in; k++) {
+            const struct plan_tensor *t = &p->tensors[o->in[k]];
+            ok = t->ndim == y->ndim && (t->kind == PLAN_ACT || b == 1);
+            for (uint32_t d = 0; ok && d < t->ndim; d++)
+                ok = d == o->axis || t->dims[d] == y->dims[d];
+            sum += ok ? t->dims[o->axis] : 0;
+        }
+        ok = ok && sum == y->dims[o->axis] && (o->axis > 0 || b == 1);
+        break;
+    }
+    default: ok = 0;
+    }
+    if (!ok)
+        snprintf(err, errlen, "op '%s': inconsistent shapes", o->name);
+    return ok ? 0 : -1;
+}
+
+static int build_prims(struct cpu_model *m, struct cpu_batch *cb, int first, uint64_t *max_scratch, char *err,
+                       size_t errlen)
+{
+    for (uint32_t i = 0; i < m->plan.n_ops; i++) {
+        struct prim_ctx c = {m, &m->plan.ops[i], cb->b, first, err, errlen};
+        uint64_t scratch = 0;
+        int rc;
+        switch (c.op->type) {
+        case OP_CONV: rc = c.op->n_in == 3 ? build_conv(&c, &cb->prim[i], &scratch) : -1; break;
+        case OP_MAXPOOL: case OP_AVGPOOL: rc = build_pool(&c, &cb->prim[i], &scratch); break;
+        case OP_GEMM: rc = c.op->n_in == 3 ? build_gemm(&c, &cb->prim[i], &scratch) : -1; break;
+        default: rc = check_simple(&m->plan, c.op, cb->b, err, errlen);
+        }
+        if (rc != 0) {
+            if (err[0] == '\0')
+                snprintf(err, errlen, "op '%s': bad inputs", c.op->name);
+            return -1;
+        }
+        *max_scratch = scratch > *max_scratch ? scratch : *max_scratch;
+    }
+    return 0;
+}
+
+/* ---- static memory plan: first-fit over live intervals ---- */
+
+struct block {
+    uint64_t off, size;
+    int32_t t;
+};
+
+static uint64_t place(struct block *live, unsigned *n, uint64_t size, int32_t t)
+{
+    uint64_t off = 0;
+    unsigned i = 0;
+    for (; i < *n; i++) { /* live is sorted by offset */
+        if (live[i].off >= off + size)
+            break;
+        uint64_t end = ALIGN_UP(live[i].off + live[i].size);
+        off = end > off ? end : off;
+    }
+    memmove(live + i + 1, live + i, (*n - i) * sizeof *live);
+    live[i] = (struct block){off, size, t};
+    (*n)++;
+    return off;
+}
+
+static void release(struct block *live, unsigned *n, int32_t t)
+{
+    for (unsigned i = 0; i < *n; i++)
+        if (live[i].t == t) {
+            memmove(live + i, live + i + 1, (*n - i - 1) * sizeof *live);
+            (*n)--;
+            return;
+        }
+}
+
+static int plan_memory(struct cpu_model *m, struct cpu_batch *cb, const int32_t *last_use)
+{
+    const struct plan *p = &m->plan;
+    struct block *live = calloc(p->n_tensors + 1, sizeof *live);
+    if (!live)
+        return -1;
+    unsigned n = 0;
+    uint64_t top = 0;
+    for (uint32_t i = 0; i < p->n_inputs; i++)
+        cb->act_off[p->inputs[i]] = place(live, &n, plan_tensor_elems(p, p->inputs[i], cb->b) * 4, p->inputs[i]);
+    for (uint32_t i = 0; i < p->n_ops; i++) {
+        int32_t out = p->ops[i].out;
+        cb->act_off[out] = place(live, &n, plan_tensor_elems(p, out, cb->b) * 4, out);
+        for (unsigned k = 0; k < n; k++)
+            top = live[k].off + live[k].size > top ? live[k].off + live[k].size : top;
+        for (uint32_t k = 0; k < p->ops[i].n_in; k++)
+            if (last_use[p->ops[i].in[k]] == (int32_t)i)
+                release(live, &n, p->ops[i].in[k]);
+    }
+    free(live);
+    cb->arena_size = ALIGN_UP(top);
+    return 0;
+}
+
+static int32_t *last_uses(const struct plan *p)
+{
+    int32_t *lu = malloc((p->n_tensors + 1) * sizeof *lu);
+    if (!lu)
+        return NULL;
+    for (uint32_t t = 0; t < p->n_tensors; t++)
+        lu[t] = -1;
+    for (uint32_t i = 0; i < p->n_ops; i++)
+        for (uint32_t k = 0; k < p->ops[i].n_in; k++)
+            lu[p->ops[i].in[k]] = (int32_t)i;
+    for (uint32_t i = 0; i < p->n_outputs; i++)
+        lu[p->outputs[i]] = INT32_MAX;
+    return lu;
+}
+
+/* ---- weights: layouts, reorders, packing into pages ---- */
+
+static int pack_weights(struct cpu_model *m, char *err, size_t errlen)
+{
+    unsigned page = 0;
+    uint64_t used = 0;
+    for (uint32_t t = 0; t < m->plan.n_tensors; t++) {
+        struct cpu_weight *w = &m->w[t];
+        if (m->plan.tensors[t].kind != PLAN_WEIGHT)
+            continue;
+        if (w->plain.ndims == 0 && plain_md(&m->plan, (int32_t)t, 1, &w->plain) != 0)
+            return snprintf(err, errlen, "weight '%s': bad shape", m->plan.tensors[t].name), -1;
+        if (w->cache.ndims == 0)
+            w->cache = w->plain;
+        w->size = ALIGN_UP(dnnl_memory_desc_get_size(&w->cache));
+        if (w->size > m->page_size)
+            return snprintf(err, errlen, "weight '%s' needs %llu bytes, more than a page (%llu)", m->plan.tensors[t].name,
+                            (unsigned long long)w->size, (unsigned long long)m->page_size), -1;
+        if (used + w->size > m->page_size) {
+            page++;
+            used = 0;
+        }
+        w->page = page;
+        w->offset = used;
+        used += w->size;
+        if (!dnnl_memory_desc_equal(&w->plain, &w->cache)) {
+            dnnl_primitive_desc_t pd;
+            if (dnnl_reorder_primitive_desc_create(&pd, &w->plain, m->engine, &w->cache, m->engine, NULL) != dnnl_success)
+                return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
+            dnnl_status_t st = dnnl_primitive_create(&w->reorder, pd);
+            dnnl_primitive_desc_destroy(pd);
+            if (st != dnnl_success)
+                return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
+        }
+    }
+    m->n_pages = page + 1;
+    m->last_page_used = used;
+    return 0;
+}
+
+static int build_batch(struct cpu_model *m, unsigned i, const int32_t *lu, char *err, size_t errlen)
+{
+    struct cpu_batch *cb = &m->batch[i];
+    cb->act_off = calloc(m->plan.n_tensors + 1, sizeof *cb->act_off);
+    cb->prim = calloc(m->plan.n_ops + 1, sizeof *cb->prim);
+    if (!cb->act_off || !cb->prim)
+        return snprintf(err, errlen, "out of memory"), -1;
+    uint64_t scratch = 0;
+    if (build_prims(m, cb, i == 0, &scratch, err, errlen) != 0 || plan_memory(m, cb, lu) != 0)
+        return -1;
+    cb->scratch_off = cb->arena_size;
+    cb->arena_size += ALIGN_UP(scratch);
+    m->arena_need = cb->arena_size > m->arena_need ? cb->arena_size : m->arena_need;
+    return 0;
+}
+
+int cpu_model_build(struct cpu_model **out, struct plan *plan, dnnl_engine_t engine, const unsigned *batch_sizes,
+                    unsigned n_batches, uint64_t page_size, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    struct cpu_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        plan_free(plan);
+        return snprintf(err, errlen, "out of memory"), -1;
+    }
+    m->plan = *plan;
+    memset(plan, 0, sizeof *plan);
+    m->engine = engine;
+    m->page_size = page_size;
+    m->n_batches = n_batches > CPU_MAX_BATCHES ? CPU_MAX_BATCHES : n_batches;
+    m->w = calloc(m->plan.n_tensors + 1, sizeof *m->w);
+    int32_t *lu = last_uses(&m->plan);
+    int rc = m->w && lu && (m->plan.weights || m->plan.weights_size == 0) && page_size > 0 ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+    for (unsigned i = 0; rc == 0 && i < m->n_batches; i++) {
+        m->batch[i].b = batch_sizes[i];
+        rc = build_batch(m, i, lu, err, errlen);
+    }
+    free(lu);
+    if (rc == 0)
+        rc = pack_weights(m, err, errlen);
+    if (rc != 0) {
+        cpu_model_destroy(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void cpu_model_destroy(struct cpu_model *m)
+{
+    if (!m)
+        return;
+    for (unsigned i = 0; i < CPU_MAX_BATCHES; i++) {
+        struct cpu_batch *cb = &m->batch[i];
+        for (uint32_t k = 0; cb->prim && k < m->plan.n_ops; k++)
+            if (cb->prim[k])
+                dnnl_primitive_destroy(cb->prim[k]);
+        free(cb->prim);
+        free(cb->act_off);
+    }
+    for (uint32_t t = 0; m->w && t < m->plan.n_tensors; t++)
+        if (m->w[t].reorder)
+            dnnl_primitive_destroy(m->w[t].reorder);
+    free(m->w);
+    plan_free(&m->plan);
+    free(m);
+}
+
+uint64_t cpu_model_input_bytes(const struct cpu_model *m) { return plan_tensor_elems(&m->plan, m->plan.inputs[0], 1) * 4; }
+uint64_t cpu_model_output_bytes(const struct cpu_model *m) { return plan_tensor_elems(&m->plan, m->plan.outputs[0], 1) * 4; }
