@@ -106,15 +106,134 @@ static void test_slo_exp_1(void **state)
     assert_int_equal(parse("slo-exp-1", "resnet50_v2 4 poisson 100 2 32 2 mul x", &a), -2);
 }
 
+static void test_slo_exp_2(void **state)
+{
+    (void)state;
+    struct wl_args a;
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 poisson 200 2 32 2 mul 7 4 1 100", &a), 0);
+    assert_string_equal(a.model, "resnet50_v2");
+    assert_int_equal(a.copies, 2);
+    assert_int_equal(a.dist, WL_DIST_POISSON);
+    assert_true(a.rate == 200 && a.slo_start == 2 && a.slo_end == 32 && a.slo_factor == 2 && a.period == 7);
+    assert_int_equal(a.op, WL_SLO_MUL);
+    assert_int_equal(a.copies_bg, 4);
+    assert_int_equal(a.concurrency_bg, 1);
+    assert_true(a.slo_bg == 100);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 0 fixed-rate 200 2 32 2 add 7 4 1 100", &a), 0);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 poisson 200 2 32 2 mul 7 0 1 100", &a), 0);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 0 poisson 200 2 32 2 mul 7 0 1 100", &a), -2);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 poisson 200 2 32 2 mul 7 4 1", &a), -2);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 poisson 200 2 32 2 mul 7 4 1 100 5", &a), -2);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 poisson 200 2 32 1 mul 7 4 1 100", &a), -2);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 gamma 200 2 32 2 mul 7 4 1 100", &a), -2);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 poisson 200 2 32 2 mul 7 4 0 100", &a), -2);
+    assert_int_equal(parse("slo-exp-2", "resnet50_v2 2 poisson 200 2 32 2 mul 7 4 1 -1", &a), -2);
+}
+
+static void test_scalability(void **state)
+{
+    (void)state;
+    struct wl_args a;
+    assert_int_equal(parse("scalability-exp-1", "10 100 1000 2 mul 5", &a), 0);
+    assert_int_equal(a.copies, 10);
+    assert_true(a.rate == 100 && a.rate_max == 1000 && a.rate_factor == 2 && a.period == 5);
+    assert_int_equal(a.rate_op, WL_SLO_MUL);
+    assert_int_equal(parse("scalability-exp-1", "10 100 1000 100 add 5", &a), 0);
+    assert_int_equal(a.rate_op, WL_SLO_ADD);
+    assert_int_equal(parse("scalability-exp-1", "10 100 1000 2 mul", &a), -2);
+    assert_int_equal(parse("scalability-exp-1", "10 1000 100 2 mul 5", &a), -2); /* max < min */
+    assert_int_equal(parse("scalability-exp-1", "10 100 1000 1 mul 5", &a), -2);
+    assert_int_equal(parse("scalability-exp-1", "10 100 1000 2 pow 5", &a), -2);
+    assert_int_equal(parse("scalability-exp-1", "0 100 1000 2 mul 5", &a), -2);
+}
+
+static void test_comparison_and_bursty(void **state)
+{
+    (void)state;
+    struct wl_args a;
+    assert_int_equal(parse("comparison_experiment", "", &a), 0);
+    assert_int_equal(a.copies, 15);
+    assert_true(a.rate == 1000);
+    assert_int_equal(parse("comparison_experiment", "4 200", &a), 0);
+    assert_int_equal(a.copies, 4);
+    assert_true(a.rate == 200);
+    assert_int_equal(parse("comparison_experiment", "4", &a), 0);
+    assert_true(a.rate == 1000);
+    assert_int_equal(parse("comparison_experiment", "4 200 1", &a), -2);
+    assert_int_equal(parse("comparison_experiment", "0", &a), -2);
+    assert_int_equal(parse("comparison_experiment2", "", &a), 0);
+    assert_int_equal(a.copies, 15);
+    assert_int_equal(a.concurrency, 16);
+    assert_int_equal(parse("comparison_experiment2", "3 2", &a), 0);
+    assert_int_equal(a.concurrency, 2);
+    assert_int_equal(parse("comparison_experiment2", "3 0", &a), -2);
+    assert_int_equal(parse("bursty_experiment", "", &a), 0);
+    assert_int_equal(a.copies, 3600);
+    assert_int_equal(parse("bursty_experiment", "20", &a), 0);
+    assert_int_equal(a.copies, 20);
+    assert_int_equal(parse("bursty_experiment", "x", &a), -2);
+    assert_int_equal(parse("bursty_experiment", "20 1", &a), -2);
+}
+
+static void test_azure(void **state)
+{
+    (void)state;
+    struct wl_args a;
+    assert_int_equal(parse("azure", "", &a), 0);
+    assert_int_equal(a.num_workers, 1);
+    assert_int_equal(a.use_all_models, 1);
+    assert_true(a.load_factor == 1.0 && a.interval == 60);
+    assert_int_equal(a.memory_load_factor, 4);
+    assert_int_equal(a.trace_id, 1);
+    assert_int_equal(a.randomise, 0);
+    assert_int_equal(parse("azure", "6 0 0.5 1 1 13 1", &a), 0);
+    assert_int_equal(a.num_workers, 6);
+    assert_int_equal(a.use_all_models, 0);
+    assert_true(a.load_factor == 0.5 && a.interval == 1);
+    assert_int_equal(a.memory_load_factor, 1);
+    assert_int_equal(a.trace_id, 13);
+    assert_int_equal(a.randomise, 1);
+    assert_int_equal(parse("azure", "2 1", &a), 0);
+    assert_int_equal(a.num_workers, 2);
+    assert_true(a.load_factor == 1.0);
+    assert_int_equal(parse("azure", "0", &a), -2);
+    assert_int_equal(parse("azure", "1 2", &a), -2);
+    assert_int_equal(parse("azure", "1 1 0", &a), -2);
+    assert_int_equal(parse("azure", "1 1 1 5", &a), -2);
+    assert_int_equal(parse("azure", "1 1 1 0", &a), -2);
+    assert_int_equal(parse("azure", "1 1 1 1 0", &a), -2);
+    assert_int_equal(parse("azure", "1 1 1 1 60 15", &a), -2);
+    assert_int_equal(parse("azure", "1 1 1 1 60 0", &a), -2);
+    assert_int_equal(parse("azure", "1 1 1 1 60 1 2", &a), -2);
+    assert_int_equal(parse("azure", "1 1 1 1 60 1 0 9", &a), -2);
+    assert_int_equal(parse("azure_scalability_exp", "", &a), 0);
+    assert_true(a.lf_min == 0.1 && a.lf_max == 2.0 && a.lf_inc == 2.0 && a.lf_period == 1.0);
+    assert_int_equal(a.memory_load_factor, 4);
+    assert_int_equal(parse("azure_scalability_exp", "2 0.5 4 1.5 30 1", &a), 0);
+    assert_int_equal(a.num_workers, 2);
+    assert_int_equal(parse("azure_scalability_exp", "2 4 0.5 1.5 30 1", &a), -2);
+    assert_int_equal(parse("azure_scalability_exp", "2 0.5 4 1 30 1", &a), -2);
+    assert_int_equal(parse("azure_scalability_exp", "2 0.5 4 1.5 30 5", &a), -2);
+    const char *fixed[] = {"azure_half", "azure_small", "azure_single", "azure_fast"};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        assert_int_equal(parse(fixed[i], "", &a), 0);
+        assert_int_equal(parse(fixed[i], "1", &a), -2);
+    }
+}
+
 static void test_unknown_workload(void **state)
 {
     (void)state;
     struct wl_args a;
-    assert_int_equal(parse("azure", "", &a), -1);
+    assert_int_equal(parse("azure2", "", &a), -1);
     assert_int_equal(parse("", "", &a), -1);
     assert_null(wl_find("nope"));
     assert_non_null(wl_find("slo-exp-1"));
 }
+
+#define SLO_EXP_2_USAGE                                                                                     \
+    "slo-exp-2 model copies-fg dist-fg rate-fg slo-start-fg slo-end-fg slo-factor-fg slo-op-fg period-fg copies-bg " \
+    "concurrency-bg slo-bg"
 
 static void test_usage_text(void **state)
 {
@@ -134,7 +253,11 @@ static void test_usage_text(void **state)
                                  "\t\t In each case, an open loop client is used\n"));
     const char *names[] = {"example", "simple", "spam [modelname]", "single-spam", "simple-slo-factor",
                            "simple-parametric models clients concurrency requests", "poisson-open-loop num_models rate",
-                           "fill_memory", "--duration"};
+                           "fill_memory", "--duration", "scalability-exp-1 num-models rate-min rate-max rate-factor rate-op period",
+                           SLO_EXP_2_USAGE,
+                           "comparison_experiment", "comparison_experiment2", "azure [num_workers", "azure_scalability_exp",
+                           "azure_small", "azure_single", "azure_fast", "azure_half", "bursty_experiment",
+                           "AZURE_TRACE_DIR"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         assert_non_null(strstr(text, names[i]));
     free(text);
@@ -145,7 +268,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_param_workloads), cmocka_unit_test(test_spam),
         cmocka_unit_test(test_simple_parametric),  cmocka_unit_test(test_poisson_open_loop),
-        cmocka_unit_test(test_slo_exp_1),          cmocka_unit_test(test_unknown_workload),
+        cmocka_unit_test(test_slo_exp_1),          cmocka_unit_test(test_slo_exp_2),
+        cmocka_unit_test(test_scalability),        cmocka_unit_test(test_comparison_and_bursty),
+        cmocka_unit_test(test_azure),              cmocka_unit_test(test_unknown_workload),
         cmocka_unit_test(test_usage_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -146,8 +146,31 @@ static void test_bad_command_lines(void **state)
     assert_int_equal(run_cli("client 127.0.0.1:1 simple -d abc"), 1);
     assert_int_equal(run_cli("client 127.0.0.1:1 simple --bogus"), 1);
     assert_int_equal(run_cli("client :x simple"), 1);
+    assert_int_equal(run_cli("client 127.0.0.1:1 slo-exp-2 resnet50_v2 2 poisson 200 2 32 2 mul 7 4 1"), 1);
+    assert_int_equal(run_cli("client 127.0.0.1:1 azure 1 5"), 1);
+    assert_int_equal(run_cli("client 127.0.0.1:1 bursty_experiment 0"), 1);
+    /* the trace is checked before connecting (nobody listens on port 1) */
+    unsetenv("AZURE_TRACE_DIR");
+    assert_int_equal(run_cli("client 127.0.0.1:1 azure"), 1);
+    setenv("AZURE_TRACE_DIR", "/nonexistent", 1);
+    assert_int_equal(run_cli("client 127.0.0.1:1 azure_small"), 1);
+    unsetenv("AZURE_TRACE_DIR");
     /* nobody listens: bounded by the duration, exit 1 */
     assert_int_equal(run_cli("client 127.0.0.1:1 simple -d 0.3"), 1);
+}
+
+static void test_slo_exp_2_ends_with_its_schedule(void **state)
+{
+    (void)state;
+    struct server_thread s;
+    server_start(&s, 0);
+    char line[256];
+    snprintf(line, sizeof line, "client 127.0.0.1:%d slo-exp-2 resnet50_v2 2 poisson 100 2 8 2 mul 0.2 1 1 50 -d 120",
+             s.f.port);
+    assert_int_equal(run_cli(line), 0);
+    server_stop(&s);
+    assert_int_equal(s.f.loads, 2); /* foreground, background */
+    assert_int_equal(s.f.bad_bodies, 0);
 }
 
 static void test_unknown_model(void **state)
@@ -169,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_simple_parametric_completes),
         cmocka_unit_test(test_duration_bounds_open_loop),
         cmocka_unit_test(test_bad_command_lines),
+        cmocka_unit_test(test_slo_exp_2_ends_with_its_schedule),
         cmocka_unit_test(test_unknown_model),
     };
     return cmocka_run_group_tests(tests, setup_zoo, teardown_zoo);

@@ -130,12 +130,59 @@ static void test_rng_below_uniform(void **state)
         assert_true(counts[i] > 9000 && counts[i] < 11000);
 }
 
+static void test_trace_arrivals(void **state)
+{
+    (void)state;
+    const uint32_t counts[4] = {600, 0, 6000, 60}; /* per minute: 10, 0, 100, 1 r/s */
+    struct wl_trace_arrivals t;
+    wl_trace_init(&t, counts, 4, 1.0, 2e9, 0, 0, 5, 1000); /* 2 s intervals from t=1000 ns */
+    unsigned per[4] = {0};
+    uint64_t prev = 0, t_end = 1000 + 400ULL * 8000000000ULL; /* 400 cycles of 8 s */
+    for (uint64_t at = wl_trace_pop(&t); at < t_end; at = wl_trace_pop(&t)) {
+        assert_true(at >= prev);
+        prev = at;
+        per[((at - 1000) / 2000000000ULL) % 4]++;
+    }
+    assert_true(fabs(per[0] - 400 * 20.0) < 400 * 20.0 * 0.05);
+    assert_int_equal(per[1], 0);
+    assert_true(fabs(per[2] - 400 * 200.0) < 400 * 200.0 * 0.02);
+    assert_true(fabs(per[3] - 400 * 2.0) < 400 * 2.0 * 0.2);
+    /* scale doubles the rate from the next gap on */
+    wl_trace_init(&t, counts + 2, 1, 1.0, 1e9, 0, 0, 6, 0);
+    wl_trace_set_scale(&t, 2.0);
+    unsigned n = 0;
+    while (wl_trace_pop(&t) < 100ULL * 1000000000ULL)
+        n++;
+    assert_true(fabs(n - 20000.0) < 20000 * 0.03);
+    /* all zero: never */
+    const uint32_t zeros[3] = {0, 0, 0};
+    wl_trace_init(&t, zeros, 3, 1.0, 1e9, 1, 0, 7, 0);
+    assert_int_equal(wl_trace_peek(&t), UINT64_MAX);
+    assert_int_equal(wl_trace_pop(&t), UINT64_MAX);
+    /* a random phase: the first interval is shorter, arrivals start at interval `start` */
+    wl_trace_init(&t, counts, 4, 1.0, 2e9, 1, 0.5e9, 8, 0);
+    assert_true(wl_trace_peek(&t) >= 500000000ULL); /* interval 1 (count 0) lasts 0.5 s */
+    assert_true(wl_trace_peek(&t) < 2500000000ULL);
+}
+
+static void test_arrivals_set_rate(void **state)
+{
+    (void)state;
+    struct wl_arrivals a;
+    wl_arrivals_init(&a, WL_DIST_FIXED_RATE, 10, 1, 0);
+    assert_int_equal(wl_arrivals_pop(&a), 100000000ULL);
+    wl_arrivals_set_rate(&a, 100);
+    assert_int_equal(wl_arrivals_pop(&a), 200000000ULL); /* already drawn at the old rate */
+    assert_int_equal(wl_arrivals_pop(&a), 210000000ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_poisson_mean_and_cv), cmocka_unit_test(test_poisson_is_seeded),
         cmocka_unit_test(test_fixed_rate_exact),    cmocka_unit_test(test_slo_schedules),
         cmocka_unit_test(test_slo_toggle_and_parse), cmocka_unit_test(test_rng_below_uniform),
+        cmocka_unit_test(test_trace_arrivals),      cmocka_unit_test(test_arrivals_set_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

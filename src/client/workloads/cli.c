@@ -1,4 +1,6 @@
 #include "cli.h"
+#include "client/client.h"
+#include "engine.h"
 #include "net/conn.h"
 #include "workloads.h"
 #include <math.h>
@@ -81,8 +83,9 @@ static int setup_and_run(struct run *r, const struct wl_def *def, const struct w
     }
     r->zoo_ok = 1;
     printf("Found %zu models in %s\n", r->zoo.count, r->zoo.dir);
-    struct wl_ctx ctx = {.e = r->e, .c = r->c, .zoo = &r->zoo};
-    if (def->setup(&ctx, args) != 0 || wl_engine_stopping(r->e))
+    struct wl_builder b;
+    wl_engine_builder(r->e, &r->zoo, &b);
+    if (def->setup(&b, args) != 0 || wl_engine_stopping(r->e))
         return 1;
     if (cw_client_ls_retry_sync(r->c, err, sizeof err) != 0) {
         if (!wl_engine_stopping(r->e))
@@ -154,6 +157,10 @@ int wl_cli_main(int argc, char **argv)
     }
     if (prc != 0) {
         fprintf(stderr, "Invalid parameters for workload `%s`: %s\nUsage:\n%s", name, err, wl_find(name)->usage);
+        return 1;
+    }
+    if (wl_prepare(wl_find(name), &args, err, sizeof err) != 0) {
+        fprintf(stderr, "Cannot run workload `%s`: %s\n", name, err);
         return 1;
     }
     printf("Running workload `%s` on %s:%d\n", name, host, port);

@@ -1,6 +1,6 @@
 #include "engine.h"
 #include "common/clock.h"
-#include "common/log.h"
+#include "sources.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,47 +8,14 @@
 
 #define DRAIN_MS 2000
 
-enum source_kind { SRC_OPEN, SRC_CLOSED };
-
-struct target {
-    struct cw_model m;
-    float slo;
-};
-
-struct source {
-    enum source_kind kind;
-    int user_id;
-    unsigned first, n;
-    /* open loop */
-    struct wl_arrivals arr;
-    struct wl_rng pick;
-    unsigned rr;
-    /* closed loop */
-    unsigned concurrency, outstanding;
-    uint64_t max_requests, sent;
-    /* bursty on/off */
-    int bursty, active;
-    double burst_mean_ns, idle_mean_ns;
-    uint64_t phase_end;
-    struct wl_rng burst_rng;
-};
-
-struct adjuster {
-    unsigned first, n;
-    struct wl_slo_schedule s;
-    uint64_t period_ns, next_ns;
-    int stop_at_end;
-};
-
 struct wl_engine {
     uv_loop_t *loop;
     struct cw_client *c;
-    struct target *targets;
-    unsigned n_targets;
-    struct source *sources;
-    unsigned n_sources;
-    struct adjuster *adjusters;
-    unsigned n_adjusters;
+    const struct zoo *zoo;
+    struct wl_sources *src;
+    struct cw_model *models; /* one per target, parallel to the sources' targets */
+    unsigned n_models;
+    struct wl_emit emit;
     uv_timer_t tick, drain, duration;
     uv_signal_t sigint, sigterm;
     int handles_open;
@@ -56,8 +23,6 @@ struct wl_engine {
     uint64_t stop_mono; /* when the first stop signal arrived */
     double duration_s;
 };
-
-static void send_one(struct wl_engine *e, unsigned si, unsigned target);
 
 /* ---- stopping ---- */
 
@@ -78,6 +43,7 @@ void wl_engine_stop(struct wl_engine *e, const char *reason)
     if (e->stopping)
         return;
     e->stopping = 1;
+    wl_sources_stop(e->src);
     if (reason)
         printf("%s\n", reason);
     fflush(stdout);
@@ -115,13 +81,49 @@ static void signal_cb(uv_signal_t *s, int signum)
     wl_engine_stop(e, signum == SIGINT ? "Stopping: interrupted (SIGINT)" : "Stopping: terminated (SIGTERM)");
 }
 
-static void on_disconnect(void *arg, const char *reason)
+void wl_engine_on_disconnect(void *engine, const char *reason)
 {
-    struct wl_engine *e = arg;
+    struct wl_engine *e = engine;
     printf("Connection to controller lost: %s\n", reason);
     e->lost = 1;
     wl_engine_stop(e, NULL);
     finish(e);
+}
+
+/* ---- what the sources emit ---- */
+
+static void on_result(const struct cw_infer_result *r, void *arg, uint64_t tag);
+
+static int emit_send(void *data, unsigned source, unsigned target, int user_id, float slo)
+{
+    struct wl_engine *e = data;
+    if (cw_client_infer(e->c, &e->models[target], user_id, slo, on_result, e, source) == 0)
+        return 0;
+    if (!e->stopping) {
+        e->lost = !cw_client_is_connected(e->c);
+        wl_engine_stop(e, "Stopping: cannot send requests to the controller");
+    }
+    return -1;
+}
+
+static void emit_note(void *data, const char *msg)
+{
+    (void)data;
+    printf("%s\n", msg);
+    fflush(stdout);
+}
+
+static void emit_stop(void *data, const char *reason) { wl_engine_stop(data, reason); }
+
+static void on_result(const struct cw_infer_result *r, void *arg, uint64_t tag)
+{
+    (void)r;
+    struct wl_engine *e = arg;
+    wl_sources_completed(e->src, (unsigned)tag, &e->emit);
+    if (!e->stopping && wl_sources_all_done(e->src))
+        wl_engine_stop(e, "All requests completed");
+    if (e->stopping && cw_client_outstanding(e->c) == 0)
+        finish(e);
 }
 
 /* ---- setup ---- */
@@ -131,9 +133,15 @@ struct wl_engine *wl_engine_new(uv_loop_t *loop, struct cw_client *c, double dur
     struct wl_engine *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    e->src = wl_sources_new();
+    if (!e->src) {
+        free(e);
+        return NULL;
+    }
     e->loop = loop;
     e->c = c;
     e->duration_s = duration_s;
+    e->emit = (struct wl_emit){.send = emit_send, .note = emit_note, .stop = emit_stop, .data = e};
     uv_timer_init(loop, &e->tick);
     uv_timer_init(loop, &e->drain);
     uv_timer_init(loop, &e->duration);
@@ -150,8 +158,6 @@ struct wl_engine *wl_engine_new(uv_loop_t *loop, struct cw_client *c, double dur
 }
 
 void wl_engine_set_client(struct wl_engine *e, struct cw_client *c) { e->c = c; }
-
-void wl_engine_on_disconnect(void *engine, const char *reason) { on_disconnect(engine, reason); }
 
 static void handle_closed(uv_handle_t *h)
 {
@@ -170,228 +176,128 @@ void wl_engine_free(struct wl_engine *e)
     uv_close((uv_handle_t *)&e->sigterm, handle_closed);
     while (e->handles_open > 0)
         uv_run(e->loop, UV_RUN_NOWAIT);
-    free(e->targets);
-    free(e->sources);
-    free(e->adjusters);
+    wl_sources_free(e->src);
+    free(e->models);
     free(e);
 }
 
-int wl_engine_add_models(struct wl_engine *e, const struct cw_model *m, unsigned n)
+unsigned wl_engine_num_models(const struct wl_engine *e) { return e->n_models; }
+
+static int add_models(struct wl_engine *e, const struct cw_model *m, unsigned n)
 {
-    struct target *nt = realloc(e->targets, (e->n_targets + n) * sizeof *nt);
-    if (!nt)
+    struct cw_model *nm = realloc(e->models, (e->n_models + n) * sizeof *nm);
+    if (!nm)
         return -1;
-    e->targets = nt;
-    for (unsigned i = 0; i < n; i++)
-        nt[e->n_targets + i] = (struct target){.m = m[i], .slo = 0};
-    e->n_targets += n;
-    return (int)(e->n_targets - n);
+    e->models = nm;
+    int first = wl_sources_add_targets(e->src, n);
+    if (first < 0 || (unsigned)first != e->n_models)
+        return -1;
+    memcpy(nm + e->n_models, m, n * sizeof *m);
+    e->n_models += n;
+    return first;
 }
 
-unsigned wl_engine_num_models(const struct wl_engine *e) { return e->n_targets; }
+/* ---- the builder ---- */
 
-uint32_t wl_engine_model_id(const struct wl_engine *e, unsigned model)
+static int b_load(void *data, const char *name, unsigned copies, struct wl_loaded *out)
 {
-    return model < e->n_targets ? e->targets[model].m.id : 0;
-}
-
-float wl_engine_model_slo(const struct wl_engine *e, unsigned model)
-{
-    return model < e->n_targets ? e->targets[model].slo : 0;
-}
-
-static struct source *new_source(struct wl_engine *e, int user_id, unsigned first, unsigned n)
-{
-    if (n == 0 || first + n > e->n_targets)
-        return NULL;
-    struct source *ns = realloc(e->sources, (e->n_sources + 1) * sizeof *ns);
-    if (!ns)
-        return NULL;
-    e->sources = ns;
-    struct source *s = &ns[e->n_sources++];
-    memset(s, 0, sizeof *s);
-    s->user_id = user_id;
-    s->first = first;
-    s->n = n;
-    s->active = 1;
-    return s;
-}
-
-int wl_engine_add_open_loop(struct wl_engine *e, int user_id, unsigned first, unsigned n, enum wl_dist dist,
-                            double rate, uint64_t seed)
-{
-    if (!(rate > 0))
+    struct wl_engine *e = data;
+    char path[4400], err[256];
+    if (zoo_model_path(e->zoo, name, path, sizeof path) != 0) {
+        fprintf(stderr, "Unknown model %s: no %s/%s/model.info (%zu models found)\n", name, e->zoo->dir, name,
+                e->zoo->count);
         return -1;
-    struct source *s = new_source(e, user_id, first, n);
-    if (!s)
+    }
+    struct cw_model *models = NULL;
+    unsigned n = 0;
+    int rc = cw_client_load_remote_model_sync(e->c, path, copies, &models, &n, err, sizeof err);
+    if (rc != 0) {
+        if (rc != CW_STOPPED)
+            fprintf(stderr, "Loading %s failed (status %d): %s\n", path, rc, err);
         return -1;
-    s->kind = SRC_OPEN;
-    wl_arrivals_init(&s->arr, dist, rate, seed, 0);
-    wl_rng_seed(&s->pick, seed ^ 0x5eedULL);
-    return (int)(e->n_sources - 1);
-}
-
-int wl_engine_add_closed_loop(struct wl_engine *e, int user_id, unsigned first, unsigned n, unsigned concurrency,
-                              uint64_t max_requests)
-{
-    if (concurrency == 0)
+    }
+    if (n < copies)
+        printf("Controller created %u of %u requested copies of %s\n", n, copies, name);
+    printf("Loaded %u cop%s of %s: model ids %u-%u input=%llu output=%llu\n", n, n == 1 ? "y" : "ies", name,
+           models[0].id, models[0].id + n - 1, (unsigned long long)models[0].input_size,
+           (unsigned long long)models[0].output_size);
+    *out = (struct wl_loaded){.n = n, .input_size = models[0].input_size, .output_size = models[0].output_size};
+    int first = add_models(e, models, n);
+    free(models);
+    if (first < 0)
         return -1;
-    struct source *s = new_source(e, user_id, first, n);
-    if (!s)
-        return -1;
-    s->kind = SRC_CLOSED;
-    s->concurrency = concurrency;
-    s->max_requests = max_requests;
-    return (int)(e->n_sources - 1);
-}
-
-int wl_engine_set_bursty(struct wl_engine *e, int source, double burst_mean_s, double idle_mean_s, uint64_t seed)
-{
-    if (source < 0 || (unsigned)source >= e->n_sources || !(burst_mean_s > 0) || !(idle_mean_s > 0))
-        return -1;
-    struct source *s = &e->sources[source];
-    s->bursty = 1;
-    s->burst_mean_ns = burst_mean_s * 1e9;
-    s->idle_mean_ns = idle_mean_s * 1e9;
-    wl_rng_seed(&s->burst_rng, seed);
+    out->first = (unsigned)first;
     return 0;
 }
 
-int wl_engine_add_slo_adjuster(struct wl_engine *e, unsigned first, unsigned n, const struct wl_slo_schedule *sched,
-                               double period_s, int stop_at_end)
+static uint32_t b_model_id(void *data, unsigned target)
 {
-    if (!(period_s > 0) || first + n > e->n_targets)
-        return -1;
-    struct adjuster *na = realloc(e->adjusters, (e->n_adjusters + 1) * sizeof *na);
-    if (!na)
-        return -1;
-    e->adjusters = na;
-    na[e->n_adjusters++] = (struct adjuster){
-        .first = first, .n = n, .s = *sched, .period_ns = (uint64_t)(period_s * 1e9), .stop_at_end = stop_at_end};
-    for (unsigned i = first; i < first + n; i++)
-        e->targets[i].slo = (float)sched->current;
-    return 0;
+    struct wl_engine *e = data;
+    return target < e->n_models ? e->models[target].id : 0;
+}
+
+static int b_open(void *data, const struct wl_open_spec *s)
+{
+    return wl_sources_open_loop(((struct wl_engine *)data)->src, s);
+}
+
+static int b_closed(void *data, const struct wl_closed_spec *s)
+{
+    return wl_sources_closed_loop(((struct wl_engine *)data)->src, s);
+}
+
+static int b_trace(void *data, const struct wl_trace_spec *s)
+{
+    return wl_sources_trace_replay(((struct wl_engine *)data)->src, s);
+}
+
+static int b_bursty(void *data, int source, double burst_s, double idle_s, uint64_t seed)
+{
+    return wl_sources_bursty(((struct wl_engine *)data)->src, source, burst_s, idle_s, seed);
+}
+
+static int b_slo_schedule(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *s, double period_s,
+                          int stop_at_end)
+{
+    return wl_sources_slo_schedule(((struct wl_engine *)data)->src, first, n, s, period_s, stop_at_end);
+}
+
+static int b_scale_schedule(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *s, double period_s,
+                            int stop_at_end, const char *label)
+{
+    return wl_sources_scale_schedule(((struct wl_engine *)data)->src, first, n, s, period_s, stop_at_end, label);
+}
+
+static int b_set_slo(void *data, unsigned target, float slo)
+{
+    return wl_sources_set_slo(((struct wl_engine *)data)->src, target, slo);
+}
+
+static const struct wl_builder_ops LIVE_OPS = {
+    .load = b_load,
+    .model_id = b_model_id,
+    .open_loop = b_open,
+    .closed_loop = b_closed,
+    .trace_replay = b_trace,
+    .bursty = b_bursty,
+    .slo_schedule = b_slo_schedule,
+    .scale_schedule = b_scale_schedule,
+    .set_slo = b_set_slo,
+};
+
+void wl_engine_builder(struct wl_engine *e, const struct zoo *zoo, struct wl_builder *out)
+{
+    e->zoo = zoo;
+    *out = (struct wl_builder){.ops = &LIVE_OPS, .data = e, .zoo = zoo};
 }
 
 /* ---- running ---- */
-
-static int all_done(const struct wl_engine *e);
-
-static void on_result(const struct cw_infer_result *r, void *arg, uint64_t tag)
-{
-    (void)r;
-    struct wl_engine *e = arg;
-    struct source *s = &e->sources[tag];
-    if (s->kind == SRC_CLOSED) {
-        s->outstanding--;
-        if (!e->stopping && s->active && (s->max_requests == 0 || s->sent < s->max_requests))
-            send_one(e, (unsigned)tag, s->first + (unsigned)(s->sent % s->n));
-        if (!e->stopping && s->max_requests && s->outstanding == 0 && all_done(e))
-            wl_engine_stop(e, "All requests completed");
-    }
-    if (e->stopping && cw_client_outstanding(e->c) == 0)
-        finish(e);
-}
-
-static int all_done(const struct wl_engine *e)
-{
-    for (unsigned i = 0; i < e->n_sources; i++) {
-        const struct source *s = &e->sources[i];
-        if (s->kind == SRC_OPEN || s->max_requests == 0 || s->sent < s->max_requests || s->outstanding > 0)
-            return 0;
-    }
-    return e->n_sources > 0;
-}
-
-static void send_one(struct wl_engine *e, unsigned si, unsigned target)
-{
-    struct source *s = &e->sources[si];
-    const struct target *t = &e->targets[target];
-    if (cw_client_infer(e->c, &t->m, s->user_id, t->slo, on_result, e, si) != 0) {
-        if (!e->stopping) {
-            e->lost = !cw_client_is_connected(e->c);
-            wl_engine_stop(e, "Stopping: cannot send requests to the controller");
-        }
-        return;
-    }
-    s->sent++;
-    if (s->kind == SRC_CLOSED)
-        s->outstanding++;
-}
-
-static void fill_closed(struct wl_engine *e, unsigned si)
-{
-    struct source *s = &e->sources[si];
-    while (!e->stopping && s->active && s->outstanding < s->concurrency &&
-           (s->max_requests == 0 || s->sent < s->max_requests))
-        send_one(e, si, s->first + (unsigned)(s->sent % s->n));
-}
-
-static unsigned pick_target(struct source *s)
-{
-    if (s->n == 1)
-        return s->first;
-    if (s->arr.dist == WL_DIST_FIXED_RATE)
-        return s->first + (s->rr++ % s->n);
-    return s->first + wl_rng_below(&s->pick, s->n);
-}
-
-static void toggle_bursts(struct wl_engine *e, unsigned si, uint64_t now)
-{
-    struct source *s = &e->sources[si];
-    while (s->bursty && now >= s->phase_end && !e->stopping) {
-        uint64_t at = s->phase_end;
-        s->active = !s->active;
-        double mean = s->active ? s->burst_mean_ns : s->idle_mean_ns;
-        s->phase_end = at + (uint64_t)wl_rng_exponential(&s->burst_rng, mean);
-        if (s->active && s->kind == SRC_OPEN)
-            wl_arrivals_restart(&s->arr, at);
-        if (s->active && s->kind == SRC_CLOSED)
-            fill_closed(e, si);
-    }
-}
-
-static int step_adjusters(struct wl_engine *e, uint64_t now)
-{
-    for (unsigned i = 0; i < e->n_adjusters; i++) {
-        struct adjuster *a = &e->adjusters[i];
-        while (now >= a->next_ns) {
-            int over = wl_slo_step(&a->s);
-            a->next_ns += a->period_ns;
-            if (over && a->stop_at_end) {
-                wl_engine_stop(e, "Terminating engine");
-                return -1;
-            }
-            printf("Updating slo_factor to %g\n", a->s.current);
-            fflush(stdout);
-            for (unsigned m = a->first; m < a->first + a->n; m++)
-                e->targets[m].slo = (float)a->s.current;
-        }
-    }
-    return 0;
-}
-
-static uint64_t next_event(const struct wl_engine *e)
-{
-    uint64_t next = UINT64_MAX;
-    for (unsigned i = 0; i < e->n_adjusters; i++)
-        if (e->adjusters[i].next_ns < next)
-            next = e->adjusters[i].next_ns;
-    for (unsigned i = 0; i < e->n_sources; i++) {
-        const struct source *s = &e->sources[i];
-        if (s->bursty && s->phase_end < next)
-            next = s->phase_end;
-        if (s->kind == SRC_OPEN && s->active && wl_arrivals_peek(&s->arr) < next)
-            next = wl_arrivals_peek(&s->arr);
-    }
-    return next;
-}
 
 static void tick_cb(uv_timer_t *t);
 
 static void schedule(struct wl_engine *e, uint64_t now)
 {
-    uint64_t next = next_event(e);
+    uint64_t next = wl_sources_next_time(e->src);
     if (next == UINT64_MAX || e->stopping)
         return;
     uint64_t ms = next <= now ? 0 : (next - now + NS_PER_MS - 1) / NS_PER_MS;
@@ -402,40 +308,8 @@ static void tick_cb(uv_timer_t *t)
 {
     struct wl_engine *e = t->data;
     uint64_t now = clock_mono_ns();
-    if (step_adjusters(e, now) != 0)
-        return;
-    for (unsigned i = 0; i < e->n_sources && !e->stopping; i++) {
-        struct source *s = &e->sources[i];
-        toggle_bursts(e, i, now);
-        while (s->kind == SRC_OPEN && s->active && !e->stopping && wl_arrivals_peek(&s->arr) <= now) {
-            wl_arrivals_pop(&s->arr);
-            send_one(e, i, pick_target(s));
-        }
-    }
-    if (!e->stopping)
+    if (wl_sources_advance(e->src, now, &e->emit) == 0)
         schedule(e, now);
-}
-
-/* Shifts every source and schedule onto the run's start time. A bursty source starts at a
- * random point of its first burst+idle cycle, as the original does. */
-static void start_sources(struct wl_engine *e, uint64_t now)
-{
-    for (unsigned i = 0; i < e->n_adjusters; i++)
-        e->adjusters[i].next_ns = now + e->adjusters[i].period_ns;
-    for (unsigned i = 0; i < e->n_sources; i++) {
-        struct source *s = &e->sources[i];
-        if (s->bursty) {
-            double burst = wl_rng_exponential(&s->burst_rng, s->burst_mean_ns);
-            double idle = wl_rng_exponential(&s->burst_rng, s->idle_mean_ns);
-            double at = wl_rng_uniform(&s->burst_rng) * (burst + idle);
-            s->active = at < burst;
-            s->phase_end = now + (uint64_t)(s->active ? burst - at : burst + idle - at);
-        }
-        if (s->kind == SRC_OPEN)
-            wl_arrivals_restart(&s->arr, now);
-        else
-            fill_closed(e, i);
-    }
 }
 
 int wl_engine_run(struct wl_engine *e)
@@ -445,10 +319,13 @@ int wl_engine_run(struct wl_engine *e)
     cw_client_start_summary(e->c);
     uint64_t now = clock_mono_ns();
     e->running = 1;
-    start_sources(e, now);
-    if (!e->stopping)
+    if (wl_sources_num_sources(e->src) == 0)
+        wl_engine_stop(e, "Stopping: the workload has no request sources");
+    else if (wl_sources_start(e->src, now, &e->emit) == 0)
         schedule(e, now);
-    if (all_done(e))
+    else if (!e->stopping)
+        wl_engine_stop(e, "Stopping: cannot start the workload (out of memory)");
+    if (!e->stopping && wl_sources_all_done(e->src))
         wl_engine_stop(e, "All requests completed");
     while (!e->finished)
         uv_run(e->loop, UV_RUN_DEFAULT);

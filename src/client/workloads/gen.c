@@ -67,6 +67,8 @@ void wl_arrivals_init(struct wl_arrivals *a, enum wl_dist dist, double rate_per_
 
 void wl_arrivals_restart(struct wl_arrivals *a, uint64_t t_ns) { a->next_ns = (double)t_ns + next_gap(a); }
 
+void wl_arrivals_set_rate(struct wl_arrivals *a, double rate_per_s) { a->mean_gap_ns = 1e9 / rate_per_s; }
+
 uint64_t wl_arrivals_peek(const struct wl_arrivals *a) { return (uint64_t)a->next_ns; }
 
 uint64_t wl_arrivals_pop(struct wl_arrivals *a)
@@ -75,6 +77,61 @@ uint64_t wl_arrivals_pop(struct wl_arrivals *a)
     a->next_ns += next_gap(a);
     return t;
 }
+
+/* Draws the next arrival after `from`: an exponential gap at the current interval's rate; a
+ * gap that crosses the interval's end restarts at the next interval (Poisson is memoryless). */
+static void trace_draw(struct wl_trace_arrivals *t, double from)
+{
+    if (!t->any) {
+        t->next_ns = (double)UINT64_MAX;
+        return;
+    }
+    for (;;) {
+        uint32_t c = t->counts[t->interval];
+        if (c > 0) {
+            double at = from + wl_rng_exponential(&t->rng, 60e9 / ((double)c * t->scale));
+            if (at < t->interval_end) {
+                t->next_ns = at;
+                return;
+            }
+        }
+        from = t->interval_end;
+        t->interval = (t->interval + 1) % t->n;
+        t->interval_end += t->interval_ns;
+    }
+}
+
+void wl_trace_init(struct wl_trace_arrivals *t, const uint32_t *counts, unsigned n, double scale, double interval_ns,
+                   unsigned start, double first_len_ns, uint64_t seed, uint64_t start_ns)
+{
+    t->counts = counts;
+    t->n = n;
+    t->any = 0;
+    for (unsigned i = 0; i < n && !t->any; i++)
+        t->any = counts[i] > 0;
+    t->scale = scale;
+    t->interval_ns = interval_ns;
+    t->interval = start % n;
+    double first = first_len_ns > 0 && first_len_ns <= interval_ns ? first_len_ns : interval_ns;
+    t->interval_end = (double)start_ns + first;
+    wl_rng_seed(&t->rng, seed);
+    trace_draw(t, (double)start_ns);
+}
+
+uint64_t wl_trace_peek(const struct wl_trace_arrivals *t)
+{
+    return t->next_ns >= (double)UINT64_MAX ? UINT64_MAX : (uint64_t)t->next_ns;
+}
+
+uint64_t wl_trace_pop(struct wl_trace_arrivals *t)
+{
+    uint64_t at = wl_trace_peek(t);
+    if (at != UINT64_MAX)
+        trace_draw(t, t->next_ns);
+    return at;
+}
+
+void wl_trace_set_scale(struct wl_trace_arrivals *t, double scale) { t->scale = scale; }
 
 int wl_slo_op_parse(const char *s, enum wl_slo_op *out)
 {

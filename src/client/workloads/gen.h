@@ -36,6 +36,32 @@ uint64_t wl_arrivals_peek(const struct wl_arrivals *a);
 uint64_t wl_arrivals_pop(struct wl_arrivals *a);
 /* Restarts the sequence one gap after t (used when a bursty source turns on). */
 void wl_arrivals_restart(struct wl_arrivals *a, uint64_t t_ns);
+/* Changes the rate (rate_per_s > 0) for the gaps after the arrival already drawn. */
+void wl_arrivals_set_rate(struct wl_arrivals *a, double rate_per_s);
+
+/* Trace replay: per-interval counts given as requests per minute (the Azure trace's unit),
+ * replayed as Poisson arrivals at count * scale / 60 requests per second during each interval
+ * of interval_ns, whatever its length; the trace wraps around after its last interval. */
+struct wl_trace_arrivals {
+    const uint32_t *counts; /* borrowed; must outlive the generator */
+    unsigned n;
+    int any;                /* some count is non-zero */
+    double scale, interval_ns;
+    unsigned interval;      /* the interval next_ns falls in */
+    double interval_end, next_ns;
+    struct wl_rng rng;
+};
+
+/* Starts at interval `start` (mod n) at start_ns; with first_len_ns in (0, interval_ns] the first
+ * interval is that much shorter (a random phase). scale > 0, interval_ns > 0, n > 0. */
+void wl_trace_init(struct wl_trace_arrivals *t, const uint32_t *counts, unsigned n, double scale, double interval_ns,
+                   unsigned start, double first_len_ns, uint64_t seed, uint64_t start_ns);
+/* Next arrival time, or UINT64_MAX when every count is zero. */
+uint64_t wl_trace_peek(const struct wl_trace_arrivals *t);
+/* Returns the next arrival time and advances past it. */
+uint64_t wl_trace_pop(struct wl_trace_arrivals *t);
+/* Changes the scale (> 0) for the gaps after the arrival already drawn. */
+void wl_trace_set_scale(struct wl_trace_arrivals *t, double scale);
 
 enum wl_slo_op { WL_SLO_ADD, WL_SLO_MUL, WL_SLO_TOGGLE };
 
