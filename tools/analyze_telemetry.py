@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Summarises a controller's telemetry (clockwork_request_log.tsv, clockwork_action_log.tsv).
 
-usage: analyze_telemetry.py LOGDIR [--json]
+usage: analyze_telemetry.py LOGDIR [--json] [--by-slo]
 Prints request counts by result, deadline satisfaction, latency percentiles, action counts by
 type and status, and the prediction error |expected_exec_complete - worker_exec_complete| of
-successful infer actions. Standard library only.
+successful infer actions; --by-slo adds deadline satisfaction per slo_factor (one line per
+SLO step of slo-exp-1). Works on the controller's and on clockwork-sim's logs. Standard
+library only.
 """
 import csv
 import json
@@ -39,10 +41,13 @@ def read_tsv(path, expected):
 def summarise(logdir):
     reqs = read_tsv(logdir + "/clockwork_request_log.tsv", REQUEST_COLUMNS)
     acts = read_tsv(logdir + "/clockwork_action_log.tsv", ACTION_COLUMNS)
-    out = {"requests": len(reqs), "by_result": {}, "actions": len(acts), "actions_by_type": {}}
+    out = {"requests": len(reqs), "by_result": {}, "actions": len(acts), "actions_by_type": {}, "by_slo": {}}
     latencies = []
     met = 0
     for r in reqs:
+        slo = out["by_slo"].setdefault(r[5], [0, 0])
+        slo[0] += 1
+        slo[1] += int(r[8])
         res = int(r[2])
         out["by_result"][res] = out["by_result"].get(res, 0) + 1
         met += int(r[8])
@@ -78,6 +83,9 @@ def main():
     print("actions=%d %s" % (s["actions"], " ".join("%s:%d" % kv for kv in sorted(s["actions_by_type"].items()))))
     pe = s["prediction_error_us"]
     print("prediction_error_us p50=%.1f p99=%.1f (n=%d)" % (pe["p50"], pe["p99"], pe["samples"]))
+    if "--by-slo" in sys.argv:
+        for slo, (n, met) in sorted(s["by_slo"].items(), key=lambda kv: float(kv[0])):
+            print("slo_factor=%s requests=%d deadline_met=%.2f%%" % (slo, n, 100.0 * met / n))
     return 0
 
 

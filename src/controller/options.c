@@ -95,8 +95,15 @@ static int parse_workers(struct controller_options *o, const char *list, char *e
     return rc;
 }
 
-/* The positional scheduler options, in the original's order. */
-static int parse_sched_options(struct sched_config *c, int argc, char **argv, char *err, size_t errlen)
+int controller_check_type(const char *type, char *err, size_t errlen)
+{
+    if (strcmp(type, "INFER5") == 0 || strcmp(type, "INFER4") == 0)
+        return 0;
+    snprintf(err, errlen, "unknown controller type '%s' (use INFER5)", type);
+    return -1;
+}
+
+int controller_parse_sched_options(struct sched_config *c, int argc, char **argv, char *err, size_t errlen)
 {
     static const char *names[] = {"generate_inputs", "max_gpus", "schedule_ahead",
                                   "default_slo", "max_exec", "max_batch"};
@@ -153,14 +160,12 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
         snprintf(err, errlen, "expected a controller TYPE and a list of WORKERS");
         return OPTIONS_ERROR;
     }
-    if (strcmp(argv[1], "INFER5") != 0 && strcmp(argv[1], "INFER4") != 0) {
-        snprintf(err, errlen, "unknown controller type '%s' (use INFER5)", argv[1]);
+    if (controller_check_type(argv[1], err, errlen) != 0)
         return OPTIONS_ERROR;
-    }
     snprintf(o->type, sizeof o->type, "%s", argv[1]);
     if (parse_workers(o, argv[2], err, errlen) != 0)
         return OPTIONS_ERROR;
-    if (parse_sched_options(&o->sched, argc - 3, argv + 3, err, errlen) != 0)
+    if (controller_parse_sched_options(&o->sched, argc - 3, argv + 3, err, errlen) != 0)
         return OPTIONS_ERROR;
     read_environment(o);
     return OPTIONS_OK;

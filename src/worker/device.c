@@ -1,101 +1,73 @@
 #include "device.h"
 #include "common/status.h"
-#include "page_cache.h"
+#include "weights_cache.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct residency {
-    unsigned *pages; /* NULL when not resident */
-    unsigned npages;
-    int ready;        /* transfer complete */
-    uint64_t version; /* bumped by every load start and evict */
-};
-
 struct device {
     struct device_config cfg;
     struct backend backend;
-    pthread_mutex_t lock; /* guards cache and models */
-    struct page_cache cache;
-    struct residency *models; /* indexed by model id */
-    size_t n_models;
+    pthread_mutex_t lock; /* guards cache */
+    struct weights_cache cache;
     struct executor load_ex, exec_ex;
 };
 
-/* Residency slot for id, growing the table; NULL if out of memory. Lock held. */
-static struct residency *slot(struct device *d, int32_t id, int grow)
+/* Private copy of the model's pages, so a concurrent evict cannot free them under the
+ * backend. NULL if out of memory. Lock held. */
+static unsigned *copy_pages(const struct device *d, int32_t model)
 {
-    if (id < 0)
-        return NULL;
-    size_t i = (size_t)id;
-    if (i >= d->n_models) {
-        if (!grow)
-            return NULL;
-        size_t n = d->n_models ? d->n_models : 64;
-        while (n <= i)
-            n *= 2;
-        struct residency *m = realloc(d->models, n * sizeof *m);
-        if (!m)
-            return NULL;
-        memset(m + d->n_models, 0, (n - d->n_models) * sizeof *m);
-        d->models = m;
-        d->n_models = n;
-    }
-    return &d->models[i];
-}
-
-static void release_pages(struct device *d, struct residency *r)
-{
-    page_cache_free(&d->cache, r->pages, r->npages);
-    free(r->pages);
-    r->pages = NULL;
-    r->npages = 0;
-    r->ready = 0;
-    r->version++;
-}
-
-/* Private copy of a page list, so a concurrent evict cannot free it under the backend. */
-static unsigned *copy_pages(const unsigned *pages, unsigned n)
-{
+    unsigned n;
+    const unsigned *pages = weights_cache_pages(&d->cache, model, &n);
     unsigned *p = malloc((n ? n : 1) * sizeof *p);
     if (p && n)
         memcpy(p, pages, n * sizeof *p);
     return p;
 }
 
+/* Fails t with the weights cache's status and the message this device gives it. */
+static void fail_status(struct device *d, struct worker_task *t, int status)
+{
+    switch (status) {
+    case ACTION_LOAD_WEIGHTS_ALREADY_LOADED:
+        task_fail(t, status, "model %d already has weights on GPU %u", t->model_id, t->gpu_id);
+        break;
+    case ACTION_LOAD_WEIGHTS_INSUFFICIENT_CACHE:
+        task_fail(t, status, "GPU %u needs %u pages for model %d, %u free", t->gpu_id, t->info->num_weights_pages,
+                  t->model_id, weights_cache_free_pages(&d->cache));
+        break;
+    case ACTION_LOAD_WEIGHTS_CONCURRENT_EVICT:
+        task_fail(t, status, "weights of model %d were evicted while loading", t->model_id);
+        break;
+    case ACTION_EVICT_WEIGHTS_NOT_PRESENT:
+        task_fail(t, status, "model %d has no weights on GPU %u", t->model_id, t->gpu_id);
+        break;
+    case ACTION_WEIGHTS_NOT_PRESENT:
+        task_fail(t, status, "weights of model %d are not on GPU %u", t->model_id, t->gpu_id);
+        break;
+    case ACTION_EXEC_WEIGHTS_CHANGED:
+        task_fail(t, status, "weights of model %d changed during inference", t->model_id);
+        break;
+    case ACTION_RUNTIME_ERROR: task_fail(t, status, "out of memory"); break;
+    default: task_fail(t, status, "weights transfer failed"); break;
+    }
+}
+
 /* Allocates t's pages; returns 0 with *version and a copy of the pages, or fails t. Lock held. */
 static int start_load(struct device *d, struct worker_task *t, unsigned **pages, uint64_t *version)
 {
-    struct residency *r = slot(d, t->model_id, 1);
-    unsigned n = t->info->num_weights_pages;
-    if (!r) {
-        task_fail(t, ACTION_RUNTIME_ERROR, "out of memory");
+    int status = weights_cache_load_begin(&d->cache, t->model_id, t->info->num_weights_pages, version);
+    if (status != ACTION_SUCCESS) {
+        fail_status(d, t, status);
         return -1;
     }
-    if (r->pages) {
-        task_fail(t, ACTION_LOAD_WEIGHTS_ALREADY_LOADED, "model %d already has weights on GPU %u", t->model_id,
-                  t->gpu_id);
-        return -1;
-    }
-    unsigned *p = malloc((n ? n : 1) * sizeof *p);
-    if (!p || page_cache_alloc(&d->cache, n, p) != 0) {
-        free(p);
-        task_fail(t, ACTION_LOAD_WEIGHTS_INSUFFICIENT_CACHE, "GPU %u needs %u pages for model %d, %u free", t->gpu_id,
-                  n, t->model_id, page_cache_free_count(&d->cache));
-        return -1;
-    }
-    *pages = copy_pages(p, n);
+    *pages = copy_pages(d, t->model_id);
     if (!*pages) {
-        page_cache_free(&d->cache, p, n);
-        free(p);
-        task_fail(t, ACTION_RUNTIME_ERROR, "out of memory");
+        weights_cache_evict(&d->cache, t->model_id);
+        fail_status(d, t, ACTION_RUNTIME_ERROR);
         return -1;
     }
-    r->pages = p;
-    r->npages = n;
-    r->ready = 0;
-    *version = ++r->version;
     return 0;
 }
 
@@ -112,27 +84,18 @@ static void run_load(struct device *d, struct worker_task *t)
                                               &t->end);
     free(pages);
     pthread_mutex_lock(&d->lock);
-    struct residency *r = slot(d, t->model_id, 0);
-    if (r->version != version) {
-        task_fail(t, ACTION_LOAD_WEIGHTS_CONCURRENT_EVICT, "weights of model %d were evicted while loading",
-                  t->model_id);
-    } else if (status != ACTION_SUCCESS) {
-        release_pages(d, r);
-        task_fail(t, status, "weights transfer failed");
-    } else {
-        r->ready = 1;
-    }
+    status = weights_cache_load_end(&d->cache, t->model_id, version, status);
+    if (status != ACTION_SUCCESS)
+        fail_status(d, t, status);
     pthread_mutex_unlock(&d->lock);
 }
 
 static void run_evict(struct device *d, struct worker_task *t)
 {
     pthread_mutex_lock(&d->lock);
-    struct residency *r = slot(d, t->model_id, 0);
-    if (!r || !r->pages)
-        task_fail(t, ACTION_EVICT_WEIGHTS_NOT_PRESENT, "model %d has no weights on GPU %u", t->model_id, t->gpu_id);
-    else
-        release_pages(d, r);
+    int status = weights_cache_evict(&d->cache, t->model_id);
+    if (status != ACTION_SUCCESS)
+        fail_status(d, t, status);
     pthread_mutex_unlock(&d->lock);
     t->end = t->begin;
 }
@@ -141,22 +104,14 @@ static void run_evict(struct device *d, struct worker_task *t)
 static int infer_weights(struct device *d, struct worker_task *t, uint64_t *version, unsigned **pages)
 {
     pthread_mutex_lock(&d->lock);
-    struct residency *r = slot(d, t->model_id, 0);
-    int ok = r && r->ready;
-    if (ok) {
-        *version = r->version;
-        *pages = copy_pages(r->pages, r->npages);
-    }
+    int status = weights_cache_infer_begin(&d->cache, t->model_id, version);
+    *pages = status == ACTION_SUCCESS ? copy_pages(d, t->model_id) : NULL;
+    if (status == ACTION_SUCCESS && !*pages)
+        status = ACTION_RUNTIME_ERROR;
+    if (status != ACTION_SUCCESS)
+        fail_status(d, t, status);
     pthread_mutex_unlock(&d->lock);
-    if (!ok) {
-        task_fail(t, ACTION_WEIGHTS_NOT_PRESENT, "weights of model %d are not on GPU %u", t->model_id, t->gpu_id);
-        return -1;
-    }
-    if (!*pages) {
-        task_fail(t, ACTION_RUNTIME_ERROR, "out of memory");
-        return -1;
-    }
-    return 0;
+    return status == ACTION_SUCCESS ? 0 : -1;
 }
 
 static int alloc_output(struct worker_task *t)
@@ -196,11 +151,10 @@ static void run_infer(struct device *d, struct worker_task *t)
         return;
     }
     pthread_mutex_lock(&d->lock);
-    struct residency *r = slot(d, t->model_id, 0);
-    int changed = !r->ready || r->version != version;
+    status = weights_cache_infer_end(&d->cache, t->model_id, version);
+    if (status != ACTION_SUCCESS)
+        fail_status(d, t, status);
     pthread_mutex_unlock(&d->lock);
-    if (changed)
-        task_fail(t, ACTION_EXEC_WEIGHTS_CHANGED, "weights of model %d changed during inference", t->model_id);
 }
 
 static void run_task(struct worker_task *t, void *ctx)
@@ -227,7 +181,7 @@ struct device *device_create(const struct device_config *cfg, struct backend bac
     d->cfg = *cfg;
     d->backend = backend;
     pthread_mutex_init(&d->lock, NULL);
-    if (page_cache_init(&d->cache, cfg->weights_cache_size, cfg->page_size) != 0) {
+    if (weights_cache_init(&d->cache, cfg->weights_cache_size, cfg->page_size) != 0) {
         snprintf(err, errlen, "GPU %u: invalid weights cache (size %llu, page %llu)", cfg->id,
                  (unsigned long long)cfg->weights_cache_size, (unsigned long long)cfg->page_size);
         device_destroy(d);
@@ -248,10 +202,7 @@ void device_destroy(struct device *d)
         return;
     executor_stop(&d->load_ex);
     executor_stop(&d->exec_ex);
-    for (size_t i = 0; i < d->n_models; i++)
-        free(d->models[i].pages);
-    free(d->models);
-    page_cache_destroy(&d->cache);
+    weights_cache_destroy(&d->cache);
     pthread_mutex_destroy(&d->lock);
     if (d->backend.ops)
         d->backend.ops->destroy(d->backend.impl);
@@ -266,12 +217,12 @@ void device_submit(struct device *d, struct worker_task *t)
 const struct device_config *device_get_config(const struct device *d) { return &d->cfg; }
 int device_needs_input(const struct device *d) { return d->backend.ops->needs_input; }
 
-unsigned device_total_pages(struct device *d) { return d->cache.total_pages; }
+unsigned device_total_pages(struct device *d) { return weights_cache_total_pages(&d->cache); }
 
 unsigned device_free_pages(struct device *d)
 {
     pthread_mutex_lock(&d->lock);
-    unsigned n = page_cache_free_count(&d->cache);
+    unsigned n = weights_cache_free_pages(&d->cache);
     pthread_mutex_unlock(&d->lock);
     return n;
 }
@@ -281,23 +232,15 @@ size_t device_pending(struct device *d) { return executor_pending(&d->load_ex) +
 size_t device_resident_models(struct device *d, int32_t **ids)
 {
     pthread_mutex_lock(&d->lock);
-    size_t n = 0;
-    for (size_t i = 0; i < d->n_models; i++)
-        n += d->models[i].pages != NULL;
-    *ids = malloc((n ? n : 1) * sizeof **ids);
-    size_t k = 0;
-    for (size_t i = 0; *ids && i < d->n_models; i++)
-        if (d->models[i].pages)
-            (*ids)[k++] = (int32_t)i;
+    size_t n = weights_cache_resident(&d->cache, ids);
     pthread_mutex_unlock(&d->lock);
-    return *ids ? n : 0;
+    return n;
 }
 
 int device_has_weights(struct device *d, int32_t model_id)
 {
     pthread_mutex_lock(&d->lock);
-    struct residency *r = slot(d, model_id, 0);
-    int ok = r && r->ready;
+    int ok = weights_cache_ready(&d->cache, model_id);
     pthread_mutex_unlock(&d->lock);
     return ok;
 }
@@ -305,8 +248,6 @@ int device_has_weights(struct device *d, int32_t model_id)
 void device_clear(struct device *d)
 {
     pthread_mutex_lock(&d->lock);
-    for (size_t i = 0; i < d->n_models; i++)
-        if (d->models[i].pages)
-            release_pages(d, &d->models[i]);
+    weights_cache_clear(&d->cache);
     pthread_mutex_unlock(&d->lock);
 }

@@ -1,0 +1,56 @@
+#include "latency.h"
+#include <math.h>
+
+#define US 1000ULL
+
+/* Measured on 127.0.0.1 (Figure 7 configuration, 6 worker_dummy + controller + client on
+ * 2 cores): base ~ p10, jitter = mean - base. See docs/simulator.md. */
+static const struct sim_delay DEFAULTS[SIM_N_HOPS] = {
+    [HOP_CLIENT_TO_CTL] = {30 * US, 80 * US},
+    [HOP_CTL_TO_CLIENT] = {30 * US, 80 * US},
+    [HOP_CTL_TO_WORKER] = {55 * US, 100 * US},
+    [HOP_WORKER_RESULT] = {105 * US, 120 * US},
+    [HOP_WORKER_TO_CTL] = {30 * US, 80 * US},
+    [HOP_EXEC_TURNAROUND] = {55 * US, 110 * US},
+    [HOP_CTL_EVENT] = {5 * US, 0},
+    [HOP_SEND] = {5 * US, 0},
+};
+
+static const char *const NAMES[SIM_N_HOPS] = {
+    [HOP_CLIENT_TO_CTL] = "client-ctl",   [HOP_CTL_TO_CLIENT] = "ctl-client",
+    [HOP_CTL_TO_WORKER] = "ctl-worker",   [HOP_WORKER_RESULT] = "worker-result",
+    [HOP_WORKER_TO_CTL] = "worker-ctl",   [HOP_EXEC_TURNAROUND] = "exec-turnaround",
+    [HOP_CTL_EVENT] = "ctl-event",        [HOP_SEND] = "send",
+};
+
+void sim_latency_defaults(struct sim_latency *l)
+{
+    for (int i = 0; i < SIM_N_HOPS; i++)
+        l->hop[i] = DEFAULTS[i];
+    l->exec_noise = 0;
+}
+
+const char *sim_hop_name(enum sim_hop h) { return h < SIM_N_HOPS ? NAMES[h] : "?"; }
+
+uint64_t sim_delay_sample(const struct sim_latency *l, enum sim_hop h, struct wl_rng *rng)
+{
+    const struct sim_delay *d = &l->hop[h];
+    if (d->jitter == 0)
+        return d->base;
+    return d->base + (uint64_t)llround(wl_rng_exponential(rng, (double)d->jitter));
+}
+
+/* A standard normal draw (Box-Muller). */
+static double normal(struct wl_rng *rng)
+{
+    double u = 1.0 - wl_rng_uniform(rng), v = wl_rng_uniform(rng);
+    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
+}
+
+uint64_t sim_exec_sample(const struct sim_latency *l, uint64_t duration, struct wl_rng *rng)
+{
+    if (l->exec_noise <= 0)
+        return duration;
+    double f = 1.0 + l->exec_noise * normal(rng);
+    return (uint64_t)llround((double)duration * (f < 0.5 ? 0.5 : f));
+}
