@@ -125,7 +125,7 @@ static int unsigned_option(const char *val, unsigned *out, unsigned min)
 static int value_option(struct sim_options *o, const char *name, const char *val)
 {
     struct sim_config *c = &o->cfg;
-    double d;
+    double d = 0;
     if (!strcmp(name, "-w") || !strcmp(name, "--workers"))
         return unsigned_option(val, &c->n_workers, 1);
     if (!strcmp(name, "-g") || !strcmp(name, "--gpus-per-worker"))
@@ -149,9 +149,10 @@ static int value_option(struct sim_options *o, const char *name, const char *val
     if (!strcmp(name, "--exec-noise"))
         return parse_double(val, &c->lat.exec_noise) == 0 ? 1 : -1;
     if (!strcmp(name, "--tick-us")) {
-        int rc = parse_double(val, &d) == 0 ? 1 : -1;
+        if (parse_double(val, &d) != 0)
+            return -1;
         c->tick_ns = (uint64_t)llround(d * 1e3);
-        return rc;
+        return 1;
     }
     return hop_option(o, name, val);
 }

@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARGS 5
+#define MAX_ARGS (CPU_MAX_ARGS + 1) /* + scratchpad */
 
 struct bound_batch {
     dnnl_memory_t scratch;
     dnnl_exec_arg_t *args; /* MAX_ARGS per op */
     int *nargs;
+    dnnl_exec_arg_t *pre_args; /* 3 per op with an input reorder: from, to (the temp), scratchpad */
 };
 
 struct cpu_binding {
@@ -50,11 +51,57 @@ static int bind_weights(struct cpu_binding *b, uint8_t *const *pages)
     return 0;
 }
 
-static void set_arg(dnnl_exec_arg_t *a, int *n, int kind, dnnl_memory_t mem)
+static int is_weight(const struct cpu_model *m, int32_t t) { return t >= 0 && m->plan.tensors[t].kind == PLAN_WEIGHT; }
+
+/* Address of argument tensor t of op i: an activation, or the op's temp. */
+static void *arg_ptr(const struct cpu_binding *b, unsigned bi, uint32_t i, int32_t t)
 {
-    a[*n].arg = kind;
-    a[*n].memory = mem;
-    (*n)++;
+    const struct cpu_batch *cb = &b->m->batch[bi];
+    return t == CPU_ARG_TEMP ? b->arena + cb->scratch_off + cb->temp_off[i] : (void *)cpu_binding_act(b, bi, t);
+}
+
+/* The input reorder of op i: from input 0 to the memory the op reads as its source. */
+static int bind_pre(struct cpu_binding *b, unsigned bi, uint32_t i, dnnl_memory_t temp)
+{
+    const struct cpu_model *m = b->m;
+    const_dnnl_primitive_desc_t pd;
+    dnnl_exec_arg_t *a = &b->bb[bi].pre_args[i * 3];
+    if (dnnl_primitive_get_primitive_desc(m->batch[bi].pre[i], &pd) != dnnl_success)
+        return -1;
+    a[0].arg = DNNL_ARG_FROM;
+    a[1] = (dnnl_exec_arg_t){DNNL_ARG_TO, temp};
+    a[2] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, b->bb[bi].scratch};
+    return mem(&a[0].memory, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), m->engine,
+               cpu_binding_act(b, bi, m->plan.ops[i].in[0]));
+}
+
+/* Memory objects for op i's arguments: weights are the cache's, activations get their own
+ * (in the layout the primitive expects, at their arena offset), then the scratchpad. */
+static int bind_op(struct cpu_binding *b, unsigned bi, uint32_t i)
+{
+    const struct cpu_model *m = b->m;
+    const struct cpu_batch *cb = &m->batch[bi];
+    struct bound_batch *bb = &b->bb[bi];
+    const_dnnl_primitive_desc_t pd;
+    if (dnnl_primitive_get_primitive_desc(cb->prim[i], &pd) != dnnl_success)
+        return -1;
+    dnnl_exec_arg_t *a = &bb->args[i * MAX_ARGS];
+    for (int k = 0; k < cb->nargs[i]; k++) {
+        const struct cpu_arg *arg = &cb->args[i * CPU_MAX_ARGS + k];
+        a[k].arg = arg->kind;
+        if (is_weight(m, arg->t)) {
+            a[k].memory = b->wmem[arg->t];
+        } else if (mem(&a[k].memory, dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg->kind), m->engine,
+                       arg_ptr(b, bi, i, arg->t)) != 0) {
+            return -1;
+        }
+        bb->nargs[i] = k + 1; /* what destroy must release */
+        if (arg->t == CPU_ARG_TEMP && bind_pre(b, bi, i, a[k].memory) != 0)
+            return -1;
+    }
+    a[cb->nargs[i]] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, bb->scratch};
+    bb->nargs[i] = cb->nargs[i] + 1;
+    return 0;
 }
 
 static int bind_batch(struct cpu_binding *b, unsigned bi)
@@ -64,39 +111,17 @@ static int bind_batch(struct cpu_binding *b, unsigned bi)
     struct bound_batch *bb = &b->bb[bi];
     bb->args = calloc((size_t)m->plan.n_ops * MAX_ARGS + 1, sizeof *bb->args);
     bb->nargs = calloc(m->plan.n_ops + 1, sizeof *bb->nargs);
-    if (!bb->args || !bb->nargs)
+    bb->pre_args = calloc((size_t)m->plan.n_ops * 3 + 1, sizeof *bb->pre_args);
+    if (!bb->args || !bb->nargs || !bb->pre_args)
         return -1;
     dnnl_dims_t sd = {(int64_t)(cb->arena_size - cb->scratch_off) + 1};
     dnnl_memory_desc_t smd;
     dnnl_memory_desc_init_by_tag(&smd, 1, sd, dnnl_u8, dnnl_a);
     if (mem(&bb->scratch, &smd, m->engine, b->arena + cb->scratch_off) != 0)
         return -1;
-    for (uint32_t i = 0; i < m->plan.n_ops; i++) {
-        const struct plan_op *o = &m->plan.ops[i];
-        if (!cb->prim[i])
-            continue;
-        dnnl_exec_arg_t *a = &bb->args[i * MAX_ARGS];
-        int n = 0;
-        const_dnnl_primitive_desc_t pd;
-        if (dnnl_primitive_get_primitive_desc(cb->prim[i], &pd) != dnnl_success)
+    for (uint32_t i = 0; i < m->plan.n_ops; i++)
+        if (cb->prim[i] && bind_op(b, bi, i) != 0)
             return -1;
-        int32_t ts[2] = {o->in[0], o->out};
-        int kinds[2] = {DNNL_ARG_SRC, DNNL_ARG_DST};
-        dnnl_query_t q[2] = {dnnl_query_src_md, dnnl_query_dst_md};
-        for (int k = 0; k < 2; k++) {
-            dnnl_memory_t am;
-            if (mem(&am, dnnl_primitive_desc_query_md(pd, q[k], 0), m->engine, cpu_binding_act(b, bi, ts[k])) != 0)
-                return -1;
-            set_arg(a, &n, kinds[k], am); /* owned through args[0..1] */
-            bb->nargs[i] = n;
-        }
-        if (o->type == OP_CONV || o->type == OP_GEMM) {
-            set_arg(a, &n, DNNL_ARG_WEIGHTS, b->wmem[o->in[1]]);
-            set_arg(a, &n, DNNL_ARG_BIAS, b->wmem[o->in[2]]);
-        }
-        set_arg(a, &n, DNNL_ARG_SCRATCHPAD, bb->scratch);
-        bb->nargs[i] = n;
-    }
     return 0;
 }
 
@@ -107,12 +132,16 @@ void cpu_binding_destroy(struct cpu_binding *b)
     const struct cpu_model *m = b->m;
     for (unsigned bi = 0; bi < CPU_MAX_BATCHES; bi++) {
         struct bound_batch *bb = &b->bb[bi];
-        /* memories are referenced from args: destroy every distinct one there */
-        for (uint32_t i = 0; bb->args && i < m->plan.n_ops; i++)
-            for (int k = 0; k < 2 && k < bb->nargs[i]; k++)
-                dnnl_memory_destroy(bb->args[i * MAX_ARGS + k].memory);
+        for (uint32_t i = 0; bb->args && i < m->plan.n_ops; i++) /* the activations' memories are ours */
+            for (int k = 0; k < bb->nargs[i] && k < m->batch[bi].nargs[i]; k++)
+                if (!is_weight(m, m->batch[bi].args[i * CPU_MAX_ARGS + k].t))
+                    dnnl_memory_destroy(bb->args[i * MAX_ARGS + k].memory);
+        for (uint32_t i = 0; bb->pre_args && i < m->plan.n_ops; i++)
+            if (bb->pre_args[i * 3].memory)
+                dnnl_memory_destroy(bb->pre_args[i * 3].memory);
         if (bb->scratch)
             dnnl_memory_destroy(bb->scratch);
+        free(bb->pre_args);
         free(bb->args);
         free(bb->nargs);
     }
@@ -222,6 +251,8 @@ int cpu_binding_run(struct cpu_binding *b, unsigned bi, dnnl_stream_t s)
     const struct cpu_batch *cb = &m->batch[bi];
     int pending = 0;
     for (uint32_t i = 0; i < m->plan.n_ops; i++) {
+        if (cb->pre[i] && dnnl_primitive_execute(cb->pre[i], s, 3, &b->bb[bi].pre_args[i * 3]) != dnnl_success)
+            return -1;
         if (cb->prim[i]) {
             if (dnnl_primitive_execute(cb->prim[i], s, b->bb[bi].nargs[i], &b->bb[bi].args[i * MAX_ARGS]) != dnnl_success)
                 return -1;

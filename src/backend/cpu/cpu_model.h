@@ -1,7 +1,6 @@
-/* A plan made executable with oneDNN: per batch size, primitives and a static activation
- * arena layout; per weight, its cache layout (oneDNN's preferred format) and place in the
- * model's pages. Immutable once built, so every device shares it. A binding ties it to one
- * device's weight pages and arena; running a binding allocates nothing. */
+/* A plan made executable with oneDNN: per batch size, primitives on NHWC/blocked activations,
+ * their arguments and a static arena layout; per weight, its cache layout and page. Immutable
+ * once built (devices share it); a binding ties it to one device and runs allocation-free. */
 #ifndef CW_CPU_MODEL_H
 #define CW_CPU_MODEL_H
 #include "plan.h"
@@ -10,11 +9,23 @@
 #include <stdint.h>
 
 #define CPU_MAX_BATCHES 8
+#define CPU_MAX_ARGS (PLAN_MAX_IN + 1) /* a primitive's tensor arguments (concat: inputs + dst) */
+
+#define CPU_ARG_TEMP (-1) /* tensor id of an op's reordered input (in the arena's scratch area) */
+
+struct cpu_arg {
+    int kind;  /* DNNL_ARG_* */
+    int32_t t; /* tensor id, or CPU_ARG_TEMP */
+};
 
 struct cpu_batch {
     unsigned b;
     uint64_t *act_off;         /* per tensor: byte offset in the arena (activations) */
-    dnnl_primitive_t *prim;    /* per op, NULL for ops run by our own kernels */
+    dnnl_primitive_t *prim;    /* per op, NULL for ops run by our own kernels (plain layout) */
+    struct cpu_arg *args;      /* per op: CPU_MAX_ARGS slots, nargs[op] used */
+    uint8_t *nargs;
+    dnnl_primitive_t *pre;     /* per op, or NULL: reorders input 0 into the op's temp before it runs */
+    uint64_t *temp_off;        /* per op: the temp's offset from scratch_off */
     uint64_t scratch_off, arena_size;
 };
 

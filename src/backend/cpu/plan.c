@@ -129,8 +129,12 @@ int plan_load(struct plan *p, const char *prefix, char *err, size_t errlen)
     char file[1100];
     snprintf(file, sizeof file, "%s.plan", prefix);
     int rc = load_plan_file(p, file, err, errlen);
-    if (rc == 0)
-        rc = plan_validate(p, err, errlen);
+    if (rc == 0 && plan_validate(p, err, errlen) != 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "%s: %s", file, why);
+        rc = -1;
+    }
     snprintf(file, sizeof file, "%s.weights", prefix);
     if (rc == 0)
         rc = load_weights_file(p, file, err, errlen);
