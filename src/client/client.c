@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "input.h"
+#include "output_saver.h"
 #include "net/conn.h"
 #include "proto/clockwork.pb-c.h"
 #include <stdlib.h>
@@ -18,6 +19,9 @@ struct pending {
     uint32_t model_id;
     float slo_factor;
     uint64_t send_mono, send_wall;
+    const uint8_t *input; /* the client-owned compressed input sent, for the output saver */
+    size_t input_len;
+    uint64_t input_size;
     cw_infer_cb cb;
     void *arg;
     uint64_t tag;
@@ -65,6 +69,7 @@ struct cw_client {
     struct interval_stats iv;
     struct cw_totals totals;
     FILE *log;
+    struct output_saver *saver; /* NULL unless CLOCKWORK_SAVE_OUTPUTS */
     struct cached_input *inputs;
     size_t n_inputs;
 };
@@ -140,6 +145,8 @@ void cw_client_opts_from_env(struct cw_client_opts *o)
     o->disable_inputs = d && strcmp(d, "1") == 0;
     const char *l = getenv("CLOCKWORK_CLIENT_LOG");
     o->log_path = l && *l ? l : NULL;
+    const char *out = getenv("CLOCKWORK_SAVE_OUTPUTS");
+    o->output_dir = out && *out ? out : NULL;
 }
 
 static const struct cached_input *get_input(struct cw_client *c, uint64_t size)
@@ -264,6 +271,9 @@ static void handle_infer(struct cw_client *c, const struct net_msg *m)
         header_status(h, &res.status, &res.message);
         res.latency_ns = clock_mono_ns() - copy.send_mono;
         record_result(c, &copy, res.status, res.latency_ns);
+        if (res.status == CLIENT_SUCCESS)
+            output_saver_offer(c->saver, copy.model_id, copy.input, copy.input_len, copy.input_size, m->body,
+                               m->body_len);
         if (copy.cb)
             copy.cb(&res, copy.arg, copy.tag);
     }
@@ -611,6 +621,9 @@ int cw_client_infer(struct cw_client *c, const struct cw_model *m, int user_id, 
     p->slo_factor = slo_factor;
     p->send_mono = mono;
     p->send_wall = wall;
+    p->input = body;
+    p->input_len = len;
+    p->input_size = m->input_size;
     p->cb = cb;
     p->arg = arg;
     p->tag = tag;
@@ -639,6 +652,12 @@ struct cw_client *cw_client_new(uv_loop_t *loop, const char *host, int port, con
         }
         setvbuf(c->log, NULL, _IOFBF, 1 << 20);
         fprintf(c->log, "t\tuser_id\trequest_id\tmodel_id\tslo_factor\tlatency\tstatus\n");
+    }
+    if (c->opts.output_dir && !(c->saver = output_saver_new(c->opts.output_dir))) {
+        if (c->log)
+            fclose(c->log);
+        free(c);
+        return NULL;
     }
     uv_timer_init(loop, &c->sleep_timer);
     uv_timer_init(loop, &c->summary_timer);
@@ -670,6 +689,7 @@ void cw_client_free(struct cw_client *c)
     uv_run(c->loop, UV_RUN_NOWAIT);
     if (c->log)
         fclose(c->log);
+    output_saver_free(c->saver);
     for (size_t i = 0; i < c->n_inputs; i++)
         free(c->inputs[i].data);
     free(c->inputs);

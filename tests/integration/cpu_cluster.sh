@@ -23,7 +23,7 @@ export CLOCKWORK_CONFIG_FILE="$SRC/config/cpu.cfg"
 PIDS+=($!); WORKER_PID=$!
 wait_for_line "$TMP/worker.log" "IO service thread listening on 0.0.0.0:$WORKER_PORT" 10
 start_controller
-run_client 6 client.log slo-exp-1 tiny_cnn 2 poisson 100 100 200 2 mul 30
+CLOCKWORK_SAVE_OUTPUTS="$TMP/outputs" run_client 6 client.log slo-exp-1 tiny_cnn 2 poisson 100 100 200 2 mul 30
 sleep 0.5
 stop_process "$CONTROLLER_PID" controller
 stop_process "$WORKER_PID" worker
@@ -35,5 +35,20 @@ rows = [r.split("\t") for r in open(sys.argv[1] + "/clockwork_request_log.tsv").
 ok = sum(1 for r in rows if r[2] == "0")
 assert len(rows) > 100 and ok / len(rows) > 0.9, "requests=%d ok=%d" % (len(rows), ok)
 print("requests=%d ok=%d" % (len(rows), ok))
+PY
+# The output the client received equals what check_model computes for the same input.
+[ -s "$TMP/outputs/model_0.in" ] && [ -s "$TMP/outputs/model_0.out" ] || fail "client saved no input/output"
+"$BUILD/check_model" -i "$TMP/outputs/model_0.in" -o "$TMP/outputs/ref.out" -b 1 "$TMP/zoo/tiny_cnn" \
+  > "$TMP/ref.log" 2>&1 || fail "check_model could not run the saved input"
+/usr/bin/python3 - "$TMP/outputs" <<'PY' || fail "served output differs from check_model's"
+import struct, sys, math
+d = sys.argv[1]
+got, ref = open(d + "/model_0.out", "rb").read(), open(d + "/ref.out", "rb").read()
+assert len(got) == len(ref) == 40, (len(got), len(ref))
+a, b = struct.unpack("<10f", got), struct.unpack("<10f", ref)
+assert all(math.isfinite(x) for x in a)
+err = max(abs(x - y) for x, y in zip(a, b))
+assert err <= 1e-5 + 1e-4 * max(abs(y) for y in b), err
+print("served output matches check_model, max abs error %.2e" % err)
 PY
 echo "PASS cpu_cluster"
