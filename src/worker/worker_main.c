@@ -1,0 +1,143 @@
+#define _GNU_SOURCE
+#include "worker_main.h"
+#include "common/log.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LONGOPTS 32
+
+static void usage(const struct worker_program *p, FILE *out, const char *prog)
+{
+    fprintf(out,
+            "Usage: %s [OPTIONS]\n"
+            "%s\n"
+            "Options:\n"
+            "  -n, --num_gpus N   number of %s (default 1)\n"
+            "  -p, --port PORT    port to listen on for the controller (default 12345)\n"
+            "      --host ADDR    address to listen on (default 0.0.0.0)\n"
+            "%s"
+            "  -v, --verbose      print every action and result (very chatty under load)\n"
+            "  -q, --quiet        do not print the once-per-second status line\n"
+            "  -h, --help         print this message\n"
+            "Environment:\n"
+            "  CLOCKWORK_CONFIG_FILE  worker config (default: config/default.cfg)\n",
+            prog, p->description, p->device_noun, p->extra_usage ? p->extra_usage : "");
+}
+
+int worker_parse_uint(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static const struct option common_longopts[] = {
+    {"num_gpus", required_argument, NULL, 'n'}, {"port", required_argument, NULL, 'p'},
+    {"host", required_argument, NULL, 'H'},     {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+};
+
+/* common + the program's long options, terminated. */
+static int build_longopts(const struct worker_program *p, struct option *out)
+{
+    size_t n = sizeof common_longopts / sizeof common_longopts[0];
+    memcpy(out, common_longopts, sizeof common_longopts);
+    for (const struct option *o = p->extra_longopts; o && o->name; o++) {
+        if (n + 1 >= MAX_LONGOPTS)
+            return -1;
+        out[n++] = *o;
+    }
+    memset(&out[n], 0, sizeof out[n]);
+    return 0;
+}
+
+static int handle_common(int c, struct worker_options *o)
+{
+    long v;
+    switch (c) {
+    case 'n':
+        if (worker_parse_uint(optarg, 1, 1024, &v) != 0)
+            return -1;
+        o->num_devices = (unsigned)v;
+        return 0;
+    case 'p':
+        if (worker_parse_uint(optarg, 1, 65535, &v) != 0)
+            return -1;
+        o->port = (int)v;
+        return 0;
+    case 'H': o->host = optarg; return 0;
+    case 'v': o->verbose = 1; return 0;
+    case 'q': o->print_status = 0; return 0;
+    default: return -1;
+    }
+}
+
+/* Returns 0 to run, 1 after -h, -1 on a bad command line. */
+static int parse_args(const struct worker_program *p, int argc, char **argv, struct worker_options *o)
+{
+    struct option longopts[MAX_LONGOPTS];
+    if (build_longopts(p, longopts) != 0)
+        return -1;
+    int c;
+    while ((c = getopt_long(argc, argv, "n:p:vqh", longopts, NULL)) != -1) {
+        if (c == 'h')
+            return 1;
+        if (strchr("npHvq", c) && c != 0) {
+            if (handle_common(c, o) != 0)
+                return -1;
+        } else if (c == '?' || !p->handle_option || p->handle_option(p->data, c, optarg) != 0) {
+            return -1;
+        }
+    }
+    return optind == argc ? 0 : -1;
+}
+
+static int load_config(struct worker_config *cfg)
+{
+    char err[512];
+    if (worker_config_load_default(cfg, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (cfg->source[0])
+        log_info("Loading Clockwork worker default config from %s", cfg->source);
+    else
+        log_info("No config file found, using the built-in default config");
+    return 0;
+}
+
+int worker_program_main(const struct worker_program *p, int argc, char **argv)
+{
+    struct worker_options opt;
+    worker_options_defaults(&opt);
+    int rc = parse_args(p, argc, argv, &opt);
+    if (rc != 0) {
+        usage(p, rc > 0 ? stdout : stderr, argv[0]);
+        return rc > 0 ? 0 : 1;
+    }
+    log_info("Starting Clockwork Worker");
+    struct worker_config cfg;
+    char err[512];
+    if (load_config(&cfg) != 0)
+        return 1;
+    if (p->setup && p->setup(p->data, &opt, &cfg, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    struct worker *w = worker_create(&opt, &cfg, err, sizeof err);
+    if (w) {
+        worker_run(w);
+        worker_destroy(w);
+        log_info("Clockwork Worker stopped");
+    } else {
+        log_error("%s", err);
+    }
+    if (p->teardown)
+        p->teardown(p->data);
+    return w ? 0 : 1;
+}
