@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "backend/cpu/cpu_backend.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "worker/worker_main.h"
 #include <getopt.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static int handle_option(void *data, int opt, const char *arg)
     switch (opt) {
     case 'C':
     case 'F':
-        if (worker_parse_uint(arg, opt == 'C' ? 1 : 0, 4096, &v) != 0)
+        if (parse_long_range(arg, opt == 'C' ? 1 : 0, 4096, &v) != 0)
             return -1;
         *(opt == 'C' ? &p->opts.cores_per_device : &p->opts.first_core) = (unsigned)v;
         return 0;

@@ -1,5 +1,6 @@
 #include "options.h"
 #include "common/clock.h"
+#include "common/parse.h"
 #include "net/conn.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -41,30 +42,6 @@ void controller_usage(FILE *out)
           "  CLOCKWORK_WORKER_TIMEOUT_MS a worker that sends nothing for this long while it has actions\n"
           "                              outstanding is declared lost (default 5000)\n",
           out);
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end != '\0' || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-    if (!strcmp(s, "1") || !strcasecmp(s, "true")) {
-        *out = 1;
-        return 0;
-    }
-    if (!strcmp(s, "0") || !strcasecmp(s, "false")) {
-        *out = 0;
-        return 0;
-    }
-    return -1;
 }
 
 static int parse_workers(struct controller_options *o, const char *list, char *err, size_t errlen)

@@ -1,4 +1,5 @@
 #include "sim_options.h"
+#include "common/parse.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "controller/options.h"
@@ -56,28 +57,6 @@ void sim_usage(FILE *out)
           out);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* "BASE" or "BASE+JITTER" in microseconds (fractions allowed). */
 static int parse_delay(const char *s, struct sim_delay *d)
 {
@@ -87,7 +66,7 @@ static int parse_delay(const char *s, struct sim_delay *d)
     double base, jitter = 0;
     if (plus)
         *plus = '\0';
-    if (parse_double(buf, &base) != 0 || (plus && parse_double(plus + 1, &jitter) != 0))
+    if (parse_nonneg_double(buf, &base) != 0 || (plus && parse_nonneg_double(plus + 1, &jitter) != 0))
         return -1;
     d->base = (uint64_t)llround(base * 1e3);
     d->jitter = (uint64_t)llround(jitter * 1e3);
@@ -139,17 +118,17 @@ static int value_option(struct sim_options *o, const char *name, const char *val
     if (!strcmp(name, "--page-size"))
         return parse_u64(val, &c->page_size) == 0 && c->page_size > 0 ? 1 : -1;
     if (!strcmp(name, "-d") || !strcmp(name, "--duration"))
-        return parse_double(val, &c->duration_s) == 0 && c->duration_s > 0 ? 1 : -1;
+        return parse_nonneg_double(val, &c->duration_s) == 0 && c->duration_s > 0 ? 1 : -1;
     if (!strcmp(name, "--seed"))
         return parse_u64(val, &c->seed) == 0 ? 1 : -1;
     if (!strcmp(name, "--log-dir"))
         return snprintf(o->log_dir, sizeof o->log_dir, "%s", val) < (int)sizeof o->log_dir ? 1 : -1;
     if (!strcmp(name, "--progress"))
-        return parse_double(val, &c->progress_s) == 0 ? 1 : -1;
+        return parse_nonneg_double(val, &c->progress_s) == 0 ? 1 : -1;
     if (!strcmp(name, "--exec-noise"))
-        return parse_double(val, &c->lat.exec_noise) == 0 ? 1 : -1;
+        return parse_nonneg_double(val, &c->lat.exec_noise) == 0 ? 1 : -1;
     if (!strcmp(name, "--tick-us")) {
-        if (parse_double(val, &d) != 0)
+        if (parse_nonneg_double(val, &d) != 0)
             return -1;
         c->tick_ns = (uint64_t)llround(d * 1e3);
         return 1;

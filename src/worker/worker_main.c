@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "worker_main.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +25,6 @@ static void usage(const struct worker_program *p, FILE *out, const char *prog)
             "Environment:\n"
             "  CLOCKWORK_CONFIG_FILE  worker config (default: config/default.cfg)\n",
             prog, p->description, p->device_noun, p->extra_usage ? p->extra_usage : "");
-}
-
-int worker_parse_uint(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static const struct option common_longopts[] = {
@@ -61,12 +52,12 @@ static int handle_common(int c, struct worker_options *o)
     long v;
     switch (c) {
     case 'n':
-        if (worker_parse_uint(optarg, 1, 1024, &v) != 0)
+        if (parse_long_range(optarg, 1, 1024, &v) != 0)
             return -1;
         o->num_devices = (unsigned)v;
         return 0;
     case 'p':
-        if (worker_parse_uint(optarg, 1, 65535, &v) != 0)
+        if (parse_long_range(optarg, 1, 65535, &v) != 0)
             return -1;
         o->port = (int)v;
         return 0;

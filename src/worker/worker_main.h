@@ -24,7 +24,5 @@ struct worker_program {
 
 /* Parses argv, runs the worker until SIGINT/SIGTERM; returns the exit code. */
 int worker_program_main(const struct worker_program *p, int argc, char **argv);
-/* Strict decimal parse into [min, max]: 0, or -1. */
-int worker_parse_uint(const char *s, long min, long max, long *out);
 
 #endif
