@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Whole-model comparison with ONNX Runtime: ResNet-18 (full width, 224x224, batch 1), a small
+# Whole-model comparison with ONNX Runtime: ResNet-18, ResNet-50 and MobileNet (full size, 224x224,
+# batch 1), a small
 # ResNet-18 (width 16, 64x64, batch 4) and a MobileNet-style model (depthwise +
 # ReLU6 + MatMul + Softmax, 32x32, batch 2) and tiny_cnn (grouped/dilated conv, sigmoid, mul,
 # concat, average pool on blocked layouts, batch 2) are converted, run by check_model on seeded random
@@ -44,6 +45,8 @@ PY
 }
 
 compare resnet18 1,3,224,224 1
+compare resnet50 1,3,224,224 1
+compare mobilenet 1,3,224,224 1
 compare resnet18_small 1,3,64,64 4
 compare mobilenet_tiny 1,3,32,32 2
 compare tiny_cnn 1,3,32,32 2
