@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# experiments/sec63_fig7/run.sh --local with very short periods: two configurations, 1 s per SLO
+# step, slo 1 -> 3.375 (4 steps). Checks that every expected file appears, that the telemetry
+# covers all four steps, that run.log ends with "Exiting", that no started process survives,
+# that --sim says clearly when clockwork-sim is absent, and that the plotter reads the result.
+set -euo pipefail
+BUILD="${1:?usage: fig7_run_local.sh BUILD_DIR SOURCE_DIR}"
+SRC="${2:?usage: fig7_run_local.sh BUILD_DIR SOURCE_DIR}"
+EXP="$SRC/experiments/sec63_fig7"
+for b in worker_dummy controller client; do
+  [ -x "$BUILD/$b" ] || { echo "SKIP: $BUILD/$b not built"; exit 77; }
+done
+TMP="$(mktemp -d /tmp/cw-fig7r.XXXXXX)"
+trap 'if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi' EXIT
+fail() { echo "FAIL: $*"; [ -f "$TMP/log/run.log" ] && tail -n 30 "$TMP/log/run.log"; exit 1; }
+BASE_PORT=$(( 40000 + ($$ % 2000) * 8 ))
+
+set +e
+CLOCKWORK_BUILD="$BUILD" timeout -k 10 120 bash "$EXP/run.sh" --local --logdir "$TMP/log" --base-port "$BASE_PORT" \
+  --period 1 --slo-end 3.375 --configs "12:200 48:400" > "$TMP/run.out" 2>&1
+rc=$?
+set -e
+[ "$rc" = 0 ] || { cat "$TMP/run.out"; fail "run.sh --local exited with $rc"; }
+[ "$(tail -n 1 "$TMP/log/run.log" | awk '{print $NF}')" = Exiting ] || fail "run.log does not end with Exiting"
+for run in N12_R200 N48_R400; do
+  for f in clockwork_request_log.tsv clockwork_action_log.tsv controller.log client.log; do
+    [ -s "$TMP/log/$run/$f" ] || fail "$run/$f missing or empty"
+  done
+  n=$(ls "$TMP/log/$run"/worker_127.0.0.1_*.log | wc -l)
+  [ "$n" = 6 ] || fail "$run: expected 6 worker logs, found $n"
+  grep -q "slo-exp-1" "$TMP/log/run.log" || fail "run.log does not show the client command"
+  grep -q "Summary: sent=" "$TMP/log/$run/client.log" || fail "$run: client did not finish its schedule"
+  /usr/bin/python3 - "$TMP/log/$run/clockwork_request_log.tsv" <<'PY' || fail "$run: telemetry"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+assert len(rows) > 200, len(rows)
+steps = sorted({float(r["slo_factor"]) for r in rows})
+assert steps == [1, 1.5, 2.25, 3.375], steps
+PY
+done
+# Every process run.sh started is gone (ports free again).
+for p in $(seq "$BASE_PORT" $((BASE_PORT + 6))); do
+  if ss -ltnH "sport = :$p" 2>/dev/null | grep -q .; then fail "port $p still in use after run.sh"; fi
+done
+
+# --sim without the simulator: a clear message, a non-zero exit, and still "Exiting".
+mkdir -p "$TMP/nosim"
+if CLOCKWORK_BUILD="$TMP/nosim" bash "$EXP/run.sh" --sim --logdir "$TMP/sim" --period 1 --slo-end 3.375 \
+  --configs "12:200" > "$TMP/sim.out" 2>&1; then fail "--sim succeeded without clockwork-sim"; fi
+grep -q "clockwork-sim, which does not exist" "$TMP/sim.out" || { cat "$TMP/sim.out"; fail "--sim gave no clear message"; }
+[ "$(tail -n 1 "$TMP/sim/run.log" | awk '{print $NF}')" = Exiting ] || fail "--sim run.log does not end with Exiting"
+
+if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then nop=""; else nop="--no-plot"; fi
+(cd "$TMP" && /usr/bin/python3 "$EXP/plotter.py" -l "$TMP/log" $nop) > "$TMP/plot.out" 2>&1 \
+  || { cat "$TMP/plot.out"; fail "plotter failed on the run's logs"; }
+[ "$(grep -c 'N=12 R=200' "$TMP/graphs/fig7_table.txt")" -ge 1 ] || fail "plot table lacks N=12 R=200"
+[ "$(tail -n +2 "$TMP/graphs/fig7_by_slo.tsv" | wc -l)" = 8 ] || fail "expected 8 rows (2 configs x 4 steps) in fig7_by_slo.tsv"
+echo "PASS fig7_run_local"
