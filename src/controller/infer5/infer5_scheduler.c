@@ -239,9 +239,9 @@ struct scheduler *scheduler_create(const struct sched_config *cfg, const struct 
         if (models[i].id + 1 > s->n_models)
             s->n_models = models[i].id + 1;
     s->models = xcalloc(s->n_models ? s->n_models : 1, sizeof s->models[0]);
-    struct sched_model placeholder = { 0 };
+    struct sched_model absent = { 0 }; /* ids in the gaps are unknown models */
     for (unsigned i = 0; i < s->n_models; i++)
-        model_init(s, &s->models[i], &placeholder);
+        model_init(s, &s->models[i], &absent);
     for (unsigned i = 0; i < n_models; i++) {
         mq_free(&s->models[models[i].id].q);
         model_init(s, &s->models[models[i].id], &models[i]);
