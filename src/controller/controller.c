@@ -184,6 +184,15 @@ static void schedule_retry(struct worker_peer *w)
 
 static void handle_worker_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r)
 {
+    int is_load_model = r->msg_type == 101 || (r->msg_type == 100 && r->action_type == 1);
+    if (ctl->serving && r->msg_type == 106) {
+        rejoin_begin(ctl, w, r);
+        return;
+    }
+    if (ctl->serving && w->rejoining && is_load_model) {
+        rejoin_on_load_result(ctl, w, r);
+        return;
+    }
     if (r->msg_type == 106) {
         worker_result_free(&w->state);
         w->state = *r;
@@ -198,7 +207,6 @@ static void handle_worker_result(struct controller *ctl, struct worker_peer *w, 
             log_warn("worker %u: ClearCache failed: %s", w->index, r->message);
         return;
     }
-    int is_load_model = r->msg_type == 101 || (r->msg_type == 100 && r->action_type == 1);
     if (!ctl->serving && is_load_model) {
         startup_on_load_model_result(ctl, w, r);
         return;
@@ -268,12 +276,16 @@ static void on_worker_close(struct net_conn *c, const char *reason, void *data)
         return;
     }
     log_error("Worker %u (%s:%d) lost: %s", w->index, w->addr.host, w->addr.port, reason);
+    int was_serving = !w->lost;
     w->lost = 1;
-    if (ctl->serving) {
+    w->rejoining = 0;
+    if (ctl->serving && was_serving) {
         drop_queued_sends(ctl, w->index);
         scheduler_on_worker_lost(ctl->sched, clock_now_ns(), w->index);
         controller_pump(ctl);
     }
+    if (ctl->serving)
+        schedule_retry(w); /* it may come back: reconnect, register models again, rejoin */
 }
 
 static void on_worker_write_done(struct net_conn *c, void *data)
@@ -562,6 +574,7 @@ int controller_run(const struct controller_options *opts)
         worker_result_free(&ctl->workers[i].state);
     free(ctl->workers);
     free(ctl->models);
+    free(ctl->groups);
     free(ctl);
     return rc;
 }

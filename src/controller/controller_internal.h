@@ -21,6 +21,8 @@ struct worker_peer {
     int state_received;
     struct worker_result state; /* GetWorkerState at start-up */
     unsigned outstanding;       /* actions sent and not yet answered */
+    int rejoining;              /* lost, reconnected, models being registered again */
+    unsigned rejoin_pending;    /* LoadModelFromDisk results still awaited */
     uint64_t last_heard;        /* monotonic ns of the last message from it */
     uv_timer_t retry_timer;
 };
@@ -56,6 +58,13 @@ struct pending_load {
     int copies_created;
 };
 
+/* One LoadModel of start-up: models first..first+copies-1 from path (replayed on rejoin). */
+struct load_group {
+    unsigned first;
+    int copies;
+    char path[512];
+};
+
 struct send_item {
     struct send_item *next;
     struct sched_action action;
@@ -84,6 +93,8 @@ struct controller {
     uint64_t page_size;
     struct sched_model *models;
     unsigned n_models, cap_models;
+    struct load_group *groups;
+    unsigned n_groups, cap_groups;
     struct pending_load *loads_head, *loads_tail;
     int next_action_id;
 
@@ -120,6 +131,11 @@ void client_send_load_model_response(struct client_session *s, uint64_t msg_id, 
 void client_session_unref(struct client_session *s);
 /* Stops listening and closes every client connection (shutdown). */
 void client_link_stop(struct controller *ctl);
+
+/* worker_rejoin.c: a lost worker that reconnects gets its models registered again and its
+ * GPUs handed back to the scheduler. */
+void rejoin_begin(struct controller *ctl, struct worker_peer *w, const struct worker_result *state);
+void rejoin_on_load_result(struct controller *ctl, struct worker_peer *w, const struct worker_result *r);
 
 /* controller.c */
 void controller_start_serving(struct controller *ctl);

@@ -117,6 +117,9 @@ uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now);
 /* A worker is gone: fail its outstanding actions (their requests answered with an error)
  * and stop scheduling on its GPUs. */
 void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id);
+/* A lost worker is back with the same GPUs, its models registered again and its weights
+ * cache empty: schedule on its GPUs again. */
+void scheduler_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id);
 /* Answers every queued and in-flight request with `status` (shutdown); results that
  * arrive afterwards for those actions are ignored. */
 void scheduler_drain(struct scheduler *s, uint64_t now, int status);

@@ -108,8 +108,27 @@ static int same_model(const struct model_info *a, const struct model_info *b)
            !memcmp(a->batch_sizes, b->batch_sizes, sizeof a->batch_sizes);
 }
 
+static int record_group(struct controller *ctl, const struct pending_load *l)
+{
+    if (ctl->n_groups == ctl->cap_groups) {
+        unsigned cap = ctl->cap_groups ? 2 * ctl->cap_groups : 16;
+        struct load_group *g = realloc(ctl->groups, cap * sizeof *g);
+        if (!g)
+            return -1;
+        ctl->groups = g;
+        ctl->cap_groups = cap;
+    }
+    struct load_group *g = &ctl->groups[ctl->n_groups++];
+    g->first = l->first_model_id;
+    g->copies = l->copies_created;
+    snprintf(g->path, sizeof g->path, "%s", l->path);
+    return 0;
+}
+
 static int register_models(struct controller *ctl, const struct pending_load *l)
 {
+    if (record_group(ctl, l) != 0)
+        return -1;
     unsigned need = ctl->n_models + (unsigned)l->copies_created;
     if (need > ctl->cap_models) {
         unsigned cap = ctl->cap_models ? ctl->cap_models : 64;

@@ -328,6 +328,28 @@ static void test_worker_lost_answers_once(void **state)
     h_free(h);
 }
 
+/* After a lost worker comes back (empty cache), its GPU loads the model again and serves. */
+static void test_worker_back_serves_again(void **state)
+{
+    (void)state;
+    struct harness *h = h_new();
+    h->cfg.schedule_ahead = 1 * MS;
+    struct sched_model m = h_model(0, 1, EXEC4, MS, 1, 0);
+    unsigned loaded[] = { 0 };
+    struct sched_gpu gpus[1] = { { 0, 0, 10, 1, loaded } };
+    h_start(h, &m, 1, gpus, 1);
+    scheduler_on_worker_lost(h->s, 0, 0);
+    unsigned before = h->n_acts;
+    scheduler_on_worker_back(h->s, 10 * MS, 0);
+    h_request(h, 10 * MS, 0, 0);
+    assert_true(h->n_acts > before);
+    /* weights were lost with the worker: a load precedes any infer on the GPU */
+    assert_int_equal(h->acts[before].a.type, SCHED_LOAD_WEIGHTS);
+    assert_int_equal(h->acts[before].a.worker_id, 0);
+    assert_true(h->acts[before].a.earliest >= 10 * MS);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_unknown_model_rejected),
         cmocka_unit_test(test_max_batch_and_max_exec),
         cmocka_unit_test(test_worker_lost_answers_once),
+        cmocka_unit_test(test_worker_back_serves_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -454,6 +454,23 @@ void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker
     scheduler_tick(s, now);
 }
 
+void scheduler_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
+{
+    for (unsigned i = 0; i < s->n_gpus; i++) {
+        struct gpu *g = &s->gpus[i];
+        if (g->worker_id != worker_id || g->alive)
+            continue;
+        /* Its cache was cleared and nothing is in flight: it starts empty, free from now. */
+        g->alive = 1;
+        g->free_pages = g->total_pages;
+        g->exec_free = g->load_free = now;
+        g->infers_inflight = g->loads_inflight = 0;
+        g->infer_wake = SCHED_IDLE;
+    }
+    s->loads_stuck = 0;
+    scheduler_tick(s, now);
+}
+
 void scheduler_drain(struct scheduler *s, uint64_t now, int status)
 {
     fail_actions(s, now, -1, status, "Controller shutting down");
