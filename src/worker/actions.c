@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "describe.h"
+#include "model/model_path.h"
 #include "proto/clockwork.pb-c.h"
 #include "worker_internal.h"
 #include <stdio.h>
@@ -61,7 +62,12 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         snprintf(msg, msglen, "LoadModelFromDisk could not start in time");
         return ACTION_COULD_NOT_START_IN_TIME;
     }
-    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, a->model_path)) {
+    char path[512];
+    if (model_path_resolve(a->model_path, path, sizeof path) != 0) {
+        snprintf(msg, msglen, "model path too long");
+        return ACTION_INVALID_MODEL_PATH;
+    }
+    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, path)) {
         *out = registry_get(&w->registry, a->model_id);
         return 0;
     }
@@ -71,7 +77,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         return ACTION_INVALID_MODEL_ID;
     }
     struct model_info m;
-    if (model_info_load(&m, a->model_path, w->cfg.weights_cache_page_size, msg, (int)msglen) != 0)
+    if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, (int)msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
     if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
