@@ -265,10 +265,13 @@ static void on_worker_close(struct net_conn *c, const char *reason, void *data)
     if (ctl->stopping)
         return;
     if (!w->connected) {
-        log_info("Connecting to worker %s:%d failed (%s), retrying", w->addr.host, w->addr.port, reason);
+        /* A worker that is down is retried every second; say so every 10th time only. */
+        if (w->failed_connects++ % 10 == 0)
+            log_info("Connecting to worker %s:%d failed (%s), retrying", w->addr.host, w->addr.port, reason);
         schedule_retry(w);
         return;
     }
+    w->failed_connects = 0;
     w->connected = 0;
     if (!ctl->serving && !w->state_received) {
         log_warn("Worker %s:%d disconnected during start-up (%s); reconnecting", w->addr.host, w->addr.port, reason);
@@ -296,6 +299,7 @@ static void on_worker_write_done(struct net_conn *c, void *data)
 
 static void connect_worker(struct worker_peer *w)
 {
+    int quiet = w->failed_connects % 10 != 0;
     struct net_handlers h = {
         .on_message = on_worker_message,
         .on_connect = on_worker_connect,
@@ -305,7 +309,8 @@ static void connect_worker(struct worker_peer *w)
         .max_body = 4ull * 1024 * 1024 * 1024,
     };
     char err[256];
-    log_info("Connecting to worker %s:%d", w->addr.host, w->addr.port);
+    if (!quiet)
+        log_info("Connecting to worker %s:%d", w->addr.host, w->addr.port);
     w->conn = net_connect(&w->ctl->loop, w->addr.host, w->addr.port, &h, err, sizeof err);
     if (!w->conn) {
         log_warn("%s; retrying", err);

@@ -22,6 +22,7 @@ struct worker_peer {
     struct worker_result state; /* GetWorkerState at start-up */
     unsigned outstanding;       /* actions sent and not yet answered */
     int rejoining;              /* lost, reconnected, models being registered again */
+    unsigned failed_connects;   /* consecutive failed connection attempts */
     unsigned rejoin_pending;    /* LoadModelFromDisk results still awaited */
     uint64_t last_heard;        /* monotonic ns of the last message from it */
     uv_timer_t retry_timer;
