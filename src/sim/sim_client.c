@@ -110,23 +110,6 @@ static int b_bursty(void *data, int source, double burst_s, double idle_s, uint6
     return wl_sources_bursty(s->src, source, burst_s, idle_s, mix_seed(s, seed));
 }
 
-static int b_slo_schedule(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *sch, double period_s,
-                          int stop_at_end)
-{
-    return wl_sources_slo_schedule(((struct sim *)data)->src, first, n, sch, period_s, stop_at_end);
-}
-
-static int b_scale_schedule(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *sch,
-                            double period_s, int stop_at_end, const char *label)
-{
-    return wl_sources_scale_schedule(((struct sim *)data)->src, first, n, sch, period_s, stop_at_end, label);
-}
-
-static int b_set_slo(void *data, unsigned target, float slo)
-{
-    return wl_sources_set_slo(((struct sim *)data)->src, target, slo);
-}
-
 static const struct wl_builder_ops SIM_OPS = {
     .load = b_load,
     .model_id = b_model_id,
@@ -134,14 +117,11 @@ static const struct wl_builder_ops SIM_OPS = {
     .closed_loop = b_closed,
     .trace_replay = b_trace,
     .bursty = b_bursty,
-    .slo_schedule = b_slo_schedule,
-    .scale_schedule = b_scale_schedule,
-    .set_slo = b_set_slo,
 };
 
 void sim_client_builder(struct sim *s, struct wl_builder *b)
 {
-    *b = (struct wl_builder){.ops = &SIM_OPS, .data = s, .zoo = &s->zoo};
+    *b = (struct wl_builder){.ops = &SIM_OPS, .data = s, .zoo = &s->zoo, .sources = s->src};
 }
 
 /* ---- what the sources emit ---- */

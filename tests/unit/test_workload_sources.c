@@ -144,20 +144,7 @@ static int b_bursty(void *d, int src, double b, double i, uint64_t seed)
     return wl_sources_bursty(((struct sim *)d)->s, src, b, i, seed);
 }
 
-static int b_slo(void *d, unsigned f, unsigned n, const struct wl_slo_schedule *s, double p, int stop)
-{
-    return wl_sources_slo_schedule(((struct sim *)d)->s, f, n, s, p, stop);
-}
-
-static int b_scale(void *d, unsigned f, unsigned n, const struct wl_slo_schedule *s, double p, int stop, const char *l)
-{
-    return wl_sources_scale_schedule(((struct sim *)d)->s, f, n, s, p, stop, l);
-}
-
-static int b_set_slo(void *d, unsigned t, float slo) { return wl_sources_set_slo(((struct sim *)d)->s, t, slo); }
-
-static const struct wl_builder_ops SIM_OPS = {b_load, b_model_id, b_open, b_closed, b_trace,
-                                              b_bursty, b_slo, b_scale, b_set_slo};
+static const struct wl_builder_ops SIM_OPS = {b_load, b_model_id, b_open, b_closed, b_trace, b_bursty};
 
 static char *ZOO_NAMES[] = {"alexnet", "resnet50_v2", "vgg16"};
 static const struct zoo ZOO = {.dir = "/zoo", .names = ZOO_NAMES, .count = 3};
@@ -172,7 +159,7 @@ static int try_setup(struct sim *m, const char *name, const char *params)
         argv[argc++] = t;
     struct wl_args a;
     assert_int_equal(wl_parse(name, argc, argv, &a, err, sizeof err), 0);
-    struct wl_builder b = {.ops = &SIM_OPS, .data = m, .zoo = &ZOO};
+    struct wl_builder b = {.ops = &SIM_OPS, .data = m, .zoo = &ZOO, .sources = m->s};
     return wl_find(name)->setup(&b, &a);
 }
 

@@ -58,22 +58,17 @@ struct wl_builder_ops {
     int (*trace_replay)(void *data, const struct wl_trace_spec *s);
     /* Alternates a source between bursts and idle periods (exponential, these means). */
     int (*bursty)(void *data, int source, double burst_mean_s, double idle_mean_s, uint64_t seed);
-    /* Sets the targets' slo_factor to the schedule's start and steps it every period_s; with
-     * stop_at_end the workload ends once the schedule passes its end. */
-    int (*slo_schedule)(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *s, double period_s,
-                        int stop_at_end);
-    /* The same for the scale of sources [first, first+n) (rate adjustment); each step prints
-     * "Updating LABEL to VALUE". */
-    int (*scale_schedule)(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *s, double period_s,
-                          int stop_at_end, const char *label);
-    /* A fixed slo_factor for one target (0: the controller's default). */
-    int (*set_slo)(void *data, unsigned target, float slo_factor);
 };
 
+struct wl_sources;
+
+/* Schedules and fixed SLOs need nothing from the runner but its request sources, so workloads
+ * set them there directly (wl_sources_slo_schedule, wl_sources_scale_schedule, wl_sources_set_slo). */
 struct wl_builder {
     const struct wl_builder_ops *ops;
     void *data;
-    const struct zoo *zoo; /* model names available to load */
+    const struct zoo *zoo;      /* model names available to load */
+    struct wl_sources *sources; /* the runner's request sources */
 };
 
 #endif

@@ -256,23 +256,6 @@ static int b_bursty(void *data, int source, double burst_s, double idle_s, uint6
     return wl_sources_bursty(((struct wl_engine *)data)->src, source, burst_s, idle_s, seed);
 }
 
-static int b_slo_schedule(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *s, double period_s,
-                          int stop_at_end)
-{
-    return wl_sources_slo_schedule(((struct wl_engine *)data)->src, first, n, s, period_s, stop_at_end);
-}
-
-static int b_scale_schedule(void *data, unsigned first, unsigned n, const struct wl_slo_schedule *s, double period_s,
-                            int stop_at_end, const char *label)
-{
-    return wl_sources_scale_schedule(((struct wl_engine *)data)->src, first, n, s, period_s, stop_at_end, label);
-}
-
-static int b_set_slo(void *data, unsigned target, float slo)
-{
-    return wl_sources_set_slo(((struct wl_engine *)data)->src, target, slo);
-}
-
 static const struct wl_builder_ops LIVE_OPS = {
     .load = b_load,
     .model_id = b_model_id,
@@ -280,15 +263,12 @@ static const struct wl_builder_ops LIVE_OPS = {
     .closed_loop = b_closed,
     .trace_replay = b_trace,
     .bursty = b_bursty,
-    .slo_schedule = b_slo_schedule,
-    .scale_schedule = b_scale_schedule,
-    .set_slo = b_set_slo,
 };
 
 void wl_engine_builder(struct wl_engine *e, const struct zoo *zoo, struct wl_builder *out)
 {
     e->zoo = zoo;
-    *out = (struct wl_builder){.ops = &LIVE_OPS, .data = e, .zoo = zoo};
+    *out = (struct wl_builder){.ops = &LIVE_OPS, .data = e, .zoo = zoo, .sources = e->src};
 }
 
 /* ---- running ---- */

@@ -174,7 +174,7 @@ static int setup_azure_scalability(const struct wl_builder *b, const struct wl_a
         return -1;
     struct wl_slo_schedule s;
     wl_slo_init(&s, WL_SLO_MUL, smin, a->lf_inc, smax, 1);
-    if (b->ops->scale_schedule(b->data, (unsigned)first, n, &s, a->lf_period, 1, "scale_factor") < 0)
+    if (wl_sources_scale_schedule(b->sources, (unsigned)first, n, &s, a->lf_period, 1, "scale_factor") < 0)
         return wl_add_failed("the scale schedule");
     return 0;
 }

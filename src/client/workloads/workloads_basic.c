@@ -80,7 +80,7 @@ static int setup_simple_slo_factor(const struct wl_builder *b, const struct wl_a
     if (wl_closed_each(b, m.first, 3, 1, 0, 0, 0) < 0)
         return -1;
     for (unsigned i = 0; i < 3; i++)
-        if (b->ops->slo_schedule(b->data, m.first + i, 1, &s[i], 10.0, 0) < 0)
+        if (wl_sources_slo_schedule(b->sources, m.first + i, 1, &s[i], 10.0, 0) < 0)
             return wl_add_failed("an slo schedule");
     return 0;
 }

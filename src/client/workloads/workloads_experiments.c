@@ -26,7 +26,7 @@ static int setup_slo_exp_1(const struct wl_builder *b, const struct wl_args *a)
     printf("Starting slo_factor %g, %s %g every %gs until it exceeds %g\n", a->slo_start,
            a->op == WL_SLO_MUL ? "multiplied by" : "plus", a->slo_factor, a->period, a->slo_end);
     struct wl_open_spec o = {.first = m.first, .n = m.n, .dist = a->dist, .rate = a->rate};
-    if (b->ops->open_loop(b->data, &o) < 0 || b->ops->slo_schedule(b->data, m.first, m.n, &s, a->period, 1) < 0)
+    if (b->ops->open_loop(b->data, &o) < 0 || wl_sources_slo_schedule(b->sources, m.first, m.n, &s, a->period, 1) < 0)
         return wl_add_failed("the open loop or its slo schedule");
     return 0;
 }
@@ -51,7 +51,7 @@ static int slo_exp_2_foreground(const struct wl_builder *b, const struct wl_args
     wl_slo_init(&s, a->op, a->slo_start, a->slo_factor, a->slo_end, 1);
     if (wl_open_each(b, m.first, m.n, a->dist, a->rate / m.n, 0, 0) < 0)
         return -1;
-    return b->ops->slo_schedule(b->data, m.first, m.n, &s, a->period, 1) < 0 ? wl_add_failed("an slo schedule") : 0;
+    return wl_sources_slo_schedule(b->sources, m.first, m.n, &s, a->period, 1) < 0 ? wl_add_failed("an slo schedule") : 0;
 }
 
 static int slo_exp_2_background(const struct wl_builder *b, const struct wl_args *a)
@@ -62,7 +62,7 @@ static int slo_exp_2_background(const struct wl_builder *b, const struct wl_args
     printf("Background: %u copies with slo_factor %g, closed loops of concurrency %u\n", m.n, a->slo_bg,
            a->concurrency_bg);
     for (unsigned i = 0; i < m.n; i++)
-        if (b->ops->set_slo(b->data, m.first + i, (float)a->slo_bg) < 0)
+        if (wl_sources_set_slo(b->sources, m.first + i, (float)a->slo_bg) < 0)
             return wl_add_failed("an slo_factor");
     return wl_closed_each(b, m.first, m.n, a->concurrency_bg, (int)a->copies, 1, BG_JITTER_S) < 0 ? -1 : 0;
 }
@@ -99,7 +99,7 @@ static int setup_scalability_exp_1(const struct wl_builder *b, const struct wl_a
         return -1;
     struct wl_slo_schedule s;
     wl_slo_init(&s, a->rate_op, a->rate, a->rate_factor, a->rate_max, 1);
-    if (b->ops->scale_schedule(b->data, (unsigned)first, m.n, &s, a->period, 1, "rate") < 0)
+    if (wl_sources_scale_schedule(b->sources, (unsigned)first, m.n, &s, a->period, 1, "rate") < 0)
         return wl_add_failed("the rate schedule");
     return 0;
 }

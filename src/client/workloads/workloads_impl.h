@@ -2,6 +2,7 @@
  * workload declares, the three families' registries, and the setup helpers they share. */
 #ifndef CW_WORKLOADS_IMPL_H
 #define CW_WORKLOADS_IMPL_H
+#include "sources.h"
 #include "workloads.h"
 #include <stddef.h>
 
