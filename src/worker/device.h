@@ -4,7 +4,7 @@
  * and is guarded by the device's lock. */
 #ifndef CW_DEVICE_H
 #define CW_DEVICE_H
-#include "backend.h"
+#include "backend/backend.h"
 #include "executor.h"
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * A task has exactly one owner at a time: submitter -> executor queue -> done callback. */
 #ifndef CW_TASK_H
 #define CW_TASK_H
-#include "backend.h"
+#include "backend/backend.h"
 #include <stddef.h>
 #include <stdint.h>
 

@@ -2,7 +2,6 @@
  * finished tasks from executor threads (mutex queue + uv_async), the status line and a
  * clean shutdown. */
 #include "worker.h"
-#include "backend/emu/emu_backend.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -198,9 +197,7 @@ static int create_devices(struct worker *w, char *err, size_t errlen)
     }
     for (unsigned i = 0; i < w->opt.num_devices; i++) {
         struct backend b;
-        int rc = w->opt.make_backend ? w->opt.make_backend(i, &b, w->opt.backend_ctx)
-                                     : emu_backend_create(&b, EMU_DEFAULT_CLOCK_MHZ);
-        if (rc != 0) {
+        if (w->opt.make_backend(i, &b, w->opt.backend_ctx) != 0) {
             snprintf(err, errlen, "cannot create the backend of GPU %u", i);
             return -1;
         }
@@ -248,6 +245,10 @@ struct worker *worker_create(const struct worker_options *o, const struct worker
 {
     if (o->num_devices == 0 || cfg->weights_cache_page_size == 0) {
         snprintf(err, errlen, "need at least one device and a non-zero page size");
+        return NULL;
+    }
+    if (!o->make_backend) {
+        snprintf(err, errlen, "no device backend given");
         return NULL;
     }
     struct worker *w = calloc(1, sizeof *w);

@@ -1,9 +1,9 @@
 /* A Clockwork worker process core: listens for a controller, decodes its actions, runs them
- * on N devices (emulated by default) and sends results back. Owns its own libuv loop;
+ * on N devices (backend chosen by the caller) and sends results back. Owns its own libuv loop;
  * worker_run blocks on it until worker_stop (any thread) or SIGINT/SIGTERM. */
 #ifndef CW_WORKER_H
 #define CW_WORKER_H
-#include "backend.h"
+#include "backend/backend.h"
 #include "common/config.h"
 #include <stddef.h>
 
@@ -23,7 +23,7 @@ struct worker_options {
     int print_status;           /* once-per-second status line (default on) */
     int handle_signals;         /* SIGINT/SIGTERM stop the worker (default on) */
     int allow_zero_size_inputs; /* accept Infer with no input bytes (default on) */
-    backend_factory_fn make_backend; /* NULL: emulated devices */
+    backend_factory_fn make_backend; /* required: the caller chooses the device backend */
     backend_load_model_fn load_model; /* NULL: model.info + model.measurements only */
     backend_free_model_fn free_model;
     void *backend_ctx;

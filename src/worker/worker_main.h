@@ -16,7 +16,7 @@ struct worker_program {
     const struct option *extra_longopts; /* long-only options, {NULL,0,NULL,0}-terminated, or NULL */
     /* An extra option's getopt value and argument: 0, or -1 for a bad value. */
     int (*handle_option)(void *data, int opt, const char *arg);
-    /* After the config is loaded: install a backend into o (NULL keeps the emulated one). */
+    /* After the config is loaded: install the device backend into o (required). */
     int (*setup)(void *data, struct worker_options *o, const struct worker_config *cfg, char *err, size_t errlen);
     void (*teardown)(void *data); /* after the worker stopped (also when setup succeeded but create failed) */
     void *data;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "backend/emu/emu_backend.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "proto/clockwork.pb-c.h"
@@ -254,6 +255,7 @@ static int setup(void **state)
     write_file(".measurements", "weights = 2000000L; b1 = 1000000L; b2 = 1500000L; b4 = 2000000L;\n");
     struct worker_options o;
     worker_options_defaults(&o);
+    o.make_backend = emu_backend_factory;
     o.num_devices = 2;
     o.host = "127.0.0.1";
     o.port = port = free_port();

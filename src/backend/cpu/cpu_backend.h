@@ -4,7 +4,7 @@
 #ifndef CW_CPU_BACKEND_H
 #define CW_CPU_BACKEND_H
 #include "common/config.h"
-#include "worker/backend.h"
+#include "backend/backend.h"
 #include <stddef.h>
 
 struct cpu_options {

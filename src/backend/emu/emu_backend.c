@@ -57,3 +57,9 @@ int emu_backend_create(struct backend *out, unsigned clock_mhz)
     out->impl = d;
     return 0;
 }
+
+int emu_backend_factory(unsigned gpu_id, struct backend *out, void *ctx)
+{
+    (void)gpu_id;
+    return emu_backend_create(out, ctx ? *(const unsigned *)ctx : EMU_DEFAULT_CLOCK_MHZ);
+}

@@ -2,11 +2,14 @@
  * (model.measurements), waited out with absolute microsecond-precision sleeps. */
 #ifndef CW_EMU_BACKEND_H
 #define CW_EMU_BACKEND_H
-#include "worker/backend.h"
+#include "backend/backend.h"
 
 #define EMU_DEFAULT_CLOCK_MHZ 1380 /* a V100 pinned at its top graphics clock */
 
 /* Returns 0 and fills `out`, or -1 (out of memory). Free with out->ops->destroy(out->impl). */
 int emu_backend_create(struct backend *out, unsigned clock_mhz);
+/* A worker backend factory (worker_options.make_backend) for emulated devices; ctx: NULL for
+ * the default clock, or a pointer to an unsigned clock in MHz. */
+int emu_backend_factory(unsigned gpu_id, struct backend *out, void *ctx);
 
 #endif
