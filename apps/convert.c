@@ -2,7 +2,7 @@
  * .measurements, .plan, .weights), measuring its timings on this machine's CPU. */
 #define _GNU_SOURCE
 #include "backend/cpu/cpu_thread.h"
-#include "backend/cpu/model_files.h"
+#include "model/model_files.h"
 #include "backend/cpu/onnx_import.h"
 #include <errno.h>
 #include <getopt.h>
