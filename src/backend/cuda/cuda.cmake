@@ -1,0 +1,65 @@
+# Optional CUDA device (cuDNN + cuBLAS): component cw_cuda. CLOCKWORK_CUDA=AUTO (default)
+# builds it when nvcc, cuDNN and cuBLAS are found; ON requires them; OFF skips it. Sets
+# CW_HAVE_CUDA and defines cw_link_cuda(target) for the programs that may run on a GPU.
+set(CLOCKWORK_CUDA AUTO CACHE STRING "Build the CUDA device backend: AUTO, ON or OFF")
+set_property(CACHE CLOCKWORK_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(CW_HAVE_CUDA OFF)
+
+function(cw_cuda_missing why)
+  if(CLOCKWORK_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "CLOCKWORK_CUDA=ON but ${why}")
+  endif()
+  message(STATUS "CUDA device (cuDNN/cuBLAS): disabled (${why})")
+endfunction()
+
+if(NOT CLOCKWORK_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER)
+    find_program(CW_NVCC nvcc PATHS /usr/local/cuda/bin ENV CUDA_PATH PATH_SUFFIXES bin)
+    if(CW_NVCC)
+      set(CMAKE_CUDA_COMPILER ${CW_NVCC})
+    endif()
+  endif()
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    # Hopper machine code (H100/H200) plus its PTX, which newer GPUs compile at load.
+    set(CMAKE_CUDA_ARCHITECTURES "90-real;90-virtual")
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(NOT CMAKE_CUDA_COMPILER)
+    cw_cuda_missing("no working nvcc (set CMAKE_CUDA_COMPILER or install the CUDA toolkit)")
+  else()
+    enable_language(CUDA)
+    find_package(CUDAToolkit)
+    find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+    find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR})
+    if(NOT CUDAToolkit_FOUND OR NOT TARGET CUDA::cublas OR NOT CUDNN_INCLUDE_DIR OR NOT CUDNN_LIBRARY)
+      cw_cuda_missing("the CUDA toolkit, cuBLAS or cuDNN was not found")
+    else()
+      set(CW_HAVE_CUDA ON)
+    endif()
+  endif()
+endif()
+
+if(CW_HAVE_CUDA)
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+  cw_component(cw_cuda backend/cuda)
+  target_sources(cw_cuda PRIVATE ${CMAKE_SOURCE_DIR}/src/backend/cuda/cuda_kernels.cu)
+  target_compile_options(cw_cuda PRIVATE
+    "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror;--Werror=all-warnings>")
+  target_include_directories(cw_cuda SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS} ${CUDNN_INCLUDE_DIR})
+  # The CUDA runtime is linked statically (it finds the driver at run time, so the programs
+  # start on machines without one); cuDNN and cuBLAS are shared libraries.
+  target_link_libraries(cw_cuda PUBLIC cw_worker CUDA::cudart_static CUDA::cublas ${CUDNN_LIBRARY} ${CMAKE_DL_LIBS}
+                        stdc++)
+  message(STATUS "CUDA device (cuDNN/cuBLAS): enabled (CUDA ${CUDAToolkit_VERSION}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+endif()
+
+# A program that may run on a GPU: links cw_cuda and is told so (CLOCKWORK_HAVE_CUDA).
+function(cw_link_cuda target)
+  if(CW_HAVE_CUDA)
+    target_link_libraries(${target} PRIVATE cw_cuda)
+    target_compile_definitions(${target} PRIVATE CLOCKWORK_HAVE_CUDA=1)
+    set_target_properties(${target} PROPERTIES LINKER_LANGUAGE C)
+  endif()
+endfunction()
