@@ -82,8 +82,8 @@ static void print_times(unsigned b, uint64_t *exec, uint64_t *total, unsigned ru
     printf("  b%-3u min %9.3f ms  median %9.3f ms  p99 %9.3f ms  outputs %s, %s\n", b, exec[0] / 1e6,
            pct_ms(exec, runs, 0.5), pct_ms(exec, runs, 0.99), finite ? "finite" : "NOT FINITE",
            same ? "deterministic" : "NOT DETERMINISTIC");
-    printf("       exec p99.9 %.3f ms  p99.99 %.3f ms  max %.3f ms; with copies: median %.3f ms  p99 %.3f ms  "
-           "p99.99 %.3f ms  max %.3f ms\n", pct_ms(exec, runs, 0.999), pct_ms(exec, runs, 0.9999),
+    printf("       tail: exec p99.9 %.3f  p99.99 %.3f  max %.3f ms | with copies p50 %.3f  p99 %.3f  p99.99 %.3f  "
+           "max %.3f ms\n", pct_ms(exec, runs, 0.999), pct_ms(exec, runs, 0.9999),
            exec[runs - 1] / 1e6, pct_ms(total, runs, 0.5), pct_ms(total, runs, 0.99), pct_ms(total, runs, 0.9999),
            total[runs - 1] / 1e6);
 }

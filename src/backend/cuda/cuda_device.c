@@ -205,8 +205,10 @@ static int allocate(struct cuda_device *d, char *err, size_t errlen)
         rc = host_alloc(&out, d->host_io, err, errlen);
     d->host_in = in;
     d->host_out = out;
-    d->load_pages = calloc(d->total_pages + 1, sizeof *d->load_pages);
-    d->exec_pages = calloc(d->total_pages + 1, sizeof *d->exec_pages);
+    if (rc == 0) {
+        d->load_pages = calloc(d->total_pages + 1, sizeof *d->load_pages);
+        d->exec_pages = calloc(d->total_pages + 1, sizeof *d->exec_pages);
+    }
     if (rc == 0 && (!d->load_pages || !d->exec_pages))
         rc = (snprintf(err, errlen, "out of memory"), -1);
     return rc;
@@ -222,7 +224,8 @@ int cuda_worker_make_backend(unsigned gpu_id, struct backend *out, void *ctx)
     d->w = w;
     d->id = gpu_id;
     d->page_size = w->cfg.weights_cache_page_size;
-    d->total_pages = (unsigned)(w->cfg.weights_cache_size / d->page_size);
+    uint64_t pages = d->page_size ? w->cfg.weights_cache_size / d->page_size : 0;
+    d->total_pages = pages <= UINT32_MAX ? (unsigned)pages : UINT32_MAX;
     d->host_io = w->cfg.host_io_pool_size / 2;
     d->g.ordinal = (int)gpu_id;
     int rc = (int)gpu_id < w->n_gpus ? cuda_gpu_open(&d->g, (int)gpu_id, err, sizeof err)
