@@ -11,7 +11,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="${1:-$ROOT/gpu-bundle}"
 BUILD="$ROOT/build-gpu"
 TARGETS=(worker controller client convert check_model profile
-         test_cuda_gpu_kernels test_cuda_gpu_backend test_cuda_gpu_conformance test_cuda_plan)
+         test_cuda_gpu_kernels test_cuda_gpu_backend test_cuda_gpu_conformance test_cuda_gpu_models test_cuda_plan)
 TESTDATA=/usr/share/libonnx-testdata/data/node
 
 LOG="$BUILD/package.log"

@@ -3,7 +3,8 @@
 # libraries or Python packages) but none of our Debian libraries and no network. Runs the
 # binaries that scripts/package-gpu.sh built elsewhere, in one go, one log:
 #   1. environment: GPU, driver, python packages; the bundle's libraries resolve
-#   2. profile check (GPU line); GPU unit tests (kernels vs CPU, worker backend ops, plans)
+#   2. profile check (GPU line); GPU unit tests (kernels vs CPU, worker backend ops, plans,
+#      small models at batch 1-8 vs the CPU backend)
 #   3. ONNX node conformance on the GPU
 #   4. ResNet-18/50, MobileNet and small models: generated (python3 onnx) or carried, converted
 #      and measured on the GPU; outputs of the GPU vs the CPU backend vs ONNX Runtime on seeded
@@ -89,12 +90,12 @@ note "environment: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noh
 step "2. profile check and GPU unit tests"
 "$BIN/profile" check 2>&1 | grep -E "CUDA|checks"
 "$BIN/profile" check 2>&1 | grep -q "\[ OK \] CUDA devices" || bad "profile check does not see the GPU"
-for t in test_cuda_plan test_cuda_gpu_kernels test_cuda_gpu_backend; do
-  timeout 180 "$BIN/$t" > "$W/$t.log" 2>&1
+for t in test_cuda_plan test_cuda_gpu_kernels test_cuda_gpu_backend test_cuda_gpu_models; do
+  PY=$PY CW_SOURCE_DIR="$ROOT" timeout 180 "$BIN/$t" > "$W/$t.log" 2>&1
   rc=$?
   grep -vE "^\[ +(RUN|OK) +\]" "$W/$t.log" | tail -n 40
   if [ $rc -eq 0 ]; then
-    note "unit $t: PASS ($(grep -c '^\[       OK \]' "$W/$t.log") tests)"
+    note "unit $t: PASS ($(grep -c '^\[       OK \]' "$W/$t.log") cmocka tests; $(tail -n 1 "$W/$t.log"))"
   else
     bad "unit $t (exit $rc$([ $rc = 77 ] && echo ": skipped, no CUDA device"))"
   fi

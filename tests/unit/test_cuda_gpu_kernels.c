@@ -4,6 +4,7 @@
 #include "backend/cpu/kernels.h"
 #include "backend/cuda/cuda_gpu.h"
 #include "backend/cuda/cuda_kernels.h"
+#include "cuda_reference.h"
 #include "model/plan.h"
 #include <math.h>
 #include <setjmp.h>
@@ -129,32 +130,10 @@ static void test_affine(void **state)
     check(ck_affine(dy, dx, dw, db, 3, 16, 99, 0), n, 1e-6, 1e-6, "channel affine");
 }
 
-/* Naive pooling with the plan's semantics (oneDNN's: include_pad divides by the kernel area). */
-static void pool_ref(const struct ck_pool_shape *p)
-{
-    for (long long nc = 0; nc < p->nc; nc++)
-        for (long long oh = 0; oh < p->oh; oh++)
-            for (long long ow = 0; ow < p->ow; ow++) {
-                double acc = p->max ? -INFINITY : 0;
-                int count = 0;
-                for (int kh = 0; kh < p->kh; kh++)
-                    for (int kw = 0; kw < p->kw; kw++) {
-                        long long h = oh * p->sh - p->ph + (long long)kh * p->dh, w = ow * p->sw - p->pw + (long long)kw * p->dw;
-                        if (h < 0 || h >= p->h || w < 0 || w >= p->w)
-                            continue;
-                        double v = hx[(nc * p->h + h) * p->w + w];
-                        acc = p->max ? (v > acc ? v : acc) : acc + v;
-                        count++;
-                    }
-                int div = p->include_pad ? p->kh * p->kw : count;
-                want[(nc * p->oh + oh) * p->ow + ow] = (float)(p->max ? acc : div ? acc / div : 0);
-            }
-}
-
 static void pool_case(struct ck_pool_shape p, const char *what)
 {
     fill(hx, dx, (size_t)(p.nc * p.h * p.w));
-    pool_ref(&p);
+    ref_pool(want, hx, &p);
     size_t n = (size_t)(p.nc * p.oh * p.ow);
     poison(n);
     check(ck_pool(dy, dx, &p, 0), n, 1e-6, 1e-5, what);
@@ -222,12 +201,7 @@ static void test_pad(void **state)
     (void)state;
     long long nc = 6, h = 5, w = 7, pt = 1, pl = 0, oh = h + pt + 2, ow = w + pl + 1;
     fill(hx, dx, (size_t)(nc * h * w));
-    for (long long p = 0; p < nc; p++)
-        for (long long r = 0; r < oh; r++)
-            for (long long c = 0; c < ow; c++) {
-                long long sr = r - pt, sc = c - pl;
-                want[(p * oh + r) * ow + c] = sr >= 0 && sr < h && sc >= 0 && sc < w ? hx[(p * h + sr) * w + sc] : 0;
-            }
+    ref_pad(want, hx, nc, h, w, oh, ow, pt, pl);
     poison((size_t)(nc * oh * ow));
     check(ck_pad(dy, dx, nc, h, w, oh, ow, pt, pl, 0), (size_t)(nc * oh * ow), 0, 0, "zero pad");
 }

@@ -47,7 +47,7 @@ static void cuda_destroy(void *impl)
 
 static int valid_pages(const struct cuda_device *d, const struct cuda_model *cm, const unsigned *pages, unsigned npages)
 {
-    if (!cm || npages < cm->cp.pages.n_pages)
+    if (!cm || npages < cm->cp.pages.n_pages || npages > d->total_pages)
         return 0;
     for (unsigned i = 0; i < npages; i++)
         if (pages[i] >= d->total_pages)
@@ -71,7 +71,7 @@ static int cuda_load_weights(void *impl, const struct model_info *m, const unsig
         *end = clock_now_ns();
         return ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL;
     }
-    page_addresses(d, pages, npages, d->load_pages);
+    page_addresses(d, pages, cm->cp.pages.n_pages, d->load_pages);
     char err[512];
     int rc = cuda_exec_load(cm, &d->g, d->load_pages, err, sizeof err);
     *end = clock_now_ns();
@@ -164,7 +164,7 @@ static const struct backend_ops cuda_ops = {
 
 /* ---- start-up: everything the device will ever use, allocated now ---- */
 
-static int gpu_alloc(struct cuda_device *d, void **p, uint64_t bytes, const char *what, const char *key, char *err,
+static int gpu_alloc(void **p, uint64_t bytes, const char *what, const char *key, char *err,
                      size_t errlen)
 {
     cudaError_t e = cudaMalloc(p, bytes ? bytes : 1);
@@ -173,8 +173,8 @@ static int gpu_alloc(struct cuda_device *d, void **p, uint64_t bytes, const char
     size_t free_b = 0, total_b = 0;
     cudaGetLastError();
     cudaMemGetInfo(&free_b, &total_b);
-    snprintf(err, errlen, "cannot allocate the %s on GPU %u: %llu bytes (%.2f GiB, %s) with %.2f GiB free of "
-             "%.2f GiB: %s; lower %s in the worker config", what, d->id, (unsigned long long)bytes, bytes / 1073741824.0,
+    snprintf(err, errlen, "cannot allocate the %s: %llu bytes (%.2f GiB, %s) with %.2f GiB free of "
+             "%.2f GiB: %s; lower %s in the worker config", what, (unsigned long long)bytes, bytes / 1073741824.0,
              key, free_b / 1073741824.0, total_b / 1073741824.0, cudaGetErrorString(e), key);
     return -1;
 }
@@ -196,10 +196,10 @@ static int allocate(struct cuda_device *d, char *err, size_t errlen)
     char what[96];
     snprintf(what, sizeof what, "weights cache (%u pages of %llu MiB)", d->total_pages,
              (unsigned long long)(d->page_size >> 20));
-    int rc = gpu_alloc(d, &pool, (uint64_t)d->total_pages * d->page_size, what, "weights_cache_size", err, errlen);
+    int rc = gpu_alloc(&pool, (uint64_t)d->total_pages * d->page_size, what, "weights_cache_size", err, errlen);
     d->pool = pool;
     if (rc == 0)
-        rc = gpu_alloc(d, &arena, cfg->workspace_pool_size, "activation arena", "workspace_pool_size", err, errlen);
+        rc = gpu_alloc(&arena, cfg->workspace_pool_size, "activation arena", "workspace_pool_size", err, errlen);
     d->arena = arena;
     if (rc == 0 && (rc = host_alloc(&in, d->host_io, err, errlen)) == 0)
         rc = host_alloc(&out, d->host_io, err, errlen);
