@@ -36,10 +36,11 @@ static void usage(FILE *f, const char *prog)
 
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
-    static const struct option lo[] = {{"runs", required_argument, NULL, 'r'}, {"cores", required_argument, NULL, 'c'},
-                                       {"input", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
-                                       {"batch", required_argument, NULL, 'b'}, {"device", required_argument, NULL, 'd'},
-                                       {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        {"runs", required_argument, NULL, 'r'},  {"cores", required_argument, NULL, 'c'},
+        {"input", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
+        {"batch", required_argument, NULL, 'b'}, {"device", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "r:c:i:o:b:d:h", lo, NULL)) != -1) {
         int v = optarg ? atoi(optarg) : 0;

@@ -52,9 +52,10 @@ static int parse_batches(const char *s, struct convert_args *a)
 
 static int parse_args(int argc, char **argv, struct convert_args *a)
 {
-    static const struct option lo[] = {{"batch-sizes", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},
-                                       {"cores", required_argument, NULL, 'c'}, {"device", required_argument, NULL, 'd'},
-                                       {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        {"batch-sizes", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},
+        {"cores", required_argument, NULL, 'c'},       {"device", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "b:r:c:d:h", lo, NULL)) != -1) {
         if (c == 'h')

@@ -52,7 +52,8 @@ $PY -c "import onnx, numpy" 2>/dev/null && HAVE_ONNX=1
 $PY -c "import onnxruntime, numpy" 2>/dev/null && HAVE_ORT=1
 $PY -c "import numpy, onnx, onnxruntime; print('numpy', numpy.__version__, 'onnx', onnx.__version__, 'onnxruntime',
   onnxruntime.__version__)" 2>&1 | tail -1
-[ -f "$BUNDLE/bundle.tgz" ] || { bad "no $BUNDLE/bundle.tgz (run scripts/package-gpu.sh and carry its folder)"; finish; }
+[ -f "$BUNDLE/bundle.tgz" ] ||
+  { bad "no $BUNDLE/bundle.tgz (run scripts/package-gpu.sh and carry its folder)"; finish; }
 tar -C "$W" -xzf "$BUNDLE/bundle.tgz" || { bad "cannot unpack the bundle"; finish; }
 cat "$W/MANIFEST"
 BIN="$W/bin"
@@ -68,7 +69,8 @@ for base in list(site.getsitepackages()) + [site.getusersitepackages()] + sys.pa
 print(":".join(dirs))
 PY
 )"
-export LD_LIBRARY_PATH="$W/lib${PYLIBS:+:$PYLIBS}:/usr/local/nvidia/lib64:/usr/local/nvidia/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+DRIVER_LIBS=/usr/local/nvidia/lib64:/usr/local/nvidia/lib
+export LD_LIBRARY_PATH="$W/lib${PYLIBS:+:$PYLIBS}:$DRIVER_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 missing() { for b in "$BIN"/*; do ldd "$b" 2>&1 | grep "not found"; done | sort -u; }
 if [ -n "$(missing)" ]; then # last resort: look for the missing libraries anywhere on the machine
   for lib in $(missing | awk '{print $1}'); do
@@ -122,7 +124,8 @@ fi
 CONVERTED=""
 for m in $MODELS; do
   [ -f "$W/onnx-gen/$m.onnx" ] || continue
-  if timeout 120 "$BIN/convert" -d "$DEV" -r 3 -b 1,2,4,8,16 "$W/onnx-gen/$m.onnx" "$W/zoo/$m" > "$W/convert.$m.log" 2>&1; then
+  if timeout 120 "$BIN/convert" -d "$DEV" -r 3 -b 1,2,4,8,16 "$W/onnx-gen/$m.onnx" "$W/zoo/$m" \
+       > "$W/convert.$m.log" 2>&1; then
     CONVERTED="$CONVERTED $m"
     echo "$m: $(grep -E "^weights load" "$W/convert.$m.log")"
   else
@@ -159,7 +162,9 @@ PY
 import os, sys
 import numpy as np
 d, name = sys.argv[1], sys.argv[2]
-load = lambda k: np.fromfile(os.path.join(d, k + ".f32"), np.float32) if os.path.exists(os.path.join(d, k + ".f32")) else None
+def load(k):
+    path = os.path.join(d, k + ".f32")
+    return np.fromfile(path, np.float32) if os.path.exists(path) else None
 gpu, cpu, ref = load("gpu"), load("cpu"), load("ort")
 ok = gpu is not None and cpu is not None and np.all(np.isfinite(gpu))
 parts = []
@@ -224,8 +229,8 @@ CFG
   "$BIN/controller" INFER5 127.0.0.1:$WPORT > "$RESULTS/controller.log" 2>&1 &
   CPID=$!
   sleep 1
-  timeout -s INT -k 10 "${SERVE_SECONDS:-20}" "$BIN/client" 127.0.0.1:$CLOCKWORK_CONTROLLER_PORT slo-exp-1 "$SM" 4 poisson 400 10 1000 2 mul 60 \
-    > "$S/client.log" 2>&1
+  timeout -s INT -k 10 "${SERVE_SECONDS:-20}" "$BIN/client" "127.0.0.1:$CLOCKWORK_CONTROLLER_PORT" \
+    slo-exp-1 "$SM" 4 poisson 400 10 1000 2 mul 60 > "$S/client.log" 2>&1
   sleep 1
   kill -INT $CPID 2>/dev/null; kill -INT $WPID 2>/dev/null
   for _ in $(seq 50); do kill -0 $WPID 2>/dev/null || kill -0 $CPID 2>/dev/null || break; sleep 0.2; done

@@ -101,7 +101,12 @@ cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)
 
 /* ---- cuDNN: handles, algorithm choice and the convolution (descriptors are cuDNN's own) ---- */
 
-cudnnStatus_t cudnnCreate(cudnnHandle_t *h) { return *h = malloc(1), *h ? CUDNN_STATUS_SUCCESS : CUDNN_STATUS_ALLOC_FAILED; }
+cudnnStatus_t cudnnCreate(cudnnHandle_t *h)
+{
+    *h = malloc(1);
+    return *h ? CUDNN_STATUS_SUCCESS : CUDNN_STATUS_ALLOC_FAILED;
+}
+
 cudnnStatus_t cudnnDestroy(cudnnHandle_t h) { return free(h), CUDNN_STATUS_SUCCESS; }
 cudnnStatus_t cudnnSetStream(cudnnHandle_t h, cudaStream_t s) { return (void)h, (void)s, CUDNN_STATUS_SUCCESS; }
 
@@ -200,7 +205,12 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha, const 
 
 /* ---- cuBLAS ---- */
 
-cublasStatus_t cublasCreate(cublasHandle_t *h) { return *h = malloc(1), *h ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_ALLOC_FAILED; }
+cublasStatus_t cublasCreate(cublasHandle_t *h)
+{
+    *h = malloc(1);
+    return *h ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_ALLOC_FAILED;
+}
+
 cublasStatus_t cublasDestroy(cublasHandle_t h) { return free(h), CUBLAS_STATUS_SUCCESS; }
 cublasStatus_t cublasSetStream(cublasHandle_t h, cudaStream_t s) { return (void)h, (void)s, CUBLAS_STATUS_SUCCESS; }
 cublasStatus_t cublasSetMathMode(cublasHandle_t h, cublasMath_t m) { return (void)h, (void)m, CUBLAS_STATUS_SUCCESS; }
@@ -212,7 +222,11 @@ cublasStatus_t cublasSetWorkspace(cublasHandle_t h, void *ws, size_t size)
     return ws && size ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_INVALID_VALUE;
 }
 
-cublasStatus_t cublasGetProperty(libraryPropertyType t, int *v) { return *v = t == MAJOR_VERSION ? 13 : 0, CUBLAS_STATUS_SUCCESS; }
+cublasStatus_t cublasGetProperty(libraryPropertyType t, int *v)
+{
+    *v = t == MAJOR_VERSION ? 13 : 0;
+    return CUBLAS_STATUS_SUCCESS;
+}
 
 /* Column-major C = alpha A B + beta C, no transposes (what the backend asks for). */
 cublasStatus_t cublasSgemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,

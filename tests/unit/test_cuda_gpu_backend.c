@@ -254,7 +254,8 @@ static void test_bad_requests_fail_and_device_keeps_serving(void **state)
     struct backend_infer_timing t;
     assert_int_equal(infer_rows(&f, in, 1, 3, out, &t, 0), ACTION_EXEC_INVALID_BATCH);
     assert_int_equal(infer_rows(&f, in, 1, 1, out, &t, 1), ACTION_COPY_INPUT_INVALID_INPUT);
-    struct backend_infer_io io = {.batch_size = 1, .padded_batch = 1, .output = (uint8_t *)out, .output_len = sizeof out};
+    struct backend_infer_io io = {
+        .batch_size = 1, .padded_batch = 1, .output = (uint8_t *)out, .output_len = sizeof out};
     assert_int_equal(f.be.ops->infer(f.be.impl, &f.m, f.pages, 0, &io, clock_now_ns(), &t),
                      ACTION_EXEC_WEIGHTS_NOT_PRESENT);
     unsigned outside = 16; /* past the cache's last page */

@@ -23,7 +23,8 @@ static int run_case(const char *name, char *why, size_t whylen)
     /* every case the importer takes must run on the GPU */
     if (cuda_model_build(&m, &p, &b1, 1, CUDA_RUNNER_PAGE_SIZE, why, whylen) != 0)
         return 1;
-    if (cuda_model_prepare(m, &gpu, CUDA_RUNNER_ARENA, why, whylen) != 0 || cuda_runner_wrap(&r, m, &gpu, why, whylen) != 0) {
+    if (cuda_model_prepare(m, &gpu, CUDA_RUNNER_ARENA, why, whylen) != 0 ||
+        cuda_runner_wrap(&r, m, &gpu, why, whylen) != 0) {
         cuda_model_destroy(m);
         return 1;
     }
@@ -68,7 +69,8 @@ int main(void)
     for (size_t i = 0; i < n; i++) {
         why[0] = '\0';
         int rc = run_case(names[i], why, sizeof why);
-        printf("%-12s %s%s%s\n", rc == 0 ? "PASS" : rc == 1 ? "FAIL" : "UNSUPPORTED", names[i], why[0] ? ": " : "", why);
+        const char *tag = rc == 0 ? "PASS" : rc == 1 ? "FAIL" : "UNSUPPORTED";
+        printf("%-12s %s%s%s\n", tag, names[i], why[0] ? ": " : "", why);
         c.pass += rc == 0;
         c.fail += rc == 1;
         c.unsupported += rc == 2;

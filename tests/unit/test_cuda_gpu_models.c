@@ -14,14 +14,19 @@ static int open_both(const char *path, struct cuda_gpu *g, struct cuda_model **m
                      struct model_runner *cpu, char *err, size_t errlen)
 {
     struct plan p, q;
-    if (onnx_import_file(path, &p, err, errlen) != 0 || onnx_import_file(path, &q, err, errlen) != 0)
+    if (onnx_import_file(path, &p, err, errlen) != 0)
         return -1;
+    if (onnx_import_file(path, &q, err, errlen) != 0) {
+        plan_free(&p);
+        return -1;
+    }
     if (cpu_runner_open(cpu, &q, batches, 4, 1, err, errlen) != 0) {
         plan_free(&p);
         return -1;
     }
     if (cuda_model_build(m, &p, batches, 4, UINT64_C(16) << 20, err, errlen) != 0 ||
-        cuda_model_prepare(*m, g, UINT64_C(1) << 30, err, errlen) != 0 || cuda_runner_wrap(gpu, *m, g, err, errlen) != 0)
+        cuda_model_prepare(*m, g, UINT64_C(1) << 30, err, errlen) != 0 ||
+        cuda_runner_wrap(gpu, *m, g, err, errlen) != 0)
         return -1;
     return 0;
 }
@@ -36,13 +41,15 @@ static int compare_model(const char *path, const char *name, struct cuda_gpu *g)
     uint64_t ns;
     if (rc == 0)
         rc = gpu.ops->load(gpu.impl, &ns, err, sizeof err) | cpu.ops->load(cpu.impl, &ns, err, sizeof err);
-    float *in = malloc(gpu.input_bytes * 8 + 4), *a = malloc(gpu.output_bytes * 8 + 4), *b = malloc(gpu.output_bytes * 8 + 4);
+    float *in = malloc(gpu.input_bytes * 8 + 4), *a = malloc(gpu.output_bytes * 8 + 4);
+    float *b = malloc(gpu.output_bytes * 8 + 4);
     for (unsigned i = 0; rc == 0 && i < 4; i++) {
         struct model_run_times t;
         uint64_t n = gpu.output_bytes / 4 * batches[i];
         double worst = 0;
         model_runner_pattern(in, gpu.input_bytes / 4 * batches[i]);
-        rc = gpu.ops->run(gpu.impl, i, in, a, &t, err, sizeof err) | cpu.ops->run(cpu.impl, i, in, b, &t, err, sizeof err);
+        rc = gpu.ops->run(gpu.impl, i, in, a, &t, err, sizeof err);
+        rc = rc ? rc : cpu.ops->run(cpu.impl, i, in, b, &t, err, sizeof err);
         if (rc == 0 && onnx_case_compare(a, b, n, &worst) != 0)
             rc = (snprintf(err, sizeof err, "batch %u: outputs differ by %g", batches[i], worst), -1);
         if (rc == 0)
@@ -70,8 +77,9 @@ int main(void)
                *src = getenv("CW_SOURCE_DIR"); /* where tools/ is when not where this was built */
     if (!mkdtemp(dir))
         return 1;
-    snprintf(cmd, sizeof cmd, "%s %s/tools/gen_onnx_models.py %s tiny_cnn mobilenet_tiny resnet18_small > /dev/null 2>&1",
-             py && *py ? py : "/usr/bin/python3", src && *src ? src : CLOCKWORK_SOURCE_DIR, dir);
+    snprintf(cmd, sizeof cmd, "%s %s/tools/gen_onnx_models.py %s %s %s %s > /dev/null 2>&1",
+             py && *py ? py : "/usr/bin/python3", src && *src ? src : CLOCKWORK_SOURCE_DIR, dir, models[0], models[1],
+             models[2]);
     int failed = 0, skipped = system(cmd) != 0;
     struct cuda_gpu g;
     if (!skipped && cuda_gpu_open(&g, 0, why, sizeof why) != 0) {

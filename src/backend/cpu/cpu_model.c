@@ -525,7 +525,9 @@ int cpu_model_build(struct cpu_model **out, struct plan *plan, dnnl_engine_t eng
     uint8_t *blockable = calloc(m->plan.n_tensors + 1, 1);
     if (blockable)
         cpu_layout_blockable(&m->plan, blockable);
-    int rc = m->w && blockable && (m->plan.weights || m->plan.weights_size == 0) && page_size > 0 ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+    int rc = m->w && blockable && (m->plan.weights || m->plan.weights_size == 0) && page_size > 0
+                 ? 0
+                 : (snprintf(err, errlen, "out of memory"), -1);
     for (unsigned i = 0; rc == 0 && i < m->n_batches; i++) {
         m->batch[i].b = batch_sizes[i];
         rc = build_batch(m, i, blockable, err, errlen);

@@ -58,11 +58,11 @@ static int check_io(const struct cuda_worker *w, const struct cuda_model *cm, co
         return snprintf(err, errlen, "%s: plan input/output sizes (%llu/%llu) differ from model.info", m->source,
                         (unsigned long long)in, (unsigned long long)out), -1;
     unsigned top = cm->cp.batch[cm->cp.n_batches - 1].b;
-    uint64_t half = w->cfg.host_io_pool_size / 2;
-    if ((in > out ? in : out) * top > half)
+    uint64_t half = w->cfg.host_io_pool_size / 2, need = (in > out ? in : out) * top;
+    if (need > half)
         return snprintf(err, errlen, "%s needs %llu bytes of pinned IO at batch %u, the device has %llu for each "
-                        "direction (host_io_pool_size / 2)", m->source, (unsigned long long)((in > out ? in : out) * top),
-                        top, (unsigned long long)half), -1;
+                        "direction (host_io_pool_size / 2)", m->source, (unsigned long long)need, top,
+                        (unsigned long long)half), -1;
     return 0;
 }
 

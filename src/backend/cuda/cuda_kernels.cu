@@ -10,8 +10,9 @@ static unsigned blocks_for(long long n)
     return (unsigned)(b < 1 ? 1 : b > MAX_BLOCKS ? MAX_BLOCKS : b);
 }
 
-#define GRID_STRIDE(i, n) \
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                  \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n);          \
+         i += (long long)gridDim.x * blockDim.x)
 
 __device__ __forceinline__ float apply_act(float v, struct ck_activation a)
 {
@@ -29,7 +30,8 @@ __global__ void act_kernel(float *y, const float *x, long long n, struct ck_acti
     GRID_STRIDE(i, n) y[i] = apply_act(x[i], a);
 }
 
-__global__ void bias_act_kernel(float *y, const float *bias, long long total, long long c, long long hw, struct ck_activation a)
+__global__ void bias_act_kernel(float *y, const float *bias, long long total, long long c, long long hw,
+                                struct ck_activation a)
 {
     GRID_STRIDE(i, total) y[i] = apply_act(y[i] + bias[(i / hw) % c], a);
 }

@@ -76,10 +76,11 @@ static int64_t window_out(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t
 
 static int spatial_ok(const struct plan_op *o, const struct cuda_dims *x, const struct cuda_dims *y)
 {
-    for (int d = 0; d < 2; d++)
-        if (o->kernel[d] < 1 || o->dilation[d] < 1 || o->pad_l[d] < 0 || o->pad_r[d] < 0 ||
-            window_out(x->d[2 + d], o->kernel[d], o->stride[d], o->dilation[d], o->pad_l[d], o->pad_r[d]) != y->d[2 + d])
+    for (int d = 0; d < 2; d++) {
+        int64_t out = window_out(x->d[2 + d], o->kernel[d], o->stride[d], o->dilation[d], o->pad_l[d], o->pad_r[d]);
+        if (o->kernel[d] < 1 || o->dilation[d] < 1 || o->pad_l[d] < 0 || o->pad_r[d] < 0 || out != y->d[2 + d])
             return 0;
+    }
     return 1;
 }
 
@@ -440,5 +441,12 @@ uint64_t cuda_plan_arena_size(const struct cuda_plan *cp, unsigned i)
     return ALIGN_UP(cp->batch[i].ws_off + cp->batch[i].ws_size);
 }
 
-uint64_t cuda_plan_input_bytes(const struct cuda_plan *cp) { return plan_tensor_elems(&cp->plan, cp->plan.inputs[0], 1) * 4; }
-uint64_t cuda_plan_output_bytes(const struct cuda_plan *cp) { return plan_tensor_elems(&cp->plan, cp->plan.outputs[0], 1) * 4; }
+uint64_t cuda_plan_input_bytes(const struct cuda_plan *cp)
+{
+    return plan_tensor_elems(&cp->plan, cp->plan.inputs[0], 1) * 4;
+}
+
+uint64_t cuda_plan_output_bytes(const struct cuda_plan *cp)
+{
+    return plan_tensor_elems(&cp->plan, cp->plan.outputs[0], 1) * 4;
+}
