@@ -82,15 +82,16 @@ static int measure(struct cuda_worker *w, const struct cuda_model *cm, struct mo
 
 static void log_model(const struct cuda_model *cm, const struct model_info *m)
 {
-    char line[400];
+    char line[400], algos[300];
     size_t used = 0;
     for (unsigned i = 0; i < m->n_batch_sizes && used + 1 < sizeof line; i++) {
         int k = snprintf(line + used, sizeof line - used, " b%u %.3f ms", m->batch_sizes[i], m->exec_ns[i] / 1e6);
         used += k > 0 ? (size_t)k : 0;
     }
-    log_info("GPU model %s: %u steps, %u page(s), arena %.1f MiB, load %.3f ms,%s", m->source,
+    cuda_model_describe_algorithms(cm, algos, sizeof algos);
+    log_info("GPU model %s: %u steps, %u page(s), arena %.1f MiB, load %.3f ms,%s; convolutions: %s", m->source,
              cm->cp.batch[0].n_steps, cm->cp.pages.n_pages, cm->arena_need / 1048576.0, m->weights_load_ns / 1e6,
-             line);
+             line, algos);
 }
 
 int cuda_worker_load_model(void *ctx, struct model_info *m, char *err, size_t errlen)

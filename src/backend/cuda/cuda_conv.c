@@ -80,16 +80,17 @@ int cuda_conv_describe(struct cuda_conv *c, const struct cuda_step *s, char *err
     return 0;
 }
 
-/* The first usable candidate in cuDNN's ranking: supported, deterministic, within the
- * workspace, and FP32 arithmetic: FMA math first, else default math (run under the
- * descriptor's FMA math type, which rules out TF32 either way). */
+/* The first usable candidate in cuDNN's ranking: supported, within the workspace, FP32
+ * arithmetic (FMA math first, else default math, run under the descriptor's FMA math type,
+ * which rules out TF32 either way) and deterministic; only if none is deterministic, the
+ * first that is not (flagged, so that it is reported). */
 static int pick(const cudnnConvolutionFwdAlgoPerf_t *perf, int n, size_t ws_limit)
 {
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < n; i++)
-            if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
-                perf[i].memory <= ws_limit &&
-                (perf[i].mathType == CUDNN_FMA_MATH || (pass == 1 && perf[i].mathType == CUDNN_DEFAULT_MATH)))
+            if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= ws_limit &&
+                (perf[i].determinism == CUDNN_DETERMINISTIC || pass == 2) &&
+                (perf[i].mathType == CUDNN_FMA_MATH || (pass >= 1 && perf[i].mathType == CUDNN_DEFAULT_MATH)))
                 return i;
     return -1;
 }
@@ -119,10 +120,11 @@ int cuda_conv_choose(struct cuda_conv *c, cudnnHandle_t h, size_t ws_limit, char
     if (i < 0) {
         char offered[512];
         describe_candidates(offered, sizeof offered, perf, n);
-        return snprintf(err, errlen, "cuDNN offers no deterministic FP32 algorithm within %zu bytes of workspace: %s",
-                        ws_limit, offered), -1;
+        return snprintf(err, errlen, "cuDNN offers no FP32 algorithm within %zu bytes of workspace: %s", ws_limit,
+                        offered), -1;
     }
     c->algo = perf[i].algo;
+    c->deterministic = perf[i].determinism == CUDNN_DETERMINISTIC;
     st = cudnnGetConvolutionForwardWorkspaceSize(h, c->x, c->w, c->conv, c->y, c->algo, &c->ws);
     if (st != CUDNN_STATUS_SUCCESS)
         return cuda_dnn_fail(err, errlen, "sizing the convolution workspace", st);

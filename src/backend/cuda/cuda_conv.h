@@ -1,7 +1,8 @@
 /* cuDNN convolution set-up for one CSTEP_CONV: tensor, filter and convolution descriptors
  * (checked against the plan's output shape without a GPU), then, on a GPU, the algorithm:
  * cuDNN's heuristics ranked once at load, the first FP32 (FMA, no TF32) deterministic one
- * that fits the workspace. Nothing here runs on the hot path. */
+ * that fits the workspace (a non-deterministic one only if there is no other, and then
+ * flagged). Nothing here runs on the hot path. */
 #ifndef CW_CUDA_CONV_H
 #define CW_CUDA_CONV_H
 #include "cuda_plan.h"
@@ -14,6 +15,7 @@ struct cuda_conv {
     cudnnConvolutionDescriptor_t conv;
     cudnnConvolutionFwdAlgo_t algo;
     size_t ws; /* workspace bytes of the chosen algorithm */
+    int deterministic;
 };
 
 /* Host only (no device needed). 0, or -1 with err; c is released on failure. */

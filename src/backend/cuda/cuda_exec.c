@@ -52,7 +52,12 @@ static int conv(const struct run *r, char *err, size_t errlen)
     const float one = 1.0f, zero = 0.0f;
     cudnnStatus_t st = cudnnConvolutionForward(r->g->dnn, &one, c->x, X(r), c->w, W(r), c->conv, c->algo,
                                                c->ws ? r->t->arena + cb->ws_off : NULL, c->ws, &zero, c->y, Y(r));
-    return st == CUDNN_STATUS_SUCCESS ? 0 : cuda_dnn_fail(err, errlen, "cudnnConvolutionForward", st);
+    if (st == CUDNN_STATUS_SUCCESS)
+        return 0;
+    char what[128];
+    snprintf(what, sizeof what, "cudnnConvolutionForward (algorithm %s, workspace %zu B)", cuda_conv_algo_name(c->algo),
+             c->ws);
+    return cuda_dnn_fail(err, errlen, what, st);
 }
 
 /* Row-major y[m,n] = x[m,k] w[k,n] is column-major y^T = w^T x^T: cuBLAS sees (n x k)(k x m). */

@@ -93,6 +93,29 @@ int cuda_model_prepare(struct cuda_model *m, struct cuda_gpu *g, uint64_t arena_
     return m->image ? 0 : pin_weights(m, err, errlen);
 }
 
+void cuda_model_describe_algorithms(const struct cuda_model *m, char *out, size_t len)
+{
+    unsigned count[CUDNN_CONVOLUTION_FWD_ALGO_COUNT] = {0}, nondet = 0;
+    uint64_t ws = 0;
+    for (unsigned i = 0; i < m->cp.n_batches; i++) {
+        for (uint32_t k = 0; k < m->cp.batch[i].n_convs; k++) {
+            count[(unsigned)m->conv[i][k].algo % CUDNN_CONVOLUTION_FWD_ALGO_COUNT]++;
+            nondet += !m->conv[i][k].deterministic;
+        }
+        ws = m->cp.batch[i].ws_size > ws ? m->cp.batch[i].ws_size : ws;
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (unsigned a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT && used + 1 < len; a++) {
+        int n = count[a] ? snprintf(out + used, len - used, "%s%s x%u", used ? ", " : "",
+                                    cuda_conv_algo_name((cudnnConvolutionFwdAlgo_t)a), count[a]) : 0;
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used + 1 < len)
+        snprintf(out + used, len - used, "%sworkspace <= %.1f MiB%s", used ? "; " : "", ws / 1048576.0,
+                 nondet ? "; SOME NOT DETERMINISTIC (no deterministic one offered)" : "");
+}
+
 void cuda_model_destroy(struct cuda_model *m)
 {
     if (!m)

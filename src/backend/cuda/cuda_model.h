@@ -26,5 +26,8 @@ int cuda_model_build(struct cuda_model **out, struct plan *p, const unsigned *ba
  * own copy is freed). 0, or -1 with err. */
 int cuda_model_prepare(struct cuda_model *m, struct cuda_gpu *g, uint64_t arena_limit, char *err, size_t errlen);
 void cuda_model_destroy(struct cuda_model *m);
+/* "implicit_precomp_gemm x40, winograd_nonfused x13; workspace <= 12.0 MiB" over all batch sizes
+ * (and a warning when an algorithm is not deterministic). */
+void cuda_model_describe_algorithms(const struct cuda_model *m, char *out, size_t len);
 
 #endif
