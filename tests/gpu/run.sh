@@ -38,6 +38,8 @@ finish() {
   step "summary"
   printf '%s\n' "${SUMMARY[@]}" | tee "$RESULTS/summary.txt"
   echo "failures: $FAILED, total $(elapsed) s"
+  exec 1>&- 2>&- # let tee write the last lines before the results are collected
+  sleep 1
   exit $(( FAILED > 0 ))
 }
 
