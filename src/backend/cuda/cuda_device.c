@@ -109,8 +109,10 @@ static int run_infer(struct cuda_device *d, const struct model_info *m, const st
                      const struct backend_infer_io *io, struct backend_infer_timing *t)
 {
     t->copy_input_begin = clock_now_ns();
-    if (stage_input(d, m, io) != 0)
+    if (stage_input(d, m, io) != 0) {
+        t->copy_input_end = t->exec_begin = t->exec_end = t->copy_output_begin = t->copy_output_end = clock_now_ns();
         return ACTION_COPY_INPUT_INVALID_INPUT;
+    }
     struct cuda_target tg = {d->arena, d->exec_pages};
     struct cuda_exec_times et;
     char err[900];
