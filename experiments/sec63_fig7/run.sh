@@ -411,7 +411,8 @@ start_workers() { # RUNDIR -> sets worker_list
   i=0
   for w in "${workers[@]}"; do
     read -r host port <<<"$(worker_addr "$w")"
-    wait_for "$host" "$(pid_of "worker$i")" "$rundir/worker_${host}_${port}.log" "listening on" 60 "worker$i" || return 1
+    wait_for "$host" "$(pid_of "worker$i")" "$rundir/worker_${host}_${port}.log" "listening on" 60 "worker$i" \
+      || return 1
     i=$((i + 1))
   done
 }
@@ -447,7 +448,9 @@ report_lost_workers() {
   local lost
   [ "$dry_run" = 0 ] || return 0
   lost="$(on "$controller" "grep ' lost: ' $(shq "$1/controller.log") || true" 2>/dev/null)" || return 0
-  [ -z "$lost" ] || log "WARN: the controller lost worker(s) during this run: $(echo "$lost" | sed 's/^.*\(Worker \)/\1/' | paste -sd ';')"
+  [ -n "$lost" ] || return 0
+  lost="$(echo "$lost" | sed 's/^.*\(Worker \)/\1/' | paste -sd ';')"
+  log "WARN: the controller lost worker(s) during this run: $lost"
 }
 
 run_config_processes() { # N R RUNDIR
@@ -471,9 +474,13 @@ run_config_processes() { # N R RUNDIR
 
 run_config_sim() { # N R RUNDIR
   local n="$1" r="$2" rundir="$3"
-  local cmd="$(shq "$CLOCKWORK_BUILD/clockwork-sim") --gpus $max_gpus --seed $sim_seed --log-dir $(shq "$rundir") ${SIM_ARGS:-} $controller_type $generate_inputs $max_gpus $schedule_ahead -- $exp_name $model $n $dist $r $slo_start $slo_end $slo_factor $slo_op $period"
+  local cmd
+  cmd="$(shq "$CLOCKWORK_BUILD/clockwork-sim") --gpus $max_gpus --seed $sim_seed --log-dir $(shq "$rundir")"
+  cmd+=" ${SIM_ARGS:-} $controller_type $generate_inputs $max_gpus $schedule_ahead"
+  cmd+=" -- $exp_name $model $n $dist $r $slo_start $slo_end $slo_factor $slo_op $period"
   log "Simulating: $cmd"
-  on 127.0.0.1 "$cmd > $(shq "$rundir/sim.log") 2>&1" || { log "ERROR: clockwork-sim failed (see $rundir/sim.log)"; return 1; }
+  on 127.0.0.1 "$cmd > $(shq "$rundir/sim.log") 2>&1" \
+    || { log "ERROR: clockwork-sim failed (see $rundir/sim.log)"; return 1; }
 }
 
 check_binaries() {
@@ -481,20 +488,24 @@ check_binaries() {
   if [ "$mode" = sim ]; then
     if [ ! -x "$CLOCKWORK_BUILD/clockwork-sim" ]; then
       log "ERROR: --sim needs $CLOCKWORK_BUILD/clockwork-sim, which does not exist (the simulator is not built yet)."
-      log "       Use --local (emulated workers on this machine) or build clockwork-sim; see README.md for its expected invocation."
+      log "       Use --local (emulated workers on this machine) or build clockwork-sim;" \
+        "see README.md for its expected invocation."
       return 1
     fi
     return 0
   fi
   [ "$mode" = local ] || return 0   # cluster mode: probe_hosts checks each machine
   for b in controller client "$worker_binary"; do
-    [ -x "$CLOCKWORK_BUILD/$b" ] || { log "ERROR: $CLOCKWORK_BUILD/$b not found; build first (bash scripts/build.sh) or set CLOCKWORK_BUILD"; return 1; }
+    [ -x "$CLOCKWORK_BUILD/$b" ] && continue
+    log "ERROR: $CLOCKWORK_BUILD/$b not found; build first (bash scripts/build.sh) or set CLOCKWORK_BUILD"
+    return 1
   done
 }
 
 # ---------------------------------------------------------------- main
 log "Experiment $exp_name (Figure 7), mode=$mode, logdir=$logdir"
-log "configs=[$configs] period=${period}s slo=$slo_start..$slo_end $slo_op $slo_factor ($n_steps steps, ~${run_seconds}s per run)"
+log "configs=[$configs] period=${period}s slo=$slo_start..$slo_end $slo_op $slo_factor" \
+  "($n_steps steps, ~${run_seconds}s per run)"
 log "CLOCKWORK_BUILD=$CLOCKWORK_BUILD CLOCKWORK_DISABLE_INPUTS=$CLOCKWORK_DISABLE_INPUTS"
 check_binaries || exit 1
 
@@ -502,7 +513,8 @@ if [ "$mode" = cluster ]; then
   log "Hosts: client=$client controller=$controller workers=${workers[*]} (ssh as $username)"
   log "Checking every host and creating $logdir there"
   probe_hosts || { log "ERROR: not every host is ready; nothing was started"; exit 1; }
-  [ ${#shared_logdir_hosts[@]} -eq 0 ] || log "Shared with this machine (nothing to copy back): ${shared_logdir_hosts[*]}"
+  [ ${#shared_logdir_hosts[@]} -eq 0 ] \
+    || log "Shared with this machine (nothing to copy back): ${shared_logdir_hosts[*]}"
 fi
 
 failures=0

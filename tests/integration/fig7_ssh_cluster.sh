@@ -23,7 +23,9 @@ for b in worker_dummy controller client; do
   [ -x "$BUILD/$b" ] || { echo "SKIP: $BUILD/$b not built"; exit 77; }
 done
 for t in /usr/sbin/sshd ssh ssh-keygen; do
-  command -v "$t" > /dev/null || { echo "SKIP: $t missing (bash scripts/install-deps.sh installs openssh-server)"; exit 77; }
+  command -v "$t" > /dev/null && continue
+  echo "SKIP: $t missing (bash scripts/install-deps.sh installs openssh-server)"
+  exit 77
 done
 
 ID=$$
@@ -139,14 +141,19 @@ master() { # [VAR=VALUE...] COMMAND...: runs on the master node with the cluster
 }
 RUN_ARGS=(--period 1 --slo-end 3.375)
 last_line_is_exiting() { [ "$(tail -n 1 "$1" | awk '{print $NF}')" = Exiting ]; }
-comms_in() { local p; p="$(ip netns pids "$1" | paste -sd,)"; [ -z "$p" ] || ps -o comm= -p "$p" | sort | paste -sd' '; }
+comms_in() { # NS -> the names of the programs running in NS
+  local p; p="$(ip netns pids "$1" | paste -sd,)"
+  [ -z "$p" ] || ps -o comm= -p "$p" | sort | paste -sd' '
+}
 # no_leftovers: every host runs its sshd listener and nothing else; the master runs nothing.
 no_leftovers() {
   local i p extra
   for _ in $(seq 50); do
     extra=""
     for i in 1 2 3 4 5 6 7 8; do
-      for p in $(ip netns pids "${NS[$i]}"); do [ "$p" = "${SSHD[$i]}" ] || extra+=" host$i:$p($(ps -o comm= -p "$p"))"; done
+      for p in $(ip netns pids "${NS[$i]}"); do
+        [ "$p" = "${SSHD[$i]}" ] || extra+=" host$i:$p($(ps -o comm= -p "$p"))"
+      done
     done
     for p in $(ip netns pids "$NS_M"); do extra+=" master:$p($(ps -o comm= -p "$p"))"; done
     [ -z "$extra" ] && return 0
@@ -220,7 +227,8 @@ for run in N12_R200 N48_R400; do
   grep -q "Created 6 GPUs on 6 Workers" "$M/controller.log" || fail "$run: controller did not start on 6 workers"
   grep -q "Found [0-9]* models in $ZOO" "$M/client.log" || fail "$run: CLOCKWORK_MODEL_DIR did not reach the client"
   grep -q "Summary: sent=.* unanswered=0" "$M/client.log" || fail "$run: the client did not finish cleanly"
-  /usr/bin/python3 "$(dirname "$0")/fig7_telemetry.py" "$M/clockwork_request_log.tsv" 200 1 1.5 2.25 3.375 || fail "$run: telemetry"
+  /usr/bin/python3 "$(dirname "$0")/fig7_telemetry.py" "$M/clockwork_request_log.tsv" 200 1 1.5 2.25 3.375 \
+    || fail "$run: telemetry"
 done
 no_leftovers || fail "processes left after the run"
 mkdir -p "$TMP/plot"
@@ -258,8 +266,9 @@ echo "ok 3: Ctrl-C stops every remote process and copies back what there is"
 # ------------------------------------------------------------------ (4) a worker host cut off mid-run
 CUT=5
 master CLIENT_HOST="$CLIENT" CONTROLLER_HOST="$CONTROLLER" WORKER_HOSTS="$WORKERS" SSH_USER=root \
-  CLOCKWORK_WORKER_TIMEOUT_MS=2000 SSH_OPTS="-o ConnectTimeout=4" timeout -k 10 170 bash "$EXP/run.sh" --logdir "$LOG/cut" --period 2 --slo-end 3.375 \
-  --configs "12:200" > "$TMP/cut.out" 2>&1 &
+  CLOCKWORK_WORKER_TIMEOUT_MS=2000 SSH_OPTS="-o ConnectTimeout=4" \
+  timeout -k 10 170 bash "$EXP/run.sh" --logdir "$LOG/cut" --period 2 --slo-end 3.375 --configs "12:200" \
+  > "$TMP/cut.out" 2>&1 &
 RUN_PID=$!
 for _ in $(seq 600); do grep -q "throughput=" "$TMP/host1/cut/N12_R200/client.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "throughput=" "$TMP/host1/cut/N12_R200/client.log" || fail "cut phase: the client never ran"
@@ -273,7 +282,8 @@ grep -q "the controller lost worker(s) during this run: Worker 2 (${IP[$CUT]}:12
   || fail "run.log does not report the lost worker"
 grep -q "cannot reach ${IP[$CUT]} over SSH" "$R" || fail "run.log does not name the unreachable host"
 wpid=$(grep -o "Started worker2 on ${IP[$CUT]} (pid [0-9]*" "$R" | grep -o '[0-9]*$')
-grep -q "may still be running.*${IP[$CUT]}: worker2 (pid $wpid)" "$R" || fail "run.log does not say what is left running"
+grep -q "may still be running.*${IP[$CUT]}: worker2 (pid $wpid)" "$R" \
+  || fail "run.log does not say what is left running"
 [ "$(ps -o comm= -p "$wpid")" = worker_dummy ] && ip netns pids "${NS[$CUT]}" | grep -qx "$wpid" \
   || fail "the reported pid $wpid is not the worker on the cut-off host: $(ps -o pid=,comm= -p "$wpid");" \
           "there: $(comms_in "${NS[$CUT]}")"
