@@ -18,25 +18,8 @@
 static void op_send_action(void *data, const struct sched_action *a)
 {
     struct controller *ctl = data;
-    struct send_item *it = calloc(1, sizeof *it);
-    if (!it) {
-        log_error("out of memory queueing action %llu", (unsigned long long)a->id);
-        return;
-    }
-    it->action = *a;
-    if (a->n_requests) {
-        it->requests = malloc(a->n_requests * sizeof *it->requests);
-        if (it->requests)
-            memcpy(it->requests, a->requests, a->n_requests * sizeof *it->requests);
-        else
-            it->action.n_requests = 0;
-    }
-    it->action.requests = it->requests;
-    if (ctl->send_tail)
-        ctl->send_tail->next = it;
-    else
-        ctl->send_head = it;
-    ctl->send_tail = it;
+    if (send_queue_push(&ctl->sends, a) != 0)
+        log_error("out of memory queueing action %llu; it fails at the next pump", (unsigned long long)a->id);
 }
 
 static void record_client_latency(struct controller *ctl, int status, uint64_t latency)
@@ -94,17 +77,12 @@ static const struct sched_ops controller_sched_ops = {
     .log_action = op_log_action,
 };
 
-/* ---- action sending: at most CONTROLLER_SEND_CONCURRENCY writes in flight; an action
- * whose send-by time has passed is failed locally instead of sent late ---- */
+/* ---- action sending (send_queue.h): the scheduler is told of every action that cannot
+ * leave; the silence clock of a worker starts with its first outstanding action ---- */
 
-static void fail_locally(struct controller *ctl, const struct sched_action *a, int status, const char *msg)
+static unsigned sq_in_flight(void *data)
 {
-    struct sched_result res = {.action_id = a->id, .status = status, .message = msg, .received = clock_now_ns()};
-    scheduler_on_result(ctl->sched, res.received, &res);
-}
-
-static unsigned writes_in_flight(struct controller *ctl)
-{
+    struct controller *ctl = data;
     unsigned n = 0;
     for (unsigned i = 0; i < ctl->n_workers; i++)
         if (ctl->workers[i].conn)
@@ -112,53 +90,40 @@ static unsigned writes_in_flight(struct controller *ctl)
     return n;
 }
 
-static void send_one(struct controller *ctl, struct send_item *it)
+static int sq_worker_ready(void *data, unsigned worker_id)
 {
-    const struct sched_action *a = &it->action;
-    struct worker_peer *w = a->worker_id < ctl->n_workers ? &ctl->workers[a->worker_id] : NULL;
-    uint64_t now = clock_now_ns();
-    if (!w || !w->conn || w->lost)
-        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "worker not connected");
-    else if (now > a->send_by)
-        fail_locally(ctl, a, ACTION_NETWORK_SEND_TOO_LATE, "network send too late");
-    else if (worker_send_sched_action(w->conn, a) != 0)
-        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "send to worker failed");
-    else if (w->outstanding++ == 0)
-        w->last_heard = clock_mono_ns(); /* the silence clock starts with the first outstanding action */
+    struct controller *ctl = data;
+    return worker_id < ctl->n_workers && ctl->workers[worker_id].conn && !ctl->workers[worker_id].lost;
 }
+
+static int sq_send(void *data, const struct sched_action *a, uint64_t now)
+{
+    (void)now;
+    struct worker_peer *w = &((struct controller *)data)->workers[a->worker_id];
+    if (worker_send_sched_action(w->conn, a) != 0)
+        return -1;
+    if (w->outstanding++ == 0)
+        w->last_heard = clock_mono_ns();
+    return 0;
+}
+
+static void sq_fail(void *data, const struct sched_action *a, int status, const char *message, uint64_t now)
+{
+    struct sched_result res = {.action_id = a->id, .status = status, .message = message, .received = now};
+    scheduler_on_result(((struct controller *)data)->sched, now, &res);
+}
+
+static const struct send_queue_ops controller_send_ops = {
+    .in_flight = sq_in_flight,
+    .worker_ready = sq_worker_ready,
+    .send = sq_send,
+    .fail = sq_fail,
+};
 
 void controller_pump(struct controller *ctl)
 {
-    if (ctl->pumping || !ctl->sched)
-        return;
-    ctl->pumping = 1;
-    while (ctl->send_head && writes_in_flight(ctl) < CONTROLLER_SEND_CONCURRENCY) {
-        struct send_item *it = ctl->send_head;
-        ctl->send_head = it->next;
-        if (!ctl->send_head)
-            ctl->send_tail = NULL;
-        send_one(ctl, it);
-        free(it->requests);
-        free(it);
-    }
-    ctl->pumping = 0;
-}
-
-static void drop_queued_sends(struct controller *ctl, unsigned worker_id)
-{
-    struct send_item **pp = &ctl->send_head, *last = NULL;
-    while (*pp) {
-        struct send_item *it = *pp;
-        if (it->action.worker_id == worker_id) {
-            *pp = it->next;
-            free(it->requests);
-            free(it);
-        } else {
-            last = it;
-            pp = &it->next;
-        }
-    }
-    ctl->send_tail = last;
+    if (ctl->sched)
+        send_queue_pump(&ctl->sends, clock_now_ns());
 }
 
 void controller_submit_request(struct controller *ctl, struct ctl_request *req)
@@ -283,7 +248,7 @@ static void on_worker_close(struct net_conn *c, const char *reason, void *data)
     w->lost = 1;
     w->rejoining = 0;
     if (ctl->serving && was_serving) {
-        drop_queued_sends(ctl, w->index);
+        send_queue_drop_worker(&ctl->sends, w->index);
         scheduler_on_worker_lost(ctl->sched, clock_now_ns(), w->index);
         controller_pump(ctl);
     }
@@ -501,12 +466,7 @@ static void shutdown_controller(struct controller *ctl)
     uv_timer_stop(&ctl->status_timer);
     if (ctl->sched) {
         scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
-        while (ctl->send_head) {
-            struct send_item *it = ctl->send_head;
-            ctl->send_head = it->next;
-            free(it->requests);
-            free(it);
-        }
+        send_queue_clear(&ctl->sends);
         scheduler_destroy(ctl->sched);
         ctl->sched = NULL;
         ctl->serving = 0;
@@ -545,6 +505,7 @@ int controller_run(const struct controller_options *opts)
         return 1;
     ctl->opts = opts;
     ctl->n_workers = opts->n_workers;
+    send_queue_init(&ctl->sends, &controller_send_ops, ctl);
     ctl->workers = calloc(opts->n_workers, sizeof *ctl->workers);
     if (!ctl->workers) {
         free(ctl);

@@ -4,6 +4,7 @@
 #define CW_CONTROLLER_INTERNAL_H
 #include "controller/options.h"
 #include "controller/scheduler.h"
+#include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
@@ -66,12 +67,6 @@ struct load_group {
     char path[512];
 };
 
-struct send_item {
-    struct send_item *next;
-    struct sched_action action;
-    struct sched_request **requests; /* owned copy of the pointer array */
-};
-
 struct client_stats {
     uint64_t count, success, lat_min, lat_max, lat_sum;
 };
@@ -102,14 +97,10 @@ struct controller {
     /* serving */
     struct scheduler *sched;
     uint64_t next_request_id;
-    struct send_item *send_head, *send_tail;
-    unsigned sends_in_flight;
-    int pumping;
+    struct send_queue sends;
     struct client_stats cstats;
     uint64_t net_prev_bytes_sent, net_prev_msgs_sent, net_prev_bytes_recv, net_prev_msgs_recv;
 };
-
-#define CONTROLLER_SEND_CONCURRENCY 2
 
 /* startup.c */
 void startup_begin(struct controller *ctl);

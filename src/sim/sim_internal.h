@@ -5,6 +5,7 @@
 #define CW_SIM_INTERNAL_H
 #include "client/workloads/sources.h"
 #include "client/zoo.h"
+#include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "event_queue.h"
 #include "sim.h"
@@ -35,12 +36,6 @@ struct ctl_item {
     enum ctl_kind kind;
     struct sim_req *req;     /* CTL_REQUEST */
     struct sched_result res; /* CTL_RESULT */
-};
-
-struct send_item {
-    struct send_item *next;
-    struct sched_action a;
-    struct sched_request **requests;
 };
 
 struct sim_link {
@@ -78,8 +73,8 @@ struct sim {
     uint64_t ctl_done_at; /* end of the item being processed: when its effects leave */
     uint64_t pending_tick;
     uint64_t next_request_id;
-    struct send_item *send_head, *send_tail;
-    unsigned sends_in_flight;
+    struct send_queue sends;
+    unsigned sends_in_flight; /* sends holding a slot until their EV_SEND_DONE */
 
     /* workers */
     struct sim_device *devices;
