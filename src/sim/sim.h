@@ -4,7 +4,7 @@
  * sleeping; same config + seed give byte-identical telemetry. A process may run many. */
 #ifndef CW_SIM_H
 #define CW_SIM_H
-#include "client/workloads/workloads.h"
+#include "workload/workloads.h"
 #include "controller/scheduler.h"
 #include "latency.h"
 #include <stdint.h>

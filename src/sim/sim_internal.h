@@ -3,8 +3,8 @@
  * request sources), sim_worker.c (worker links and devices). */
 #ifndef CW_SIM_INTERNAL_H
 #define CW_SIM_INTERNAL_H
-#include "client/workloads/sources.h"
-#include "client/zoo.h"
+#include "workload/sources.h"
+#include "workload/zoo.h"
 #include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "event_queue.h"

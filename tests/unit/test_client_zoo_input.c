@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "client/input.h"
-#include "client/zoo.h"
+#include "workload/zoo.h"
 
 static void touch(const char *path)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/workloads/workloads.h"
+#include "workload/workloads.h"
 
 static int parse(const char *name, const char *line, struct wl_args *a)
 {

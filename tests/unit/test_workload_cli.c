@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "client/workloads/cli.h"
+#include "client/workload_cli.h"
 #include "fake_controller.h"
 
 struct server_thread {

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "client/workloads/gen.h"
+#include "workload/gen.h"
 
 static void test_poisson_mean_and_cv(void **state)
 {
