@@ -41,7 +41,7 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
 {
     struct controller *ctl = data;
     struct ctl_request *req = r->host_ctx;
-    struct client_session *s = req->session;
+    struct net_session *s = req->session;
     record_client_latency(ctl, status, clock_now_ns() - r->arrival);
     if (s->conn) {
         Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
@@ -55,7 +55,7 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
         p.batch_size = 1;
         net_conn_send(s->conn, 102, req->msg_id, &p.base, output, output ? output_len : 0);
     }
-    client_session_unref(s);
+    net_session_unref(s);
     free(r->input);
     free(req);
 }

@@ -8,6 +8,7 @@
 #include "controller/telemetry.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
+#include "net/session.h"
 #include <uv.h>
 
 struct controller;
@@ -29,24 +30,16 @@ struct worker_peer {
     uv_timer_t retry_timer;
 };
 
-/* A client connection; outlives its socket while requests it sent are still queued. */
-struct client_session {
-    struct controller *ctl;
-    struct net_conn *conn; /* NULL once closed */
-    unsigned refs;
-    struct client_session *prev, *next; /* open sessions, for shutdown */
-};
-
 struct ctl_request {
     struct sched_request r;
     uint64_t msg_id;
-    struct client_session *session;
+    struct net_session *session; /* the client's connection; the request holds a reference */
 };
 
 /* A client's LoadModel during start-up, forwarded to every worker. */
 struct pending_load {
     struct pending_load *next;
-    struct client_session *session;
+    struct net_session *session; /* holds a reference; the reply is dropped if it closed */
     uint64_t msg_id;
     int user_request_id;
     char path[512];
@@ -77,7 +70,7 @@ struct controller {
     uv_timer_t tick_timer, status_timer, quiet_timer;
     uv_signal_t sigint, sigterm;
     struct net_server *client_server;
-    struct client_session *sessions; /* open client connections */
+    struct net_session_list sessions; /* client connections */
     struct worker_peer *workers;
     unsigned n_workers;
     struct telemetry_writer *telemetry;
@@ -105,22 +98,20 @@ struct controller {
 /* startup.c */
 void startup_begin(struct controller *ctl);
 void startup_on_worker_state(struct controller *ctl, struct worker_peer *w);
-void startup_on_load_model_request(struct controller *ctl, struct client_session *s, uint64_t msg_id,
+void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id,
                                    int user_request_id, const char *path, int copies);
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);
 /* Drops pending LoadModel requests (shutdown). */
 void startup_free(struct controller *ctl);
-void startup_session_closed(struct controller *ctl, struct client_session *s);
 /* After start-up: finds `copies` consecutive models loaded from `path` (so a client that
  * reconnects can rerun its workload). 0 with *first set, or -1. */
 int startup_find_loaded(const struct controller *ctl, const char *path, int copies, unsigned *first);
 
 /* client_link.c */
 int client_link_start(struct controller *ctl, char *err, size_t errlen);
-void client_send_load_model_response(struct client_session *s, uint64_t msg_id, int user_request_id, int status,
+void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
                                      const char *message, unsigned model_id, const struct model_info *info,
                                      int copies);
-void client_session_unref(struct client_session *s);
 /* Stops listening and closes every client connection (shutdown). */
 void client_link_stop(struct controller *ctl);
 

@@ -78,7 +78,7 @@ static void send_next_load(struct controller *ctl)
         finish_load(ctl);
 }
 
-void startup_on_load_model_request(struct controller *ctl, struct client_session *s, uint64_t msg_id,
+void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id,
                                    int user_request_id, const char *path, int copies)
 {
     struct pending_load *l = calloc(1, sizeof *l);
@@ -88,7 +88,7 @@ void startup_on_load_model_request(struct controller *ctl, struct client_session
     }
     log_info("Client --> Req%d:LoadModel path=%s copies=%d", user_request_id, path, copies);
     l->session = s;
-    s->refs++;
+    net_session_ref(s);
     l->msg_id = msg_id;
     l->user_request_id = user_request_id;
     snprintf(l->path, sizeof l->path, "%s", path);
@@ -170,7 +170,7 @@ static void finish_load(struct controller *ctl)
         client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_SUCCESS, "",
                                         l->first_model_id, &l->info, l->copies_created);
     }
-    client_session_unref(l->session);
+    net_session_unref(l->session);
     free(l);
     restart_quiet_timer(ctl);
     send_next_load(ctl);
@@ -201,12 +201,6 @@ void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w,
     }
     if (++l->responses == ctl->n_workers)
         finish_load(ctl);
-}
-
-void startup_session_closed(struct controller *ctl, struct client_session *s)
-{
-    (void)ctl;
-    (void)s; /* pending loads keep their reference; their reply is dropped (s->conn == NULL) */
 }
 
 static void print_capacity(struct controller *ctl)
@@ -288,7 +282,7 @@ void startup_free(struct controller *ctl)
     while (ctl->loads_head) {
         struct pending_load *l = ctl->loads_head;
         ctl->loads_head = l->next;
-        client_session_unref(l->session);
+        net_session_unref(l->session);
         free(l);
     }
     ctl->loads_tail = NULL;

@@ -23,7 +23,7 @@ static uint64_t to_local(uint64_t t, int64_t offset)
     return t > UINT64_MAX - (uint64_t)offset ? UINT64_MAX : t + (uint64_t)offset;
 }
 
-static void reject(struct worker *w, struct session *s, int32_t id, int type, int status, const char *msg,
+static void reject(struct worker *w, struct net_session *s, int32_t id, int type, int status, const char *msg,
                    uint64_t received)
 {
     w->counts.errors++;
@@ -32,10 +32,10 @@ static void reject(struct worker *w, struct session *s, int32_t id, int type, in
     results_send_error(s, id, type, status, msg, received);
 }
 
-static void submit(struct worker *w, struct session *s, struct worker_task *t)
+static void submit(struct worker *w, struct net_session *s, struct worker_task *t)
 {
     t->origin = s;
-    s->refs++;
+    net_session_ref(s);
     w->pending++;
     device_submit(w->devices[t->gpu_id], t);
 }
@@ -91,7 +91,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     return 0;
 }
 
-static int handle_load_model(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_load_model(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__LoadModelFromDiskActionProto *a =
         clockwork__load_model_from_disk_action_proto__unpack(NULL, m->header_len, m->header);
@@ -129,7 +129,7 @@ static int handle_load_model(struct worker *w, struct session *s, const struct n
 }
 
 /* Common part of LoadWeights/Evict/Infer: finds model and device, else answers an error. */
-static const struct model_info *lookup(struct worker *w, struct session *s, int32_t id, int type, int32_t model_id,
+static const struct model_info *lookup(struct worker *w, struct net_session *s, int32_t id, int type, int32_t model_id,
                                        unsigned gpu_id, int unknown_status, int gpu_status, uint64_t received)
 {
     char msg[128];
@@ -169,7 +169,7 @@ static void verbose_received(struct worker *w, const char *name, int32_t id, int
     log_info("Received A%d:%s model=%d %s", id, name, model, win);
 }
 
-static int handle_load_weights(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_load_weights(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__LoadWeightsActionProto *a = clockwork__load_weights_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -195,7 +195,7 @@ static int handle_load_weights(struct worker *w, struct session *s, const struct
     return 0;
 }
 
-static int handle_evict(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_evict(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__EvictWeightsActionProto *a = clockwork__evict_weights_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -271,7 +271,7 @@ static int fill_infer(struct worker *w, struct worker_task *t, const Clockwork__
     return 0;
 }
 
-static void infer(struct worker *w, struct session *s, const Clockwork__InferActionProto *a, const struct net_msg *m)
+static void infer(struct worker *w, struct net_session *s, const Clockwork__InferActionProto *a, const struct net_msg *m)
 {
     const struct model_info *info = lookup(w, s, a->action_id, TASK_INFER, a->model_id, a->gpu_id,
                                            ACTION_COPY_INPUT_UNKNOWN_MODEL, ACTION_COPY_INPUT_UNKNOWN_MODEL,
@@ -296,7 +296,7 @@ static void infer(struct worker *w, struct session *s, const Clockwork__InferAct
     submit(w, s, t);
 }
 
-static int handle_infer(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_infer(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__InferActionProto *a = clockwork__infer_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -310,7 +310,7 @@ static int handle_infer(struct worker *w, struct session *s, const struct net_ms
     return 0;
 }
 
-static int handle_clear_cache(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_clear_cache(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__ClearCacheActionProto *a = clockwork__clear_cache_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -328,7 +328,7 @@ static int handle_clear_cache(struct worker *w, struct session *s, const struct 
     return 0;
 }
 
-int actions_handle(struct worker *w, struct session *s, const struct net_msg *m)
+int actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     int rc;
     switch (m->type) {

@@ -123,7 +123,7 @@ static void print_state(const Clockwork__WorkerMemoryInfoProto *info, int32_t ac
     }
 }
 
-int actions_get_worker_state(struct worker *w, struct session *s, const struct net_msg *m)
+int actions_get_worker_state(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__GetWorkerStateActionProto *a =
         clockwork__get_worker_state_action_proto__unpack(NULL, m->header_len, m->header);
