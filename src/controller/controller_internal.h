@@ -60,6 +60,14 @@ struct load_group {
     char path[512];
 };
 
+/* Start-up stages, numbered as the original's log lines "(Startup-N)". */
+enum startup_stage {
+    STARTUP_NOT_BEGUN = 0,
+    STARTUP_QUERYING_WORKERS = 2, /* GetWorkerState sent to every worker */
+    STARTUP_AWAITING_LOADS = 3,   /* every worker answered; waiting for clients' LoadModel */
+    STARTUP_LOADING_MODELS = 4,   /* the first LoadModel went out to the workers */
+};
+
 struct client_stats {
     uint64_t count, success, lat_min, lat_max, lat_sum;
 };
@@ -78,7 +86,7 @@ struct controller {
     /* start-up */
     int serving; /* 0 during start-up, 1 once the scheduler runs */
     int stopping;
-    int startup_stage;
+    enum startup_stage startup_stage;
     uint64_t page_size;
     struct sched_model *models;
     unsigned n_models, cap_models;

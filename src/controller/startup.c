@@ -56,9 +56,9 @@ static void send_next_load(struct controller *ctl)
     struct pending_load *l = ctl->loads_head;
     if (!l || l->sent || !all_workers_ready(ctl))
         return;
-    if (ctl->startup_stage < 4) {
+    if (ctl->startup_stage < STARTUP_LOADING_MODELS) {
         log_info("(Startup-4) LoadModelStage has begun");
-        ctl->startup_stage = 4;
+        ctl->startup_stage = STARTUP_LOADING_MODELS;
     }
     uv_timer_stop(&ctl->quiet_timer);
     l->sent = 1;
@@ -250,7 +250,7 @@ void startup_on_worker_state(struct controller *ctl, struct worker_peer *w)
                      (unsigned long long)ctl->workers[i].state.page_size, (unsigned long long)ctl->page_size);
     print_workers(ctl);
     log_info("(Startup-3) Awaiting LoadModel requests from clients");
-    ctl->startup_stage = 3;
+    ctl->startup_stage = STARTUP_AWAITING_LOADS;
     send_next_load(ctl);
 }
 
@@ -261,7 +261,7 @@ void startup_begin(struct controller *ctl)
     log_info("(Startup) Running ControllerStartup");
     log_info("(Startup-1) Bouncing LS and Infer requests until startup is complete");
     log_info("(Startup-2) Querying current worker state");
-    ctl->startup_stage = 2;
+    ctl->startup_stage = STARTUP_QUERYING_WORKERS;
 }
 
 int startup_find_loaded(const struct controller *ctl, const char *path, int copies, unsigned *first)
