@@ -45,13 +45,13 @@ void telemetry_format_action(FILE *f, const struct action_row *a)
             a->copies_loaded);
 }
 
-static FILE *open_log(const char *dir, const char *name, const char *header, char **buf, char *err, int errlen)
+static FILE *open_log(const char *dir, const char *name, const char *header, char **buf, char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f) {
-        snprintf(err, (size_t)errlen, "cannot write %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return NULL;
     }
     *buf = malloc(TELEMETRY_BUF);
@@ -61,11 +61,11 @@ static FILE *open_log(const char *dir, const char *name, const char *header, cha
     return f;
 }
 
-struct telemetry_writer *telemetry_open(const char *dir, char *err, int errlen)
+struct telemetry_writer *telemetry_open(const char *dir, char *err, size_t errlen)
 {
     struct telemetry_writer *w = calloc(1, sizeof *w);
     if (!w) {
-        snprintf(err, (size_t)errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     w->requests = open_log(dir, "clockwork_request_log.tsv", REQUEST_LOG_HEADER, &w->reqbuf, err, errlen);

@@ -55,7 +55,7 @@ extern const char ACTION_LOG_HEADER[];
 struct telemetry_writer;
 /* Opens DIR/clockwork_{request,action}_log.tsv and writes the header rows. NULL with err
  * if the directory is not writable. */
-struct telemetry_writer *telemetry_open(const char *dir, char *err, int errlen);
+struct telemetry_writer *telemetry_open(const char *dir, char *err, size_t errlen);
 void telemetry_write_request(struct telemetry_writer *w, const struct request_row *r);
 void telemetry_write_action(struct telemetry_writer *w, const struct action_row *a);
 void telemetry_flush(struct telemetry_writer *w);

@@ -1,7 +1,7 @@
 #include "sim_options.h"
 #include "common/parse.h"
 #include "common/clock.h"
-#include "common/config.h"
+#include "common/worker_config.h"
 #include "controller/options.h"
 #include <errno.h>
 #include <math.h>

@@ -29,7 +29,7 @@ static void reject(struct worker *w, struct net_session *s, int32_t id, int type
     w->counts.errors++;
     if (w->opt.verbose || type == CLOCKWORK__ACTION_TYPE__ACT_LOAD_MODEL_FROM_DISK)
         log_info("Sending R%d:Error %d: %s", id, status, msg);
-    results_send_error(s, id, type, status, msg, received);
+    worker_results_send_error(s, id, type, status, msg, received);
 }
 
 static void submit(struct worker *w, struct net_session *s, struct worker_task *t)
@@ -328,7 +328,7 @@ static int handle_clear_cache(struct worker *w, struct net_session *s, const str
     return 0;
 }
 
-int actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m)
+int worker_actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     int rc;
     switch (m->type) {
@@ -337,7 +337,7 @@ int actions_handle(struct worker *w, struct net_session *s, const struct net_msg
     case CLOCKWORK__ACTION_TYPE__ACT_INFER: rc = handle_infer(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_EVICT_WEIGHTS: rc = handle_evict(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_CLEAR_CACHE: rc = handle_clear_cache(w, s, m); break;
-    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: rc = actions_get_worker_state(w, s, m); break;
+    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: rc = worker_state_handle(w, s, m); break;
     default:
         log_warn("closing connection %s: unknown message type %llu", net_conn_peer(s->conn),
                  (unsigned long long)m->type);

@@ -3,7 +3,7 @@
 #include "proto/clockwork.pb-c.h"
 #include "worker_internal.h"
 
-void results_send_error(struct net_session *s, int32_t action_id, int action_type, int status, const char *message,
+void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status, const char *message,
                         uint64_t action_received)
 {
     if (!s->conn)
@@ -69,13 +69,13 @@ static void send_load_or_evict(struct net_session *s, struct worker_task *t)
     }
 }
 
-void results_send_task(struct worker *w, struct net_session *s, struct worker_task *t)
+void worker_results_send_task(struct worker *w, struct net_session *s, struct worker_task *t)
 {
     (void)w;
     if (!s->conn)
         return;
     if (t->status != 0)
-        results_send_error(s, t->action_id, t->kind, t->status, t->message, t->action_received);
+        worker_results_send_error(s, t->action_id, t->kind, t->status, t->message, t->action_received);
     else if (t->kind == TASK_INFER)
         send_infer(s, t);
     else

@@ -55,7 +55,7 @@ static void finish_task(struct worker *w, struct worker_task *t)
         describe_task_result(line, sizeof line, t);
         log_info("Sending %s", line);
     }
-    results_send_task(w, s, t); /* no-op if the connection has closed */
+    worker_results_send_task(w, s, t); /* no-op if the connection has closed */
     w->pending--;
     task_free(t);
     net_session_unref(s);
@@ -99,7 +99,7 @@ static void on_close(struct net_conn *c, const char *reason, void *data)
 static int on_message(struct net_conn *c, const struct net_msg *m, void *data)
 {
     struct net_session *s = net_conn_data(c);
-    return s ? actions_handle(data, s, m) : -1;
+    return s ? worker_actions_handle(data, s, m) : -1;
 }
 
 /* ---- status line ---- */

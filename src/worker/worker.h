@@ -4,7 +4,7 @@
 #ifndef CW_WORKER_H
 #define CW_WORKER_H
 #include "backend/backend.h"
-#include "common/config.h"
+#include "common/worker_config.h"
 #include <stddef.h>
 
 /* Makes the backend for device `gpu_id`; returns 0 or -1. */

@@ -37,12 +37,12 @@ struct worker {
 };
 
 /* actions.c: handles one action message; returns 0, or -1 to close the connection. */
-int actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m);
+int worker_actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m);
 /* state.c: GetWorkerState; returns 0, or -1 if the header is unparsable. */
-int actions_get_worker_state(struct worker *w, struct net_session *s, const struct net_msg *m);
+int worker_state_handle(struct worker *w, struct net_session *s, const struct net_msg *m);
 /* results.c */
-void results_send_error(struct net_session *s, int32_t action_id, int action_type, int status, const char *message,
+void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status, const char *message,
                         uint64_t action_received);
-void results_send_task(struct worker *w, struct net_session *s, struct worker_task *t);
+void worker_results_send_task(struct worker *w, struct net_session *s, struct worker_task *t);
 
 #endif

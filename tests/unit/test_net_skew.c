@@ -10,17 +10,17 @@
 static void test_skew_estimate(void **state)
 {
     (void)state;
-    struct clock_skew s;
-    clock_skew_init(&s);
-    assert_int_equal(clock_skew_offset(&s), 0);
-    assert_true(clock_skew_local_min(&s) == INT64_MAX);
+    struct net_skew s;
+    net_skew_init(&s);
+    assert_int_equal(net_skew_offset(&s), 0);
+    assert_true(net_skew_local_min(&s) == INT64_MAX);
     /* peer clock is 1000 behind ours; one-way delay 50 each way */
-    clock_skew_update(&s, 10050 + 1000, 10000, 50 - 1000);
-    assert_int_equal(clock_skew_offset(&s), 1000);
-    assert_int_equal(clock_skew_rtt(&s), 100);
+    net_skew_update(&s, 10050 + 1000, 10000, 50 - 1000);
+    assert_int_equal(net_skew_offset(&s), 1000);
+    assert_int_equal(net_skew_rtt(&s), 100);
     /* a slower message does not change the minimum */
-    clock_skew_update(&s, 20500 + 1000, 20000, 400 - 1000);
-    assert_int_equal(clock_skew_offset(&s), 1000);
+    net_skew_update(&s, 20500 + 1000, 20000, 400 - 1000);
+    assert_int_equal(net_skew_offset(&s), 1000);
 }
 
 int main(void)
