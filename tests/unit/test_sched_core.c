@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include "test_sched_harness.h"
+#include <math.h>
 
 static const uint64_t EXEC4[] = { 1 * MS, 2 * MS, 3 * MS, 4 * MS };
 
@@ -269,6 +270,24 @@ static void test_unknown_model_rejected(void **state)
     h_free(h);
 }
 
+/* slo_factor is any float a client sends: huge and infinite ones give a far deadline, not an
+ * out-of-range conversion (UBSan) or a deadline that wraps around; NaN means the default. */
+static void test_any_slo_factor_gives_a_sane_deadline(void **state)
+{
+    (void)state;
+    struct harness *h = h_new();
+    struct sched_model m = h_model(0, 1, EXEC4, MS, 1, 0);
+    start_one_gpu(h, &m, 1);
+    const float factors[] = {1e30f, (float)INFINITY, 3e9f, (float)NAN};
+    for (unsigned i = 0; i < 4; i++) {
+        struct sched_request *r = h_request(h, 10 * MS, 0, factors[i]);
+        assert_true(r->deadline > 10 * MS);
+        assert_true(r->deadline < 10 * MS + 400ULL * 86400 * 1000000000ULL);
+    }
+    assert_int_equal(h->reqs[3].deadline, 10 * MS + h->cfg.default_slo);
+    h_free(h);
+}
+
 static unsigned max_batch_used(unsigned max_batch)
 {
     struct harness *h = h_new();
@@ -362,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_infer_error_answers_once),
         cmocka_unit_test(test_success_output_and_goodput),
         cmocka_unit_test(test_unknown_model_rejected),
+        cmocka_unit_test(test_any_slo_factor_gives_a_sane_deadline),
         cmocka_unit_test(test_max_batch_and_max_exec),
         cmocka_unit_test(test_worker_lost_answers_once),
         cmocka_unit_test(test_worker_back_serves_again),

@@ -325,8 +325,10 @@ void scheduler_on_request(struct scheduler *s, uint64_t now, struct sched_reques
     unsigned id = r->model_id;
     struct infer5_model *m = &s->models[id];
     uint64_t slo = s->cfg.default_slo;
-    if (r->slo_factor > 0)
-        slo = (uint64_t)((double)m->est.est[0] * r->slo_factor);
+    if (r->slo_factor > 0) /* a client's factor is any float: cap the SLO at SCHED_MAX_SLO */
+        slo = (double)m->est.est[0] * r->slo_factor < (double)SCHED_MAX_SLO
+                  ? (uint64_t)((double)m->est.est[0] * r->slo_factor)
+                  : SCHED_MAX_SLO;
     r->deadline = r->arrival + slo;
     r->is_coldstart = m->n_inst == 0;
     r->arrival_count = ++m->arrivals;

@@ -14,6 +14,7 @@
 #define SCHED_SEND_MARGIN 5000000ULL  /* send an infer at least this long before `latest` */
 #define SCHED_MAX_LOADS 2             /* outstanding LoadWeights per GPU */
 #define SCHED_IDLE UINT64_MAX         /* urgency of a model with nothing queued */
+#define SCHED_MAX_SLO (1000000000ULL * 86400 * 365) /* a year: deadlines cannot overflow */
 
 struct infer5_instance {
     unsigned model, gpu;
