@@ -184,10 +184,8 @@ static int handle_simple(struct controller *ctl, struct net_session *s, const st
     return 0;
 }
 
-static int on_client_message(struct net_conn *c, const struct net_msg *m, void *data)
+int client_link_handle(struct controller *ctl, struct net_session *s, const struct net_msg *m)
 {
-    struct controller *ctl = data;
-    struct net_session *s = net_conn_data(c);
     switch (m->type) {
     case REQ_INFER: return handle_infer(ctl, s, m);
     case REQ_LOAD_REMOTE: return handle_load_remote(ctl, s, m);
@@ -195,10 +193,15 @@ static int on_client_message(struct net_conn *c, const struct net_msg *m, void *
     case REQ_EVICT:
     case REQ_UPLOAD: return handle_simple(ctl, s, m);
     default:
-        log_warn("client %s: unknown message type %llu; closing connection", net_conn_peer(c),
+        log_warn("client %s: unknown message type %llu; closing connection", net_conn_peer(s->conn),
                  (unsigned long long)m->type);
         return -1;
     }
+}
+
+static int on_client_message(struct net_conn *c, const struct net_msg *m, void *data)
+{
+    return client_link_handle(data, net_conn_data(c), m);
 }
 
 static void on_client_connect(struct net_conn *c, int status, void *data)

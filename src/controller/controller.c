@@ -484,8 +484,6 @@ static void close_handle(uv_handle_t *h, void *arg)
 static int run_loop(struct controller *ctl)
 {
     char err[512];
-    init_timer(ctl, &ctl->tick_timer);
-    init_timer(ctl, &ctl->status_timer);
     if (client_link_start(ctl, err, sizeof err) != 0) {
         log_error("%s", err);
         return 1;
@@ -498,23 +496,22 @@ static int run_loop(struct controller *ctl)
     return 0;
 }
 
-int controller_run(const struct controller_options *opts)
+struct controller *controller_create(const struct controller_options *opts)
 {
     struct controller *ctl = calloc(1, sizeof *ctl);
     if (!ctl)
-        return 1;
+        return NULL;
     ctl->opts = opts;
     ctl->n_workers = opts->n_workers;
     send_queue_init(&ctl->sends, &controller_send_ops, ctl);
-    ctl->workers = calloc(opts->n_workers, sizeof *ctl->workers);
+    ctl->workers = calloc(opts->n_workers + 1, sizeof *ctl->workers);
     if (!ctl->workers) {
         free(ctl);
-        return 1;
+        return NULL;
     }
     uv_loop_init(&ctl->loop);
-    log_info("Starting Clockwork Controller");
-    open_telemetry(ctl);
-    print_config(opts);
+    init_timer(ctl, &ctl->tick_timer);
+    init_timer(ctl, &ctl->status_timer);
     for (unsigned i = 0; i < ctl->n_workers; i++) {
         struct worker_peer *w = &ctl->workers[i];
         w->ctl = ctl;
@@ -523,12 +520,11 @@ int controller_run(const struct controller_options *opts)
         uv_timer_init(&ctl->loop, &w->retry_timer);
         w->retry_timer.data = w;
     }
-    uv_signal_init(&ctl->loop, &ctl->sigint);
-    uv_signal_init(&ctl->loop, &ctl->sigterm);
-    ctl->sigint.data = ctl->sigterm.data = ctl;
-    uv_signal_start(&ctl->sigint, on_signal, SIGINT);
-    uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
-    int rc = run_loop(ctl);
+    return ctl;
+}
+
+void controller_destroy(struct controller *ctl)
+{
     shutdown_controller(ctl);
     startup_free(ctl);
     close_connections(ctl);
@@ -542,5 +538,22 @@ int controller_run(const struct controller_options *opts)
     free(ctl->models);
     free(ctl->groups);
     free(ctl);
+}
+
+int controller_run(const struct controller_options *opts)
+{
+    struct controller *ctl = controller_create(opts);
+    if (!ctl)
+        return 1;
+    log_info("Starting Clockwork Controller");
+    open_telemetry(ctl);
+    print_config(opts);
+    uv_signal_init(&ctl->loop, &ctl->sigint);
+    uv_signal_init(&ctl->loop, &ctl->sigterm);
+    ctl->sigint.data = ctl->sigterm.data = ctl;
+    uv_signal_start(&ctl->sigint, on_signal, SIGINT);
+    uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
+    int rc = run_loop(ctl);
+    controller_destroy(ctl);
     return rc;
 }

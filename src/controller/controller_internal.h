@@ -117,6 +117,8 @@ int startup_find_loaded(const struct controller *ctl, const char *path, int copi
 
 /* client_link.c */
 int client_link_start(struct controller *ctl, char *err, size_t errlen);
+/* Handles one message from a client session: 0, or -1 to close the connection (logged). */
+int client_link_handle(struct controller *ctl, struct net_session *s, const struct net_msg *m);
 void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
                                      const char *message, unsigned model_id, const struct model_info *info,
                                      int copies);
@@ -128,7 +130,11 @@ void client_link_stop(struct controller *ctl);
 void rejoin_begin(struct controller *ctl, struct worker_peer *w, const struct worker_result *state);
 void rejoin_on_load_result(struct controller *ctl, struct worker_peer *w, const struct worker_result *r);
 
-/* controller.c */
+/* controller.c. controller_run is create, open telemetry, run the loop, destroy; the fuzzer
+ * drives a created controller's handlers without running its loop. */
+struct controller *controller_create(const struct controller_options *opts);
+/* Answers what is pending, closes every connection and frees everything. */
+void controller_destroy(struct controller *ctl);
 void controller_start_serving(struct controller *ctl);
 void controller_submit_request(struct controller *ctl, struct ctl_request *req);
 void controller_pump(struct controller *ctl);

@@ -227,6 +227,19 @@ struct net_server *net_server_start(uv_loop_t *loop, const char *host, int port,
     return s;
 }
 
+int net_server_port(const struct net_server *s)
+{
+    struct sockaddr_storage addr;
+    int len = sizeof addr;
+    if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&addr, &len) != 0)
+        return -1;
+    if (addr.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    return -1;
+}
+
 void net_server_stop(struct net_server *s)
 {
     if (s)
