@@ -77,7 +77,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         return ACTION_INVALID_MODEL_ID;
     }
     struct model_info m;
-    if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, (int)msglen) != 0)
+    if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
     if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;

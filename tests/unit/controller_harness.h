@@ -341,6 +341,17 @@ static inline int ch_infer(int fd, int urid, uint32_t model_id, struct ch_rsp *r
     return ch_call(fd, 2, &p.base, r);
 }
 
+/* The usual cluster: two one-GPU workers (pages of page0 and page1 bytes) and the controller;
+ * returns a client connection. */
+static inline int ch_start(struct ch *h, uint64_t page0, uint64_t page1)
+{
+    ch_init(h);
+    ch_worker_start(h, 0, 1, page0);
+    ch_worker_start(h, 1, 1, page1);
+    ch_controller_start(h);
+    return ch_dial(h);
+}
+
 /* Asks LS until the controller serves (start-up over). */
 static inline void ch_wait_serving(int fd)
 {

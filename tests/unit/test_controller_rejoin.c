@@ -48,11 +48,7 @@ static void test_worker_lost_and_back(void **state)
     (void)state;
     static struct ch h;
     int urid = 1;
-    ch_init(&h);
-    ch_worker_start(&h, 0, 1, 16 * CH_MIB);
-    ch_worker_start(&h, 1, 1, 16 * CH_MIB);
-    ch_controller_start(&h);
-    int fd = ch_dial(&h);
+    int fd = ch_start(&h, 16 * CH_MIB, 16 * CH_MIB);
     struct ch_rsp r;
     assert_int_equal(ch_load(fd, urid++, h.model_a, 2, &r), 0);
     assert_int_equal(r.status, CLIENT_SUCCESS);

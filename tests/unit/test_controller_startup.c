@@ -123,11 +123,7 @@ static void test_startup_then_serving(void **state)
 {
     (void)state;
     static struct ch h;
-    ch_init(&h);
-    ch_worker_start(&h, 0, 1, 16 * CH_MIB);
-    ch_worker_start(&h, 1, 1, 16 * CH_MIB);
-    ch_controller_start(&h);
-    int fd = ch_dial(&h);
+    int fd = ch_start(&h, 16 * CH_MIB, 16 * CH_MIB);
     check_bounced_while_initializing(fd);
     check_loads(&h, fd);
     ch_wait_serving(fd);
@@ -147,11 +143,7 @@ static void test_workers_disagree(void **state)
 {
     (void)state;
     static struct ch h;
-    ch_init(&h);
-    ch_worker_start(&h, 0, 1, 16 * CH_MIB);
-    ch_worker_start(&h, 1, 1, 1 * CH_MIB);
-    ch_controller_start(&h);
-    int fd = ch_dial(&h);
+    int fd = ch_start(&h, 16 * CH_MIB, 1 * CH_MIB);
     struct ch_rsp r;
     assert_int_equal(ch_load(fd, 1, h.model_a, 1, &r), 0);
     assert_int_equal(r.status, CLIENT_ERROR);

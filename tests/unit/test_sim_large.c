@@ -25,9 +25,8 @@
 #define EXPECT_SIM_NS 10027203728ULL
 
 struct obs {
-    uint8_t *answers; /* per request id */
-    size_t n_answers;
-    uint64_t twice, infers;
+    struct ts_answers answers;
+    uint64_t infers;
     uint64_t *exec_free; /* per device: end of its last inference */
     uint64_t overlaps, outside_window;
 };
@@ -51,17 +50,7 @@ static void on_action(void *data, const struct sim_trace *t)
 static void on_response(void *data, uint64_t id, int status)
 {
     (void)status;
-    struct obs *o = data;
-    if (id >= o->n_answers) {
-        size_t n = o->n_answers ? o->n_answers : 65536;
-        while (n <= id)
-            n *= 2;
-        o->answers = realloc(o->answers, n);
-        assert_non_null(o->answers);
-        memset(o->answers + o->n_answers, 0, n - o->n_answers);
-        o->n_answers = n;
-    }
-    o->twice += o->answers[id]++ != 0;
+    ts_answers_add(&((struct obs *)data)->answers, id);
 }
 
 static void test_100_devices_4000_models(void **state)
@@ -90,14 +79,10 @@ static void test_100_devices_4000_models(void **state)
     assert_int_equal(st.events, EXPECT_EVENTS);
     assert_int_equal(st.sim_ns, EXPECT_SIM_NS);
 
-    uint64_t answered = 0;
-    for (size_t i = 0; i < o.n_answers; i++)
-        answered += o.answers[i] != 0;
-    assert_int_equal(answered, st.requests);
-    assert_int_equal(o.twice, 0);
+    assert_true(ts_answers_once(&o.answers, st.requests));
     assert_int_equal(o.overlaps, 0);
     assert_int_equal(o.outside_window, 0);
-    free(o.answers);
+    free(o.answers.count);
     free(o.exec_free);
 }
 
