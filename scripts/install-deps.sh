@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Clockwork-in-C needs (idempotent; skips apt when all are present).
 set -euo pipefail
-PKGS=(cmake make gcc clang pkg-config libuv1-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev
+PKGS=(cmake make gcc clang clang-format pkg-config libuv1-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev
       liblz4-dev libcmocka-dev libclang-rt-14-dev python3 python3-matplotlib iproute2 procps
       libdnnl-dev libonnx-dev python3-onnx libonnx-testdata)
 missing=()

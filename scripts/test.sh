@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite: installs what is missing, builds, and runs every unit and integration test
+# The test suite: installs what is missing, checks the formatting (scripts/format.sh --check),
+# builds, and runs every unit and integration test
 # through ctest (plain build), fuzzes the frame decoders, the worker's action handler and the
 # controller's client-request handler for a few seconds each (libFuzzer),
 # then runs the whole ctest suite again under ASan/UBSan/LeakSanitizer.
@@ -14,6 +15,7 @@ if [ "${SKIP_ORT:-0}" != 1 ] && command -v npm >/dev/null && [ ! -d "$ROOT/tools
   (cd "$ROOT/tools/ort" && timeout 300 npm install --ignore-scripts --no-audit --no-fund > /dev/null 2>&1) ||
     echo "onnxruntime-node could not be installed: the ONNX Runtime comparison will be skipped"
 fi
+bash "$ROOT/scripts/format.sh" --check
 bash "$ROOT/scripts/build.sh" "$ROOT/build"
 (cd "$ROOT/build" && ctest --output-on-failure -j 2)
 
