@@ -10,7 +10,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/install-deps.sh"
 # ONNX Runtime (npm) is the numerical reference for whole-model comparisons; without it those
 # tests are skipped, so a failed download does not fail the suite.
-if [ "${SKIP_ORT:-0}" != 1 ] && command -v npm >/dev/null && [ ! -d "$ROOT/tools/ort/node_modules/onnxruntime-node" ]; then
+if [ "${SKIP_ORT:-0}" != 1 ] && command -v npm >/dev/null &&
+   [ ! -d "$ROOT/tools/ort/node_modules/onnxruntime-node" ]; then
   echo "== Installing onnxruntime-node into tools/ort (reference outputs) =="
   (cd "$ROOT/tools/ort" && timeout 300 npm install --ignore-scripts --no-audit --no-fund > /dev/null 2>&1) ||
     echo "onnxruntime-node could not be installed: the ONNX Runtime comparison will be skipped"
