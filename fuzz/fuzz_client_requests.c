@@ -103,9 +103,9 @@ static struct controller *start(int serve)
     return ctl;
 }
 
-static void handle(const struct net_msg *m, void *ctx)
+static void handle(const struct net_msg *m, int64_t peer_offset, void *ctx)
 {
-    (void)ctx;
+    (void)peer_offset, (void)ctx;
     /* -1 would close the connection: the frame is dropped here, the session kept for the rest */
     client_link_handle(starting, starting->sessions.head, m);
     client_link_handle(serving, serving->sessions.head, m);

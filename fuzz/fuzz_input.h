@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-typedef void (*fuzz_message_fn)(const struct net_msg *m, void *ctx);
+/* peer_offset: the frame's pre-header field, which net_msg does not carry. */
+typedef void (*fuzz_message_fn)(const struct net_msg *m, int64_t peer_offset, void *ctx);
 
 static inline void fuzz_messages(const uint8_t *data, size_t size, fuzz_message_fn fn, void *ctx)
 {
@@ -36,7 +37,7 @@ static inline void fuzz_messages(const uint8_t *data, size_t size, fuzz_message_
             struct net_msg m = {.type = fm.ph.msg_type, .id = fm.ph.msg_id, .header = fm.header,
                                 .header_len = fm.ph.header_len, .body = fm.body, .body_len = fm.ph.body_len,
                                 .send_time = fm.ph.send_time};
-            fn(&m, ctx);
+            fn(&m, fm.ph.peer_offset, ctx);
         }
         if (rc < 0)
             break;

@@ -33,9 +33,9 @@ static void write_file(const char *suffix, const char *text)
     fclose(f);
 }
 
-static void handle(const struct net_msg *m, void *ctx)
+static void handle(const struct net_msg *m, int64_t peer_offset, void *ctx)
 {
-    (void)ctx;
+    (void)peer_offset, (void)ctx;
     if (W->sessions.head)
         worker_actions_handle(W, W->sessions.head, m);
 }
@@ -49,7 +49,7 @@ static void register_model(void)
     uint8_t buf[256];
     size_t n = protobuf_c_message_pack(&a.base, buf);
     struct net_msg m = {.type = CLOCKWORK__ACTION_TYPE__ACT_LOAD_MODEL_FROM_DISK, .header = buf, .header_len = n};
-    handle(&m, NULL);
+    handle(&m, 0, NULL);
     if (!registry_get(&W->registry, 1))
         abort();
 }

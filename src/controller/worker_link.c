@@ -90,8 +90,9 @@ int worker_send_sched_action(struct net_conn *c, const struct sched_action *a)
     return net_conn_send(c, ACT_EVICT, 0, &p.base, NULL, 0);
 }
 
-/* Worker timestamps are in the worker's clock; 0 means "not set" and stays 0. */
-static uint64_t to_controller(uint64_t t, int64_t offset) { return t ? (uint64_t)((int64_t)t + offset) : 0; }
+/* Worker timestamps are in the worker's clock; 0 means "not set" and stays 0. They are peer
+ * input: unsigned arithmetic (two's complement, as a signed add would be) cannot overflow. */
+static uint64_t to_controller(uint64_t t, int64_t offset) { return t ? t + (uint64_t)offset : 0; }
 
 static void copy_model_info(struct model_info *m, const char *source, uint64_t in, uint64_t out, size_t nb,
                             const uint32_t *bs, size_t nt, const uint64_t *times, uint64_t wsize, unsigned pages,

@@ -139,6 +139,31 @@ static void test_decode_infer_result_maps_clock(void **state)
     worker_result_free(&r);
 }
 
+/* A worker's timestamps are peer input: any value maps without overflow (two's complement). */
+static void test_decode_maps_extreme_timestamps(void **state)
+{
+    (void)state;
+    Clockwork__TimingProto t = CLOCKWORK__TIMING_PROTO__INIT;
+    t.begin = (uint64_t)INT64_MAX;
+    t.end = UINT64_MAX;
+    Clockwork__LoadWeightsResultProto p = CLOCKWORK__LOAD_WEIGHTS_RESULT_PROTO__INIT;
+    p.action_id = 1;
+    p.timing = &t;
+    p.action_received = (uint64_t)INT64_MAX + 1;
+    p.result_sent = 1;
+    uint8_t buf[256];
+    size_t n = protobuf_c_message_pack(&p.base, buf);
+    struct net_msg m = {.type = 102, .header = buf, .header_len = n};
+    struct worker_result r;
+    assert_int_equal(worker_result_decode(&m, INT64_MAX, &r), 0);
+    assert_int_equal(r.sched.worker_exec_begin, (uint64_t)INT64_MAX + (uint64_t)INT64_MAX);
+    assert_int_equal(r.sched.worker_action_received, (uint64_t)INT64_MAX + 1 + (uint64_t)INT64_MAX);
+    worker_result_free(&r);
+    assert_int_equal(worker_result_decode(&m, INT64_MIN, &r), 0);
+    assert_int_equal(r.sched.worker_result_sent, 1 + (uint64_t)INT64_MIN);
+    worker_result_free(&r);
+}
+
 static void test_decode_rejects_bad_results(void **state)
 {
     (void)state;
@@ -170,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_options_all_and_errors),
         cmocka_unit_test(test_telemetry_files),
         cmocka_unit_test(test_decode_infer_result_maps_clock),
+        cmocka_unit_test(test_decode_maps_extreme_timestamps),
         cmocka_unit_test(test_decode_rejects_bad_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
