@@ -34,8 +34,12 @@ static inline void fuzz_messages(const uint8_t *data, size_t size, fuzz_message_
         const char *reason;
         int rc;
         while ((rc = frame_reader_next(&r, &fm, &reason)) == 1) {
-            struct net_msg m = {.type = fm.ph.msg_type, .id = fm.ph.msg_id, .header = fm.header,
-                                .header_len = fm.ph.header_len, .body = fm.body, .body_len = fm.ph.body_len,
+            struct net_msg m = {.type = fm.ph.msg_type,
+                                .id = fm.ph.msg_id,
+                                .header = fm.header,
+                                .header_len = fm.ph.header_len,
+                                .body = fm.body,
+                                .body_len = fm.ph.body_len,
                                 .send_time = fm.ph.send_time};
             fn(&m, fm.ph.peer_offset, ctx);
         }

@@ -20,8 +20,7 @@ static void set_header(Clockwork__ResponseHeaderProto *h, int user_request_id, i
 }
 
 void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
-                                     const char *message, unsigned model_id, const struct model_info *info,
-                                     int copies)
+                                     const char *message, unsigned model_id, const struct model_info *info, int copies)
 {
     if (!s->conn)
         return;
@@ -49,13 +48,23 @@ static void send_error(struct net_session *s, uint64_t type, uint64_t msg_id, in
     Clockwork__ModelUploadRspProto upload = CLOCKWORK__MODEL_UPLOAD_RSP_PROTO__INIT;
     ProtobufCMessage *msg;
     switch (type) {
-    case REQ_INFER: infer.header = &h; msg = &infer.base; break;
-    case REQ_LS: ls.header = &h; msg = &ls.base; break;
-    case REQ_EVICT: evict.header = &h; msg = &evict.base; break;
-    case REQ_UPLOAD: upload.header = &h; msg = &upload.base; break;
-    default:
-        client_send_load_model_response(s, msg_id, user_request_id, status, message, 0, NULL, 0);
-        return;
+    case REQ_INFER:
+        infer.header = &h;
+        msg = &infer.base;
+        break;
+    case REQ_LS:
+        ls.header = &h;
+        msg = &ls.base;
+        break;
+    case REQ_EVICT:
+        evict.header = &h;
+        msg = &evict.base;
+        break;
+    case REQ_UPLOAD:
+        upload.header = &h;
+        msg = &upload.base;
+        break;
+    default: client_send_load_model_response(s, msg_id, user_request_id, status, message, 0, NULL, 0); return;
     }
     net_conn_send(s->conn, type + RSP_OFFSET, msg_id, msg, NULL, 0);
 }

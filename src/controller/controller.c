@@ -36,8 +36,8 @@ static void record_client_latency(struct controller *ctl, int status, uint64_t l
         cs->lat_max = latency;
 }
 
-static void op_request_done(void *data, struct sched_request *r, int status, const char *message,
-                            const uint8_t *output, size_t output_len)
+static void op_request_done(void *data, struct sched_request *r, int status, const char *message, const uint8_t *output,
+                            size_t output_len)
 {
     struct controller *ctl = data;
     struct ctl_request *req = r->host_ctx;
@@ -142,10 +142,7 @@ static void connect_worker(struct worker_peer *w);
 
 static void on_retry(uv_timer_t *t) { connect_worker(t->data); }
 
-static void schedule_retry(struct worker_peer *w)
-{
-    uv_timer_start(&w->retry_timer, on_retry, 1000, 0);
-}
+static void schedule_retry(struct worker_peer *w) { uv_timer_start(&w->retry_timer, on_retry, 1000, 0); }
 
 static void handle_worker_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r)
 {
@@ -403,8 +400,8 @@ static void on_status(uv_timer_t *t)
         print_gpu_stats(&stats[i], secs);
     struct client_stats *cs = &ctl->cstats;
     log_info("Client throughput=%.1f success=%.2f%% min=%.1f max=%.1f mean=%.1f", (double)cs->count / secs,
-             cs->count ? 100.0 * (double)cs->success / (double)cs->count : 100.0, cs->lat_min / 1e6,
-             cs->lat_max / 1e6, cs->success ? cs->lat_sum / 1e6 / (double)cs->success : 0.0);
+             cs->count ? 100.0 * (double)cs->success / (double)cs->count : 100.0, cs->lat_min / 1e6, cs->lat_max / 1e6,
+             cs->success ? cs->lat_sum / 1e6 / (double)cs->success : 0.0);
     memset(cs, 0, sizeof *cs);
     print_network(ctl, secs);
 }

@@ -106,8 +106,8 @@ struct controller {
 /* startup.c */
 void startup_begin(struct controller *ctl);
 void startup_on_worker_state(struct controller *ctl, struct worker_peer *w);
-void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id,
-                                   int user_request_id, const char *path, int copies);
+void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id,
+                                   const char *path, int copies);
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);
 /* Drops pending LoadModel requests (shutdown). */
 void startup_free(struct controller *ctl);
@@ -120,8 +120,7 @@ int client_link_start(struct controller *ctl, char *err, size_t errlen);
 /* Handles one message from a client session: 0, or -1 to close the connection (logged). */
 int client_link_handle(struct controller *ctl, struct net_session *s, const struct net_msg *m);
 void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
-                                     const char *message, unsigned model_id, const struct model_info *info,
-                                     int copies);
+                                     const char *message, unsigned model_id, const struct model_info *info, int copies);
 /* Stops listening and closes every client connection (shutdown). */
 void client_link_stop(struct controller *ctl);
 

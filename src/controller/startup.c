@@ -17,7 +17,8 @@ static void print_model_line(const char *prefix, const struct model_info *m)
                                 (double)m->exec_ns[i] / 1e6);
     log_info("%sinput=%llu output=%llu weights=%.1f MB (%u pages) xfer=%.1f%s", prefix,
              (unsigned long long)m->input_size, (unsigned long long)m->output_size,
-             (double)m->weights_size / (1024.0 * 1024.0), m->num_weights_pages, (double)m->weights_load_ns / 1e6, times);
+             (double)m->weights_size / (1024.0 * 1024.0), m->num_weights_pages, (double)m->weights_load_ns / 1e6,
+             times);
 }
 
 static void print_workers(struct controller *ctl)
@@ -78,8 +79,8 @@ static void send_next_load(struct controller *ctl)
         finish_load(ctl);
 }
 
-void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id,
-                                   int user_request_id, const char *path, int copies)
+void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id,
+                                   const char *path, int copies)
 {
     struct pending_load *l = calloc(1, sizeof *l);
     if (!l) {
@@ -161,8 +162,7 @@ static void finish_load(struct controller *ctl)
     }
     if (l->failed) {
         log_info("Client <-- Rsp%d:LoadModel error %d: %s", l->user_request_id, CLIENT_ERROR, l->error);
-        client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_ERROR, l->error, 0, NULL,
-                                        0);
+        client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_ERROR, l->error, 0, NULL, 0);
     } else {
         log_info("Client <-- Rsp%d:LoadModel model_id=[%u->%u] input=%llu output=%llu", l->user_request_id,
                  l->first_model_id, l->first_model_id + (unsigned)l->copies_created - 1,

@@ -37,10 +37,10 @@ void telemetry_format_action(FILE *f, const struct action_row *a)
     fprintf(f,
             "%" PRIu64 "\t%" PRIu64 "\t%d\t%d\t%u\t%u\t%u\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
             "\t%u\t%u\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%g\t%u\t%u\n",
-            a->t, a->action_id, telemetry_action_type(a->action_type), a->status, a->worker_id, a->gpu_id,
-            a->model_id, a->batch_size, a->expected_exec_duration, a->worker_exec_duration,
-            a->expected_exec_complete, a->worker_exec_complete, a->expected_gpu_clock, a->worker_gpu_clock_before,
-            a->worker_gpu_clock, a->worker_copy_output_complete, a->worker_action_received, a->worker_result_sent,
+            a->t, a->action_id, telemetry_action_type(a->action_type), a->status, a->worker_id, a->gpu_id, a->model_id,
+            a->batch_size, a->expected_exec_duration, a->worker_exec_duration, a->expected_exec_complete,
+            a->worker_exec_complete, a->expected_gpu_clock, a->worker_gpu_clock_before, a->worker_gpu_clock,
+            a->worker_copy_output_complete, a->worker_action_received, a->worker_result_sent,
             a->controller_result_enqueue, a->controller_action_duration, a->goodput, a->requests_queued,
             a->copies_loaded);
 }

@@ -7,14 +7,14 @@
 #include <stdio.h>
 
 struct request_row {
-    uint64_t t;            /* arrival, absolute ns */
+    uint64_t t; /* arrival, absolute ns */
     uint64_t request_id;
     int result;
     int user_id;
     unsigned model_id;
     double slo_factor;
-    uint64_t latency;      /* departure - arrival */
-    uint64_t deadline;     /* relative to t */
+    uint64_t latency;  /* departure - arrival */
+    uint64_t deadline; /* relative to t */
     int deadline_met;
     uint64_t arrival_count;
     uint64_t departure_count;
@@ -22,7 +22,7 @@ struct request_row {
 };
 
 struct action_row {
-    uint64_t t;            /* when the action was scheduled/sent, absolute ns */
+    uint64_t t; /* when the action was scheduled/sent, absolute ns */
     uint64_t action_id;
     int action_type; /* wire action type (2 load, 3 infer, 4 evict); written as the original's
                         telemetry numbering (1 load, 2 infer, 3 evict) */

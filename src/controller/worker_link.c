@@ -5,8 +5,15 @@
 #include <string.h>
 
 enum { ACT_LOAD_MODEL = 1, ACT_LOAD_WEIGHTS = 2, ACT_INFER = 3, ACT_EVICT = 4, ACT_CLEAR = 5, ACT_STATE = 6 };
-enum { RES_ERROR = 100, RES_LOAD_MODEL = 101, RES_LOAD_WEIGHTS = 102, RES_INFER = 103, RES_EVICT = 104,
-       RES_CLEAR = 105, RES_STATE = 106 };
+enum {
+    RES_ERROR = 100,
+    RES_LOAD_MODEL = 101,
+    RES_LOAD_WEIGHTS = 102,
+    RES_INFER = 103,
+    RES_EVICT = 104,
+    RES_CLEAR = 105,
+    RES_STATE = 106
+};
 
 int worker_send_get_state(struct net_conn *c, int action_id)
 {
@@ -134,9 +141,9 @@ static int decode_load_model(const struct net_msg *m, struct worker_result *r)
     if (!p)
         return -1;
     r->action_id = p->action_id;
-    copy_model_info(&r->info, NULL, p->input_size, p->output_size, p->n_supported_batch_sizes,
-                    p->supported_batch_sizes, p->n_batch_size_exec_times_nanos, p->batch_size_exec_times_nanos,
-                    p->weights_size_in_cache, p->num_weights_pages, p->weights_load_time_nanos);
+    copy_model_info(&r->info, NULL, p->input_size, p->output_size, p->n_supported_batch_sizes, p->supported_batch_sizes,
+                    p->n_batch_size_exec_times_nanos, p->batch_size_exec_times_nanos, p->weights_size_in_cache,
+                    p->num_weights_pages, p->weights_load_time_nanos);
     r->copies_created = p->copies_created;
     r->duration = p->timing ? p->timing->duration : 0;
     clockwork__load_model_from_disk_result_proto__free_unpacked(p, NULL);

@@ -47,8 +47,7 @@ static int read_batch_sizes(const config_t *c, const char *file, struct model_in
     }
     int n = config_setting_length(s);
     if (!config_setting_is_aggregate(s) || n < 1 || n > MODEL_MAX_BATCH_SIZES) {
-        snprintf(err, errlen, "%s: key 'batch_sizes' must be a list of 1 to %d sizes", file,
-                 MODEL_MAX_BATCH_SIZES);
+        snprintf(err, errlen, "%s: key 'batch_sizes' must be a list of 1 to %d sizes", file, MODEL_MAX_BATCH_SIZES);
         return -1;
     }
     for (int i = 0; i < n; i++) {

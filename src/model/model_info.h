@@ -17,7 +17,7 @@ struct model_info {
     unsigned n_batch_sizes;
     unsigned batch_sizes[MODEL_MAX_BATCH_SIZES]; /* ascending */
     uint64_t exec_ns[MODEL_MAX_BATCH_SIZES];     /* per batch size */
-    void *backend_data; /* a real backend's loaded model (worker only; NULL when emulated) */
+    void *backend_data;                          /* a real backend's loaded model (worker only; NULL when emulated) */
 };
 
 /* Reads PREFIX.info and PREFIX.measurements (libconfig). page_size gives the page count.

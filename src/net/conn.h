@@ -18,8 +18,8 @@ struct net_msg {
     size_t header_len;
     const uint8_t *body; /* valid only during the callback */
     size_t body_len;
-    uint64_t recv_time;  /* local clock, when the message started arriving */
-    uint64_t send_time;  /* peer clock */
+    uint64_t recv_time; /* local clock, when the message started arriving */
+    uint64_t send_time; /* peer clock */
 };
 
 struct net_handlers {

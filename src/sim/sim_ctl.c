@@ -26,15 +26,14 @@ static void op_send_action(void *data, const struct sched_action *a)
     send_queue_push(&s->sends, a); /* out of memory: failed at the next pump */
 }
 
-static void op_request_done(void *data, struct sched_request *r, int status, const char *message,
-                            const uint8_t *output, size_t output_len)
+static void op_request_done(void *data, struct sched_request *r, int status, const char *message, const uint8_t *output,
+                            size_t output_len)
 {
     (void)message, (void)output, (void)output_len;
     struct sim *s = data;
     struct sim_req *q = r->host_ctx;
     q->status = status;
-    sim_push(s, s->ctl_done_at + sim_delay_sample(&s->cfg->lat, HOP_CTL_TO_CLIENT, &s->rng_net), EV_CLIENT_RECV, 0,
-             q);
+    sim_push(s, s->ctl_done_at + sim_delay_sample(&s->cfg->lat, HOP_CTL_TO_CLIENT, &s->rng_net), EV_CLIENT_RECV, 0, q);
 }
 
 static void op_log_request(void *data, const struct request_row *row)
@@ -199,11 +198,14 @@ static void open_telemetry(struct sim *s)
         return;
     s->tel = telemetry_open(s->cfg->log_dir, err, sizeof err);
     if (!s->tel)
-        fprintf(stderr, "WARN: Telemetry disabled: %s. Set CLOCKWORK_LOG_DIR or --log-dir to an existing writable "
-                        "directory.\n", err);
+        fprintf(stderr,
+                "WARN: Telemetry disabled: %s. Set CLOCKWORK_LOG_DIR or --log-dir to an existing writable "
+                "directory.\n",
+                err);
     else if (s->cfg->out)
-        fprintf(s->cfg->out, "Logging requests to %s/clockwork_request_log.tsv\n"
-                             "Logging actions to %s/clockwork_action_log.tsv\n",
+        fprintf(s->cfg->out,
+                "Logging requests to %s/clockwork_request_log.tsv\n"
+                "Logging actions to %s/clockwork_action_log.tsv\n",
                 s->cfg->log_dir, s->cfg->log_dir);
 }
 

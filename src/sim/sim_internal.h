@@ -12,15 +12,15 @@
 #include "sim_device.h"
 
 enum sim_ev {
-    EV_SOURCES,      /* the workload's sources are due */
-    EV_STOP,         /* the duration is over */
-    EV_CTL_ARRIVE,   /* p: ctl_item reaches the controller */
-    EV_CTL_FREE,     /* the controller finished processing an item */
-    EV_TICK,         /* scheduler tick */
-    EV_SEND_DONE,    /* a send slot frees */
-    EV_WORKER_RECV,  /* p: sim_task reaches its worker; idx: device */
-    EV_DEVICE_WAKE,  /* idx: device * 2 + executor */
-    EV_CLIENT_RECV,  /* p: sim_req's response reaches the client */
+    EV_SOURCES,     /* the workload's sources are due */
+    EV_STOP,        /* the duration is over */
+    EV_CTL_ARRIVE,  /* p: ctl_item reaches the controller */
+    EV_CTL_FREE,    /* the controller finished processing an item */
+    EV_TICK,        /* scheduler tick */
+    EV_SEND_DONE,   /* a send slot frees */
+    EV_WORKER_RECV, /* p: sim_task reaches its worker; idx: device */
+    EV_DEVICE_WAKE, /* idx: device * 2 + executor */
+    EV_CLIENT_RECV, /* p: sim_req's response reaches the client */
 };
 
 struct sim_req {
@@ -56,7 +56,7 @@ struct sim {
     struct zoo zoo;
     struct wl_sources *src;
     struct wl_emit emit;
-    unsigned *target_model;  /* target -> model id */
+    unsigned *target_model; /* target -> model id */
     unsigned n_targets;
     uint64_t pending_sources; /* time of the EV_SOURCES event that counts, UINT64_MAX: none */
     uint64_t outstanding, next_user_request;

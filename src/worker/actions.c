@@ -40,8 +40,7 @@ static void submit(struct worker *w, struct net_session *s, struct worker_task *
     device_submit(w->devices[t->gpu_id], t);
 }
 
-static void fill_load_result(Clockwork__LoadModelFromDiskResultProto *r, const struct model_info *m,
-                             uint64_t page_size)
+static void fill_load_result(Clockwork__LoadModelFromDiskResultProto *r, const struct model_info *m, uint64_t page_size)
 {
     r->input_size = m->input_size;
     r->output_size = m->output_size;
@@ -177,12 +176,11 @@ static int handle_load_weights(struct worker *w, struct net_session *s, const st
     int64_t off = net_conn_clock_offset(s->conn);
     uint64_t e = to_local(a->earliest, off), l = to_local(a->latest, off);
     verbose_received(w, "LoadWeights", a->action_id, a->model_id, e, l);
-    const struct model_info *info = lookup(w, s, a->action_id, TASK_LOAD_WEIGHTS, a->model_id, a->gpu_id,
-                                           ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL, ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL,
-                                           m->recv_time);
-    struct worker_task *t = info ? new_task(TASK_LOAD_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info,
-                                            m->recv_time)
-                                 : NULL;
+    const struct model_info *info =
+        lookup(w, s, a->action_id, TASK_LOAD_WEIGHTS, a->model_id, a->gpu_id, ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL,
+               ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL, m->recv_time);
+    struct worker_task *t =
+        info ? new_task(TASK_LOAD_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
         reject(w, s, a->action_id, TASK_LOAD_WEIGHTS, ACTION_RUNTIME_ERROR, "out of memory", m->recv_time);
     if (t) {
@@ -197,7 +195,8 @@ static int handle_load_weights(struct worker *w, struct net_session *s, const st
 
 static int handle_evict(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
-    Clockwork__EvictWeightsActionProto *a = clockwork__evict_weights_action_proto__unpack(NULL, m->header_len, m->header);
+    Clockwork__EvictWeightsActionProto *a =
+        clockwork__evict_weights_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
         return -1;
     int64_t off = net_conn_clock_offset(s->conn);
@@ -205,9 +204,8 @@ static int handle_evict(struct worker *w, struct net_session *s, const struct ne
     verbose_received(w, "EvictWeights", a->action_id, a->model_id, e, l);
     const struct model_info *info = lookup(w, s, a->action_id, TASK_EVICT_WEIGHTS, a->model_id, a->gpu_id,
                                            ACTION_EVICT_UNKNOWN_MODEL, ACTION_EVICT_INVALID_GPU, m->recv_time);
-    struct worker_task *t = info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info,
-                                            m->recv_time)
-                                 : NULL;
+    struct worker_task *t =
+        info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
         reject(w, s, a->action_id, TASK_EVICT_WEIGHTS, ACTION_RUNTIME_ERROR, "out of memory", m->recv_time);
     if (t) {
@@ -271,11 +269,12 @@ static int fill_infer(struct worker *w, struct worker_task *t, const Clockwork__
     return 0;
 }
 
-static void infer(struct worker *w, struct net_session *s, const Clockwork__InferActionProto *a, const struct net_msg *m)
+static void infer(struct worker *w, struct net_session *s, const Clockwork__InferActionProto *a,
+                  const struct net_msg *m)
 {
-    const struct model_info *info = lookup(w, s, a->action_id, TASK_INFER, a->model_id, a->gpu_id,
-                                           ACTION_COPY_INPUT_UNKNOWN_MODEL, ACTION_COPY_INPUT_UNKNOWN_MODEL,
-                                           m->recv_time);
+    const struct model_info *info =
+        lookup(w, s, a->action_id, TASK_INFER, a->model_id, a->gpu_id, ACTION_COPY_INPUT_UNKNOWN_MODEL,
+               ACTION_COPY_INPUT_UNKNOWN_MODEL, m->recv_time);
     if (!info)
         return;
     char msg[200];

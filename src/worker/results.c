@@ -3,8 +3,8 @@
 #include "proto/clockwork.pb-c.h"
 #include "worker_internal.h"
 
-void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status, const char *message,
-                        uint64_t action_received)
+void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status,
+                               const char *message, uint64_t action_received)
 {
     if (!s->conn)
         return;

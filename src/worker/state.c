@@ -134,7 +134,7 @@ int worker_state_handle(struct worker *w, struct net_session *s, const struct ne
     size_t n_models = 0;
     if (fill_gpus(w, &b) != 0 || fill_models(w, &b, &n_models) != 0) {
         worker_results_send_error(s, a->action_id, CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE, 2, "out of memory",
-                           m->recv_time);
+                                  m->recv_time);
     } else {
         Clockwork__WorkerMemoryInfoProto info = CLOCKWORK__WORKER_MEMORY_INFO_PROTO__INIT;
         info.page_size = w->cfg.weights_cache_page_size;

@@ -177,8 +177,11 @@ static int create_devices(struct worker *w, char *err, size_t errlen)
             return -1;
         }
         struct device_config dc = {
-            .id = i, .weights_cache_size = w->cfg.weights_cache_size, .page_size = w->cfg.weights_cache_page_size,
-            .io_pool_size = w->cfg.io_pool_size, .workspace_pool_size = w->cfg.workspace_pool_size,
+            .id = i,
+            .weights_cache_size = w->cfg.weights_cache_size,
+            .page_size = w->cfg.weights_cache_page_size,
+            .io_pool_size = w->cfg.io_pool_size,
+            .workspace_pool_size = w->cfg.workspace_pool_size,
         };
         w->devices[i] = device_create(&dc, b, on_task_done, w, err, errlen);
         if (!w->devices[i])
@@ -215,8 +218,7 @@ static int start_server(struct worker *w, char *err, size_t errlen)
     return 0;
 }
 
-struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err,
-                             size_t errlen)
+struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err, size_t errlen)
 {
     if (o->num_devices == 0 || cfg->weights_cache_page_size == 0) {
         snprintf(err, errlen, "need at least one device and a non-zero page size");

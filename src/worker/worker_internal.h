@@ -29,9 +29,9 @@ struct worker {
     unsigned n_devices;
     struct model_registry registry;
     pthread_mutex_t done_lock;
-    struct task_queue done; /* finished tasks from executor threads */
+    struct task_queue done;           /* finished tasks from executor threads */
     struct net_session_list sessions; /* controller connections; tasks hold a reference */
-    unsigned long long pending; /* tasks submitted and not yet answered */
+    unsigned long long pending;       /* tasks submitted and not yet answered */
     struct interval_counts counts;
     int stopped, loop_ready;
 };
@@ -41,8 +41,8 @@ int worker_actions_handle(struct worker *w, struct net_session *s, const struct 
 /* state.c: GetWorkerState; returns 0, or -1 if the header is unparsable. */
 int worker_state_handle(struct worker *w, struct net_session *s, const struct net_msg *m);
 /* results.c */
-void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status, const char *message,
-                        uint64_t action_received);
+void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status,
+                               const char *message, uint64_t action_received);
 void worker_results_send_task(struct worker *w, struct net_session *s, struct worker_task *t);
 
 #endif

@@ -28,8 +28,8 @@ struct ch_worker {
 };
 
 struct ch {
-    char dir[64];       /* models and telemetry */
-    char model_a[128];  /* path prefixes of two models */
+    char dir[64];      /* models and telemetry */
+    char model_a[128]; /* path prefixes of two models */
     char model_b[128];
     struct controller_options *opts;
     pthread_t ctl_thread;
@@ -37,7 +37,7 @@ struct ch {
     struct ch_worker workers[CH_MAX_WORKERS];
     unsigned n_workers;
     pthread_mutex_t log_lock;
-    char *log;          /* every line logged, '\n'-separated */
+    char *log; /* every line logged, '\n'-separated */
     size_t log_len, log_cap;
 };
 

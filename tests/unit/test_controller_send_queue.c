@@ -69,8 +69,8 @@ static void h_fail(void *data, const struct sched_action *a, int status, const c
     }
 }
 
-static const struct send_queue_ops OPS = {.in_flight = h_in_flight, .worker_ready = h_ready, .send = h_send,
-                                          .fail = h_fail};
+static const struct send_queue_ops OPS = {
+    .in_flight = h_in_flight, .worker_ready = h_ready, .send = h_send, .fail = h_fail};
 
 static void host_init(struct host *h)
 {
@@ -121,8 +121,8 @@ static void test_request_array_is_copied(void **state)
     host_init(&h);
     struct sched_request r[3] = {{.id = 7}, {.id = 8}, {.id = 9}};
     struct sched_request *batch[3] = {&r[0], &r[1], &r[2]};
-    struct sched_action a = {.id = 1, .type = SCHED_INFER, .n_requests = 3, .batch_size = 4, .requests = batch,
-                             .send_by = UINT64_MAX};
+    struct sched_action a = {
+        .id = 1, .type = SCHED_INFER, .n_requests = 3, .batch_size = 4, .requests = batch, .send_by = UINT64_MAX};
     assert_int_equal(send_queue_push(&h.q, &a), 0);
     batch[0] = NULL; /* the scheduler's array is only valid during send_action */
     send_queue_pump(&h.q, 0);

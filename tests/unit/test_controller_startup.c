@@ -103,7 +103,7 @@ static void check_serving(struct ch *h, int fd)
         assert_int_equal(r.model_id, 4);
         urid++;
     } while (r.status != CLIENT_SUCCESS);
-    assert_int_equal(r.body_len, 0); /* emulated devices compute no output bytes */
+    assert_int_equal(r.body_len, 0);               /* emulated devices compute no output bytes */
     assert_int_equal(ch_infer(fd, 24, 99, &r), 0); /* no such model: answered, not dropped */
     assert_int_not_equal(r.status, CLIENT_SUCCESS);
     assert_int_equal(r.user_request_id, 24);

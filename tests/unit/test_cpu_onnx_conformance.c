@@ -14,10 +14,12 @@
 
 #define DATA_DIR "/usr/share/libonnx-testdata/data/node"
 
-static const char *const prefixes[] = {"test_conv_", "test_maxpool_", "test_averagepool_", "test_batchnorm_",
-                                       "test_gemm_", "test_relu", "test_add", "test_mul", "test_concat_",
-                                       "test_softmax_", "test_flatten_", "test_globalaveragepool", "test_globalmaxpool",
-                                       "test_sigmoid", "test_clip", "test_reshape_", "test_matmul_", "test_dropout_"};
+static const char *const prefixes[] = {"test_conv_",         "test_maxpool_", "test_averagepool_",
+                                       "test_batchnorm_",    "test_gemm_",    "test_relu",
+                                       "test_add",           "test_mul",      "test_concat_",
+                                       "test_softmax_",      "test_flatten_", "test_globalaveragepool",
+                                       "test_globalmaxpool", "test_sigmoid",  "test_clip",
+                                       "test_reshape_",      "test_matmul_",  "test_dropout_"};
 
 /* Cases the importer refuses on purpose: name, then a fragment of the importer's message. */
 static const struct {
@@ -174,8 +176,10 @@ static void run_test(const char *name, dnnl_engine_t eng, struct counts *c)
     int ok = x < 0 ? rc == 0 : rc == 2 && strstr(why, expected_unsupported[x].reason) != NULL;
     const char *tag = rc == 0 ? "PASS" : rc == 1 ? "FAIL" : "UNSUPPORTED";
     printf("%-12s %s%s%s%s\n", tag, name, why[0] ? ": " : "", why,
-           ok ? "" : x < 0 ? "  <-- expected PASS" : rc == 0 ? "  <-- listed as unsupported: remove it from the list"
-                                                               : "  <-- unsupported for another reason than listed");
+           ok        ? ""
+           : x < 0   ? "  <-- expected PASS"
+           : rc == 0 ? "  <-- listed as unsupported: remove it from the list"
+                     : "  <-- unsupported for another reason than listed");
     c->pass += ok && rc == 0;
     c->listed += ok && rc == 2;
     c->bad += !ok;

@@ -9,8 +9,7 @@
 #include <unistd.h>
 
 /* Parses "clockwork-sim ARGS..." (space separated) and runs it. log_dir may be NULL. */
-static inline int ts_run(const char *cmdline, const char *log_dir, const struct sim_observer *obs,
-                         struct sim_stats *st)
+static inline int ts_run(const char *cmdline, const char *log_dir, const struct sim_observer *obs, struct sim_stats *st)
 {
     char buf[1024], *argv[64], *save = NULL, err[1024];
     int argc = 0;

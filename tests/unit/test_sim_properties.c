@@ -13,8 +13,9 @@
 #include "test_sim_helpers.h"
 
 #define PAGE (16ULL << 20)
-#define CHURN "-q -w 2 -g 2 --cache-size 503316480 --exec-noise 0.05 --seed 3 INFER5 -- " \
-              "slo-exp-1 resnet50_v2 48 poisson 800 2 100 2 mul 3"
+#define CHURN                                                                                                          \
+    "-q -w 2 -g 2 --cache-size 503316480 --exec-noise 0.05 --seed 3 INFER5 -- "                                        \
+    "slo-exp-1 resnet50_v2 48 poisson 800 2 100 2 mul 3"
 
 struct obs {
     struct sim_trace *t;

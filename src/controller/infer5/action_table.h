@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 struct action_table {
-    uint64_t *keys;  /* 0 = empty slot; action ids start at 1 */
+    uint64_t *keys; /* 0 = empty slot; action ids start at 1 */
     void **vals;
     unsigned cap, len;
 };

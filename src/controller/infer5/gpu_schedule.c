@@ -34,10 +34,7 @@ struct infer5_instance *gpu_add_instance(struct scheduler *s, unsigned g, unsign
 
 /* A copy still loading may take infers planned after its predicted load completion,
  * plus the network lag the load itself may suffer on its way to the worker. */
-static uint64_t usable_from(const struct infer5_instance *inst)
-{
-    return inst->load_complete + SCHED_NET_LAG;
-}
+static uint64_t usable_from(const struct infer5_instance *inst) { return inst->load_complete + SCHED_NET_LAG; }
 
 /* Requests that can no longer meet their target even in a batch of b started at
  * `start` leave b's virtual queue; those in no virtual queue any more are answered. */
@@ -69,8 +66,8 @@ static int pick_batch(const struct infer5_model *m)
     return -1;
 }
 
-static void send_infer(struct scheduler *s, unsigned g, struct infer5_instance *inst, unsigned v,
-                       unsigned n, uint64_t start, uint64_t now)
+static void send_infer(struct scheduler *s, unsigned g, struct infer5_instance *inst, unsigned v, unsigned n,
+                       uint64_t start, uint64_t now)
 {
     struct infer5_gpu *gpu = &s->gpus[g];
     struct infer5_model *m = &s->models[inst->model];
@@ -93,17 +90,24 @@ static void send_infer(struct scheduler *s, unsigned g, struct infer5_instance *
     inst->inflight++;
     inst->last_used = ++s->use_seq;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_INFER, .worker_id = gpu->worker_id, .gpu_id = gpu->gpu_id,
-        .model_id = inst->model, .batch_size = a->batch_size, .n_requests = n,
-        .requests = a->reqs, .earliest = a->earliest, .latest = a->latest,
-        .expected_duration = est, .expected_complete = a->expected_complete,
+        .id = a->id,
+        .type = SCHED_INFER,
+        .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id,
+        .model_id = inst->model,
+        .batch_size = a->batch_size,
+        .n_requests = n,
+        .requests = a->reqs,
+        .earliest = a->earliest,
+        .latest = a->latest,
+        .expected_duration = est,
+        .expected_complete = a->expected_complete,
         .send_by = max_u64(now + SCHED_NET_LAG, a->latest - SCHED_SEND_MARGIN),
     };
     s->ops.send_action(s->data, &act);
 }
 
-static void schedule_model(struct scheduler *s, unsigned g, struct infer5_instance *inst,
-                           uint64_t start, uint64_t now)
+static void schedule_model(struct scheduler *s, unsigned g, struct infer5_instance *inst, uint64_t start, uint64_t now)
 {
     unsigned id = inst->model;
     struct infer5_model *m = &s->models[id];
@@ -186,8 +190,13 @@ static void send_evict(struct scheduler *s, struct infer5_instance *inst, uint64
     a->earliest = 0;
     a->latest = UINT64_MAX;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_EVICT_WEIGHTS, .worker_id = gpu->worker_id,
-        .gpu_id = gpu->gpu_id, .model_id = inst->model, .earliest = 0, .latest = UINT64_MAX,
+        .id = a->id,
+        .type = SCHED_EVICT_WEIGHTS,
+        .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id,
+        .model_id = inst->model,
+        .earliest = 0,
+        .latest = UINT64_MAX,
         .send_by = UINT64_MAX,
     };
     /* pages count as free at once: the worker evicts before it sees the next load */
@@ -228,9 +237,15 @@ static void send_load(struct scheduler *s, unsigned g, unsigned id, uint64_t now
     gpu->load_free = start + est;
     gpu->loads_inflight++;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_LOAD_WEIGHTS, .worker_id = gpu->worker_id,
-        .gpu_id = gpu->gpu_id, .model_id = id, .earliest = a->earliest, .latest = a->latest,
-        .expected_duration = est, .expected_complete = a->expected_complete,
+        .id = a->id,
+        .type = SCHED_LOAD_WEIGHTS,
+        .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id,
+        .model_id = id,
+        .earliest = a->earliest,
+        .latest = a->latest,
+        .expected_duration = est,
+        .expected_complete = a->expected_complete,
         .send_by = UINT64_MAX,
     };
     s->ops.send_action(s->data, &act);
@@ -239,9 +254,9 @@ static void send_load(struct scheduler *s, unsigned g, unsigned id, uint64_t now
 void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
 {
     struct infer5_gpu *gpu = &s->gpus[g];
-    while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead &&
-           gpu->loads_inflight < SCHED_MAX_LOADS && load_tracker_has_candidates(s->lt)) {
-        struct fit_ctx ctx = { s, g, gpu->free_pages + evictable_pages(s, gpu) };
+    while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS &&
+           load_tracker_has_candidates(s->lt)) {
+        struct fit_ctx ctx = {s, g, gpu->free_pages + evictable_pages(s, gpu)};
         int id = load_tracker_next_load(s->lt, g, fits, &ctx);
         if (id < 0)
             return;
@@ -275,8 +290,7 @@ void schedule_loads(struct scheduler *s, uint64_t now)
     unsigned n = 0;
     for (unsigned g = 0; g < s->n_gpus; g++) {
         struct infer5_gpu *gpu = &s->gpus[g];
-        if (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead &&
-            gpu->loads_inflight < SCHED_MAX_LOADS)
+        if (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS)
             s->order[n++] = g;
     }
     sort_by_load(s, n);

@@ -55,13 +55,10 @@ static void qreq_free(struct scheduler *s, struct qreq *q)
     s->free_qreqs = q;
 }
 
-struct qreq *sched_qreq_of(struct sched_request *r)
-{
-    return r->sched_priv;
-}
+struct qreq *sched_qreq_of(struct sched_request *r) { return r->sched_priv; }
 
-struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type,
-                                    unsigned gpu, unsigned model, uint64_t now)
+struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type, unsigned gpu, unsigned model,
+                                    uint64_t now)
 {
     struct action_rec *a = s->free_actions;
     if (a) {
@@ -89,8 +86,8 @@ void sched_action_free(struct scheduler *s, struct action_rec *a)
 /* ---- answering requests ---- */
 
 /* The single exit of every request: telemetry row, tracker demand, then the host. */
-void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg,
-                  const uint8_t *out, size_t out_len, int *met)
+void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg, const uint8_t *out,
+                  size_t out_len, int *met)
 {
     struct sched_request *r = q->r;
     struct infer5_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
@@ -133,14 +130,14 @@ void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, con
  * the model's urgency is its earliest such start, ties going to the larger batch. */
 static struct idheap_key model_urgency(const struct infer5_model *m, unsigned id)
 {
-    struct idheap_key best = { SCHED_IDLE, 0 };
+    struct idheap_key best = {SCHED_IDLE, 0};
     for (unsigned v = 0; v < m->q.nv; v++) {
         struct qreq *f = model_queue_front(&m->q, v);
         if (!f)
             continue;
         uint64_t est = m->est.est[v];
         uint64_t start = f->target > est ? f->target - est : 0;
-        struct idheap_key k = { start, ((MODEL_MAX_BATCH_SIZES - 1 - v) << 27) | (id & 0x7FFFFFF) };
+        struct idheap_key k = {start, ((MODEL_MAX_BATCH_SIZES - 1 - v) << 27) | (id & 0x7FFFFFF)};
         if (idheap_key_less(k, best))
             best = k;
     }
@@ -200,7 +197,7 @@ static void model_init(struct scheduler *s, struct infer5_model *m, const struct
     m->output_size = src->info.output_size;
     estimates_init(&m->est, &src->info, &s->cfg);
     model_queue_init(&m->q, m->est.n);
-    m->urgency = (struct idheap_key){ SCHED_IDLE, 0 };
+    m->urgency = (struct idheap_key){SCHED_IDLE, 0};
     unsigned top = m->est.bs[m->est.n - 1];
     if (top > s->max_req)
         s->max_req = top;
@@ -220,14 +217,15 @@ static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *sr
     idheap_init(&g->urgency);
     for (unsigned k = 0; k < src->n_loaded; k++) {
         unsigned id = src->loaded_models[k];
-        if (id < s->n_models && s->models[id].known && !load_tracker_holds(s->lt, id, i) && s->models[id].pages <= g->free_pages)
+        if (id < s->n_models && s->models[id].known && !load_tracker_holds(s->lt, id, i) &&
+            s->models[id].pages <= g->free_pages)
             gpu_add_instance(s, i, id, 1);
     }
 }
 
-struct scheduler *scheduler_create(const struct sched_config *cfg, const struct sched_model *models,
-                                   unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
-                                   const struct sched_ops *ops, void *data)
+struct scheduler *scheduler_create(const struct sched_config *cfg, const struct sched_model *models, unsigned n_models,
+                                   const struct sched_gpu *gpus, unsigned n_gpus, const struct sched_ops *ops,
+                                   void *data)
 {
     struct scheduler *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
@@ -239,7 +237,7 @@ struct scheduler *scheduler_create(const struct sched_config *cfg, const struct 
         if (models[i].id + 1 > s->n_models)
             s->n_models = models[i].id + 1;
     s->models = xcalloc(s->n_models ? s->n_models : 1, sizeof s->models[0]);
-    struct sched_model absent = { 0 }; /* ids in the gaps are unknown models */
+    struct sched_model absent = {0}; /* ids in the gaps are unknown models */
     for (unsigned i = 0; i < s->n_models; i++)
         model_init(s, &s->models[i], &absent);
     for (unsigned i = 0; i < n_models; i++) {
@@ -344,7 +342,7 @@ void scheduler_on_request(struct scheduler *s, uint64_t now, struct sched_reques
     r->sched_priv = q;
     load_tracker_add_demand(s->lt, id, q->demand);
     model_queue_push(&m->q, q);
-    idheap_push(&s->timeouts, (struct idheap_key){ q->target, 0 }, q, &q->timeout_pos);
+    idheap_push(&s->timeouts, (struct idheap_key){q->target, 0}, q, &q->timeout_pos);
     sched_model_touch(s, id);
     s->loads_stuck = 0;
     if (m->n_inst == 0)
@@ -424,8 +422,7 @@ void scheduler_on_result(struct scheduler *s, uint64_t now, const struct sched_r
 }
 
 /* Removes every outstanding action matching the filter (worker, or all when -1). */
-static void fail_actions(struct scheduler *s, uint64_t now, long worker, int client_status,
-                         const char *msg)
+static void fail_actions(struct scheduler *s, uint64_t now, long worker, int client_status, const char *msg)
 {
     for (unsigned i = 0; i < s->actions.cap;) {
         struct action_rec *a = s->actions.keys[i] ? s->actions.vals[i] : NULL;
@@ -501,7 +498,4 @@ unsigned scheduler_take_stats(struct scheduler *s, struct sched_gpu_stats *out, 
     return n;
 }
 
-unsigned scheduler_gpu_count(const struct scheduler *s)
-{
-    return s->n_gpus;
-}
+unsigned scheduler_gpu_count(const struct scheduler *s) { return s->n_gpus; }

@@ -82,7 +82,7 @@ static void rekey(struct load_tracker *lt, unsigned id)
         return;
     }
     uint64_t cls = m->n_holders ? (1ULL << 62) : 0; /* models without a copy first */
-    struct idheap_key k = { cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id };
+    struct idheap_key k = {cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id};
     if (m->heap_pos == IDHEAP_NONE)
         idheap_push(&lt->candidates, k, m, &m->heap_pos);
     else
@@ -122,7 +122,7 @@ void load_tracker_add_copy(struct load_tracker *lt, unsigned model, unsigned gpu
     if (load_tracker_holds(lt, model, gpu))
         return;
     xgrow(&m->holders, &m->cap_holders, m->n_holders + 1, sizeof m->holders[0]);
-    m->holders[m->n_holders++] = (struct holder){ gpu, 0 };
+    m->holders[m->n_holders++] = (struct holder){gpu, 0};
     redistribute(lt, model);
 }
 
@@ -217,8 +217,7 @@ static int search(struct load_tracker *lt, unsigned gpu, int (*fits)(void *, uns
     return -1;
 }
 
-int load_tracker_next_load(struct load_tracker *lt, unsigned gpu,
-                 int (*fits)(void *ctx, unsigned model), void *ctx)
+int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(void *ctx, unsigned model), void *ctx)
 {
     for (unsigned tries = 0; tries < LT_MAX_REFRESH; tries++) {
         int id = search(lt, gpu, fits, ctx);

@@ -27,7 +27,6 @@ int load_tracker_has_candidates(const struct load_tracker *lt);
 
 /* The model that most needs a copy on gpu and that `fits` accepts (e.g. enough pages
  * after evictions), or -1. Does not record the copy: call load_tracker_add_copy when loading. */
-int load_tracker_next_load(struct load_tracker *lt, unsigned gpu,
-                 int (*fits)(void *ctx, unsigned model), void *ctx);
+int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(void *ctx, unsigned model), void *ctx);
 
 #endif

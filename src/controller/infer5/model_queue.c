@@ -3,10 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct qreq **slot(const struct model_queue *q, uint64_t seq)
-{
-    return &q->ring[seq & (q->cap - 1)];
-}
+static struct qreq **slot(const struct model_queue *q, uint64_t seq) { return &q->ring[seq & (q->cap - 1)]; }
 
 void model_queue_init(struct model_queue *q, unsigned nv)
 {

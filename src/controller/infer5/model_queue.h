@@ -9,9 +9,9 @@
 /* Scheduler-side state of a request, from arrival until it is answered. */
 struct qreq {
     struct sched_request *r;
-    uint64_t target;     /* the scheduler aims to complete it by then */
-    uint64_t seq;        /* position in its model's queue */
-    uint64_t demand;     /* what it adds to the load tracker */
+    uint64_t target;      /* the scheduler aims to complete it by then */
+    uint64_t seq;         /* position in its model's queue */
+    uint64_t demand;      /* what it adds to the load tracker */
     unsigned timeout_pos; /* position in the timeout heap while queued */
     struct qreq *next_free;
 };
@@ -23,7 +23,7 @@ struct model_queue {
     unsigned nv;         /* virtual queues, one per usable batch size */
     uint64_t vhead[MODEL_MAX_BATCH_SIZES];
     unsigned vcount[MODEL_MAX_BATCH_SIZES];
-    unsigned live;       /* requests in at least one virtual queue */
+    unsigned live; /* requests in at least one virtual queue */
 };
 
 void model_queue_init(struct model_queue *q, unsigned nv);
