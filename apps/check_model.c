@@ -33,18 +33,33 @@ static void usage(FILE *f, const char *prog)
 
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
-    static const struct option lo[] = {{"runs", required_argument, NULL, 'r'}, {"cores", required_argument, NULL, 'c'},
-                                       {"input", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
-                                       {"batch", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+    static const struct option lo[] = {{"runs", required_argument, NULL, 'r'},
+                                       {"cores", required_argument, NULL, 'c'},
+                                       {"input", required_argument, NULL, 'i'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"batch", required_argument, NULL, 'b'},
+                                       {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "r:c:i:o:b:h", lo, NULL)) != -1) {
         int v = optarg ? atoi(optarg) : 0;
         switch (c) {
         case 'h': return 1;
-        case 'r': if (v < 1 || v > 100000) return -1; a->runs = (unsigned)v; break;
-        case 'c': if (v < 1 || v > 256) return -1; a->cores = (unsigned)v; break;
-        case 'b': if (v < 1 || v > 1024) return -1; a->batch = (unsigned)v; break;
+        case 'r':
+            if (v < 1 || v > 100000)
+                return -1;
+            a->runs = (unsigned)v;
+            break;
+        case 'c':
+            if (v < 1 || v > 256)
+                return -1;
+            a->cores = (unsigned)v;
+            break;
+        case 'b':
+            if (v < 1 || v > 1024)
+                return -1;
+            a->batch = (unsigned)v;
+            break;
         case 'i': a->in_file = optarg; break;
         case 'o': a->out_file = optarg; break;
         default: return -1;
@@ -131,7 +146,8 @@ static int load(const struct check_args *a, dnnl_engine_t eng, struct model_info
 {
     char err[1024];
     struct plan p;
-    if (model_info_load(mi, a->prefix, UINT64_C(1) << 24, err, sizeof err) != 0 || plan_load(&p, a->prefix, err, sizeof err) != 0 ||
+    if (model_info_load(mi, a->prefix, UINT64_C(1) << 24, err, sizeof err) != 0 ||
+        plan_load(&p, a->prefix, err, sizeof err) != 0 ||
         cpu_model_build(cm, &p, eng, mi->batch_sizes, mi->n_batch_sizes, UINT64_C(1) << 30, err, sizeof err) != 0) {
         fprintf(stderr, "check_model: %s\n", err);
         return -1;

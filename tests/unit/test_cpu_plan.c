@@ -125,11 +125,20 @@ static void expect_file_refused(struct fixture *f, const char *suffix, long keep
     assert_non_null(strstr(err, what));
 }
 
-static void test_bad_magic(void **state) { expect_file_refused(*state, "plan", 0, "NOTAPLAN-and-more-bytes", "bad header"); }
+static void test_bad_magic(void **state)
+{
+    expect_file_refused(*state, "plan", 0, "NOTAPLAN-and-more-bytes", "bad header");
+}
 static void test_truncated_header(void **state) { expect_file_refused(*state, "plan", 12, "", "bad header"); }
 static void test_truncated_body(void **state) { expect_file_refused(*state, "plan", 40 + 100, "", "truncated"); }
-static void test_weights_too_long(void **state) { expect_file_refused(*state, "weights", 36, "x", "plan expects 36 bytes"); }
-static void test_weights_short(void **state) { expect_file_refused(*state, "weights", 20, "", "plan expects 36 bytes"); }
+static void test_weights_too_long(void **state)
+{
+    expect_file_refused(*state, "weights", 36, "x", "plan expects 36 bytes");
+}
+static void test_weights_short(void **state)
+{
+    expect_file_refused(*state, "weights", 20, "", "plan expects 36 bytes");
+}
 
 static void test_missing_weights(void **state)
 {
@@ -258,12 +267,23 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_roundtrip),           T(test_bad_magic),          T(test_truncated_header),
-        T(test_truncated_body),      T(test_weights_too_long),   T(test_weights_short),
-        T(test_missing_weights),     T(test_huge_counts),        T(test_weight_offset_outside),
-        T(test_weight_offset_overlaps_end), T(test_weight_offset_unaligned), T(test_bad_rank),
-        T(test_bad_dims),            T(test_op_input_out_of_range), T(test_op_reads_undefined),
-        T(test_op_bad_output_type_arity), T(test_bad_io_ids),
+        T(test_roundtrip),
+        T(test_bad_magic),
+        T(test_truncated_header),
+        T(test_truncated_body),
+        T(test_weights_too_long),
+        T(test_weights_short),
+        T(test_missing_weights),
+        T(test_huge_counts),
+        T(test_weight_offset_outside),
+        T(test_weight_offset_overlaps_end),
+        T(test_weight_offset_unaligned),
+        T(test_bad_rank),
+        T(test_bad_dims),
+        T(test_op_input_out_of_range),
+        T(test_op_reads_undefined),
+        T(test_op_bad_output_type_arity),
+        T(test_bad_io_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -199,7 +199,8 @@ static int copy_input(struct cpu_binding *b, unsigned bi, const struct model_inf
     for (unsigned i = 0; i < io->batch_size; i++) {
         if (io->input_sizes[i] > io->input_len - off || io->input_sizes[i] > INT32_MAX)
             return -1;
-        int n = LZ4_decompress_safe((const char *)io->input + off, (char *)dst + i * row, (int)io->input_sizes[i], (int)row);
+        int n = LZ4_decompress_safe((const char *)io->input + off, (char *)dst + i * row, (int)io->input_sizes[i],
+                                    (int)row);
         if (n != (int)row)
             return -1;
         off += io->input_sizes[i];
@@ -295,10 +296,12 @@ static int check_io(const struct cpu_model *cm, const struct model_info *m, char
 {
     if (cm->plan.n_inputs != 1 || cm->plan.n_outputs != 1)
         return snprintf(err, errlen, "%s: the plan has %u inputs and %u outputs (1 and 1 needed)", m->source,
-                        cm->plan.n_inputs, cm->plan.n_outputs), -1;
+                        cm->plan.n_inputs, cm->plan.n_outputs),
+               -1;
     if (cpu_model_input_bytes(cm) != m->input_size || cpu_model_output_bytes(cm) != m->output_size)
         return snprintf(err, errlen, "%s: plan input/output sizes (%llu/%llu) differ from model.info", m->source,
-                        (unsigned long long)cpu_model_input_bytes(cm), (unsigned long long)cpu_model_output_bytes(cm)), -1;
+                        (unsigned long long)cpu_model_input_bytes(cm), (unsigned long long)cpu_model_output_bytes(cm)),
+               -1;
     return 0;
 }
 

@@ -36,18 +36,19 @@ void wl_print_usage(FILE *f)
     for (size_t fam = 0; fam < N_FAMILIES; fam++)
         for (size_t i = 0; i < *FAMILIES[fam].count; i++)
             fputs(FAMILIES[fam].defs[i].usage, f);
-    fprintf(f, "Options (anywhere on the command line):\n"
-               "\t-d SECONDS, --duration SECONDS\n"
-               "\t\t stop the workload after SECONDS (also: CLOCKWORK_CLIENT_DURATION=SECONDS);\n"
-               "\t\t by default it runs until it ends by itself or SIGINT/SIGTERM\n"
-               "\t-h, --help\n"
-               "\t\t print this message\n"
-               "Environment:\n"
-               "\tCLOCKWORK_MODEL_DIR\t\t model zoo directory (default: <source dir>/modelzoo)\n"
-               "\tCLOCKWORK_DISABLE_INPUTS=1\t send requests without inputs\n"
-               "\tCLOCKWORK_CLIENT_LOG=PATH\t per-request TSV: t user_id request_id model_id slo_factor latency status\n"
-               "\tAZURE_TRACE_DIR\t\t\t the AzureFunctionsDataset2019 directory (azure workloads)\n"
-               "The default port is 12346.\n");
+    fprintf(f,
+            "Options (anywhere on the command line):\n"
+            "\t-d SECONDS, --duration SECONDS\n"
+            "\t\t stop the workload after SECONDS (also: CLOCKWORK_CLIENT_DURATION=SECONDS);\n"
+            "\t\t by default it runs until it ends by itself or SIGINT/SIGTERM\n"
+            "\t-h, --help\n"
+            "\t\t print this message\n"
+            "Environment:\n"
+            "\tCLOCKWORK_MODEL_DIR\t\t model zoo directory (default: <source dir>/modelzoo)\n"
+            "\tCLOCKWORK_DISABLE_INPUTS=1\t send requests without inputs\n"
+            "\tCLOCKWORK_CLIENT_LOG=PATH\t per-request TSV: t user_id request_id model_id slo_factor latency status\n"
+            "\tAZURE_TRACE_DIR\t\t\t the AzureFunctionsDataset2019 directory (azure workloads)\n"
+            "The default port is 12346.\n");
 }
 
 /* ---- parameter parsing ---- */
@@ -118,13 +119,10 @@ static int parse_param(const struct wl_param *p, const char *s, struct wl_args *
             return -1;
         *(int *)field = (int)v;
         return 0;
-    case P_POS:
-        return parse_positive(s, p->name, field, err, errlen);
+    case P_POS: return parse_positive(s, p->name, field, err, errlen);
     case P_DIST:
-    case P_OP:
-        return parse_enum(p, s, field, err, errlen);
-    case P_MODEL:
-        return parse_model(s, field, sizeof a->model, err, errlen);
+    case P_OP: return parse_enum(p, s, field, err, errlen);
+    case P_MODEL: return parse_model(s, field, sizeof a->model, err, errlen);
     }
     return -1;
 }
@@ -137,8 +135,8 @@ static int want_args(const struct wl_def *d, int argc, char *err, size_t errlen)
         return -1;
     }
     if (argc > (int)d->n_params) {
-        snprintf(err, errlen, "too many parameters (expected %s%u, got %d)", d->n_required == d->n_params ? "" : "at most ",
-                 d->n_params, argc);
+        snprintf(err, errlen, "too many parameters (expected %s%u, got %d)",
+                 d->n_required == d->n_params ? "" : "at most ", d->n_params, argc);
         return -1;
     }
     return 0;
@@ -193,9 +191,12 @@ int wl_open_each(const struct wl_builder *b, unsigned first, unsigned n, enum wl
 {
     int first_src = -1;
     for (unsigned i = 0; i < n; i++) {
-        struct wl_open_spec o = {
-            .user_id = uid_base + (int)i, .first = first + i, .n = 1, .dist = dist, .rate = rate_each,
-            .seed = seed_base + i};
+        struct wl_open_spec o = {.user_id = uid_base + (int)i,
+                                 .first = first + i,
+                                 .n = 1,
+                                 .dist = dist,
+                                 .rate = rate_each,
+                                 .seed = seed_base + i};
         int s = b->ops->open_loop(b->data, &o);
         if (s < 0)
             return wl_add_failed("an open loop");
@@ -210,8 +211,12 @@ int wl_closed_each(const struct wl_builder *b, unsigned first, unsigned n, unsig
 {
     int first_src = -1;
     for (unsigned i = 0; i < n; i++) {
-        struct wl_closed_spec c = {.user_id = uid_base + (int)i * uid_step, .first = first + i, .n = 1,
-                                   .concurrency = concurrency, .jitter_s = jitter_s, .seed = first + i};
+        struct wl_closed_spec c = {.user_id = uid_base + (int)i * uid_step,
+                                   .first = first + i,
+                                   .n = 1,
+                                   .concurrency = concurrency,
+                                   .jitter_s = jitter_s,
+                                   .seed = first + i};
         int s = b->ops->closed_loop(b->data, &c);
         if (s < 0)
             return wl_add_failed("a closed loop");

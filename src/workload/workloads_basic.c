@@ -97,7 +97,10 @@ static int setup_simple_parametric(const struct wl_builder *b, const struct wl_a
         for (unsigned k = 0; k < cnt; k++)
             printf(" %u", b->ops->model_id(b->data, m.first + lo + k));
         printf("\n");
-        struct wl_closed_spec c = {.user_id = (int)i, .first = m.first + lo, .n = cnt, .concurrency = a->concurrency,
+        struct wl_closed_spec c = {.user_id = (int)i,
+                                   .first = m.first + lo,
+                                   .n = cnt,
+                                   .concurrency = a->concurrency,
                                    .max_requests = a->requests};
         if (b->ops->closed_loop(b->data, &c) < 0)
             return wl_add_failed("a closed loop");

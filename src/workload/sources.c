@@ -208,7 +208,11 @@ static int add_schedule(struct wl_sources *s, enum sched_kind kind, unsigned fir
         return -1;
     s->sch = ns;
     struct sched *k = &ns[s->n_sch++];
-    *k = (struct sched){.kind = kind, .first = first, .n = n, .s = *sch, .period_ns = (uint64_t)(period_s * 1e9),
+    *k = (struct sched){.kind = kind,
+                        .first = first,
+                        .n = n,
+                        .s = *sch,
+                        .period_ns = (uint64_t)(period_s * 1e9),
                         .stop_at_end = stop_at_end};
     snprintf(k->label, sizeof k->label, "%s", label);
     apply_schedule(s, k);

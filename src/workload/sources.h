@@ -10,7 +10,7 @@
 struct wl_emit {
     /* Send one request of `source` to `target`. Non-zero: it could not be sent (stops all). */
     int (*send)(void *data, unsigned source, unsigned target, int user_id, float slo_factor);
-    void (*note)(void *data, const char *msg); /* e.g. "Updating slo_factor to 2" */
+    void (*note)(void *data, const char *msg);    /* e.g. "Updating slo_factor to 2" */
     void (*stop)(void *data, const char *reason); /* a schedule ended the workload */
     void *data;
 };

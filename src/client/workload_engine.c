@@ -1,6 +1,6 @@
-#include "engine.h"
+#include "workload_engine.h"
 #include "common/clock.h"
-#include "sources.h"
+#include "workload/sources.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* Framing and every message type round-trip; malformed frames are rejected. */
+/* Framing (proto/frame.h): preheaders round-trip, the reader reassembles frames from any
+ * split, malformed frames are rejected. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,6 @@
 
 #include "proto/frame.h"
 #include "proto/clockwork.pb-c.h"
-#include "net/skew.h"
 
 static void test_preheader_roundtrip(void **state)
 {
@@ -34,22 +34,6 @@ static void test_preheader_rejects_oversized(void **state)
     ph.body_len = 1000;
     assert_int_equal(frame_preheader_check(&ph, 999, &reason), -1);
     assert_int_equal(frame_preheader_check(&ph, 1000, &reason), 0);
-}
-
-static void test_skew_estimate(void **state)
-{
-    (void)state;
-    struct clock_skew s;
-    clock_skew_init(&s);
-    assert_int_equal(clock_skew_offset(&s), 0);
-    assert_true(clock_skew_local_min(&s) == INT64_MAX);
-    /* peer clock is 1000 behind ours; one-way delay 50 each way */
-    clock_skew_update(&s, 10050 + 1000, 10000, 50 - 1000);
-    assert_int_equal(clock_skew_offset(&s), 1000);
-    assert_int_equal(clock_skew_rtt(&s), 100);
-    /* a slower message does not change the minimum */
-    clock_skew_update(&s, 20500 + 1000, 20000, 400 - 1000);
-    assert_int_equal(clock_skew_offset(&s), 1000);
 }
 
 static size_t put_frame(uint8_t *out, uint64_t type, const char *header, const char *body)
@@ -123,7 +107,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preheader_roundtrip),
         cmocka_unit_test(test_preheader_rejects_oversized),
-        cmocka_unit_test(test_skew_estimate),
         cmocka_unit_test(test_reader_every_split),
         cmocka_unit_test(test_reader_rejects_oversized_body),
     };

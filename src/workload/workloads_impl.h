@@ -26,7 +26,10 @@ struct wl_param {
     const char *def; /* default (as text) when the parameter is optional */
 };
 
-#define WL_PARAM(name, type, min, max, field, def) {name, type, min, max, offsetof(struct wl_args, field), def}
+#define WL_PARAM(name, type, min, max, field, def)                                                                     \
+    {                                                                                                                  \
+        name, type, min, max, offsetof(struct wl_args, field), def                                                     \
+    }
 #define WL_PARAMS(table, required) table, sizeof table / sizeof table[0], required
 #define WL_NO_PARAMS NULL, 0, 0
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "client/workloads/cli.h"
+#include "client/workload_cli.h"
 #include "fake_controller.h"
 
 struct server_thread {
@@ -98,7 +98,8 @@ static void test_slo_exp_1_terminates(void **state)
     struct server_thread s;
     server_start(&s, 1);
     char line[256];
-    snprintf(line, sizeof line, "client 127.0.0.1:%d slo-exp-1 resnet50_v2 3 poisson 300 1 4 2 mul 0.2 -d 120", s.f.port);
+    snprintf(line, sizeof line, "client 127.0.0.1:%d slo-exp-1 resnet50_v2 3 poisson 300 1 4 2 mul 0.2 -d 120",
+             s.f.port);
     assert_int_equal(run_cli(line), 0);
     server_stop(&s);
     assert_int_equal(s.f.loads, 1);

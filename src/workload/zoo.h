@@ -1,8 +1,8 @@
-/* The model zoo on the client side: the directory $CLOCKWORK_MODEL_DIR (default
+/* The model zoo as workloads see it: the directory $CLOCKWORK_MODEL_DIR (default
  * <source dir>/modelzoo) whose subdirectories holding a model.info are models; a model
  * NAME is loaded through its path prefix DIR/NAME/model. */
-#ifndef CW_CLIENT_ZOO_H
-#define CW_CLIENT_ZOO_H
+#ifndef CW_WL_ZOO_H
+#define CW_WL_ZOO_H
 #include <stddef.h>
 
 struct zoo {

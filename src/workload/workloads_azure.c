@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define MAX_MODELS_HINT 3100          /* about what fits in a V100's weights cache */
-#define LOAD_PER_WORKER 0.125         /* scale factor giving load factor 1 on one worker */
-#define SHUFFLE_SEED 0x0a2u           /* the mixed-model order */
+#define MAX_MODELS_HINT 3100  /* about what fits in a V100's weights cache */
+#define LOAD_PER_WORKER 0.125 /* scale factor giving load factor 1 on one worker */
+#define SHUFFLE_SEED 0x0a2u   /* the mixed-model order */
 
 /* One replay: which trace, how fast, onto which models. */
 struct replay {
@@ -24,8 +24,9 @@ static int trace_file(unsigned trace_id, char *path, size_t len, char *err, size
 {
     const char *dir = getenv("AZURE_TRACE_DIR");
     if (!dir || !*dir) {
-        snprintf(err, errlen, "AZURE_TRACE_DIR variable not set: point it at the AzureFunctionsDataset2019 "
-                              "directory (or generate one with tools/gen_azure_trace.py)");
+        snprintf(err, errlen,
+                 "AZURE_TRACE_DIR variable not set: point it at the AzureFunctionsDataset2019 "
+                 "directory (or generate one with tools/gen_azure_trace.py)");
         return -1;
     }
     if (azure_trace_path(dir, trace_id, path, len) != 0) {
@@ -38,7 +39,8 @@ static int trace_file(unsigned trace_id, char *path, size_t len, char *err, size
 static int load_trace(unsigned trace_id, struct azure_trace *t)
 {
     char path[4400], err[4600];
-    if (trace_file(trace_id, path, sizeof path, err, sizeof err) != 0 || azure_trace_load(path, t, err, sizeof err) != 0) {
+    if (trace_file(trace_id, path, sizeof path, err, sizeof err) != 0 ||
+        azure_trace_load(path, t, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
@@ -104,9 +106,14 @@ static int add_replays(const struct wl_builder *b, const struct replay *p, const
     int first = -1;
     for (unsigned i = 0; i < nf; i++) {
         unsigned m = p->stripe ? i % n_models : (unsigned)(((uint64_t)n_models * i) / nf);
-        struct wl_trace_spec s = {.user_id = (int)i, .target = list[m], .counts = azure_trace_row(t, i),
-                                  .n_intervals = AZURE_MINUTES, .scale = p->scale, .interval_s = p->interval_s,
-                                  .start_interval = p->randomise ? -1 : 0, .seed = i};
+        struct wl_trace_spec s = {.user_id = (int)i,
+                                  .target = list[m],
+                                  .counts = azure_trace_row(t, i),
+                                  .n_intervals = AZURE_MINUTES,
+                                  .scale = p->scale,
+                                  .interval_s = p->interval_s,
+                                  .start_interval = p->randomise ? -1 : 0,
+                                  .seed = i};
         int src = b->ops->trace_replay(b->data, &s);
         if (src < 0)
             return wl_add_failed("a trace replay");
@@ -151,8 +158,11 @@ static int setup_azure(const struct wl_builder *b, const struct wl_args *a)
            "interval_duration_seconds=%g trace_id=%u randomise_start=%d\n",
            a->num_workers, a->use_all_models, a->load_factor, a->memory_load_factor, a->interval, a->trace_id,
            a->randomise);
-    struct replay p = {.trace_id = a->trace_id, .scale = a->load_factor * LOAD_PER_WORKER * a->num_workers,
-                       .interval_s = a->interval, .randomise = a->randomise, .use_all_models = a->use_all_models,
+    struct replay p = {.trace_id = a->trace_id,
+                       .scale = a->load_factor * LOAD_PER_WORKER * a->num_workers,
+                       .interval_s = a->interval,
+                       .randomise = a->randomise,
+                       .use_all_models = a->use_all_models,
                        .num_models = total_models(b, a->memory_load_factor, a->use_all_models)};
     printf("Using %u models; replaying trace %u at scale_factor=%g to achieve load_factor %g on %u workers\n",
            p.num_models, p.trace_id, p.scale, a->load_factor, a->num_workers);
@@ -163,7 +173,10 @@ static int setup_azure(const struct wl_builder *b, const struct wl_args *a)
 static int setup_azure_scalability(const struct wl_builder *b, const struct wl_args *a)
 {
     double smin = a->lf_min * LOAD_PER_WORKER * a->num_workers, smax = a->lf_max * LOAD_PER_WORKER * a->num_workers;
-    struct replay p = {.trace_id = 1, .scale = smin, .interval_s = 60, .use_all_models = 1,
+    struct replay p = {.trace_id = 1,
+                       .scale = smin,
+                       .interval_s = 60,
+                       .use_all_models = 1,
                        .num_models = total_models(b, a->memory_load_factor, 1)};
     printf("Running azure_scalability_exp: scale_factor from %g to %g (load_factor %g to %g on %u workers), times %g "
            "every %gs\n",
@@ -189,15 +202,20 @@ static int setup_variant(const struct wl_builder *b, struct replay p)
 static int setup_azure_half(const struct wl_builder *b, const struct wl_args *a)
 {
     (void)a;
-    return setup_variant(b, (struct replay){.trace_id = 1, .scale = 1, .interval_s = 60, .use_all_models = 1,
-                                            .num_models = MAX_MODELS_HINT});
+    return setup_variant(
+        b, (struct replay){
+               .trace_id = 1, .scale = 1, .interval_s = 60, .use_all_models = 1, .num_models = MAX_MODELS_HINT});
 }
 
 static int setup_azure_small(const struct wl_builder *b, const struct wl_args *a)
 {
     (void)a;
-    return setup_variant(b, (struct replay){.trace_id = 1, .scale = 1, .interval_s = 60, .use_all_models = 1,
-                                            .stripe = 1, .num_models = 3 * (unsigned)b->zoo->count});
+    return setup_variant(b, (struct replay){.trace_id = 1,
+                                            .scale = 1,
+                                            .interval_s = 60,
+                                            .use_all_models = 1,
+                                            .stripe = 1,
+                                            .num_models = 3 * (unsigned)b->zoo->count});
 }
 
 static int setup_azure_single(const struct wl_builder *b, const struct wl_args *a)
@@ -210,8 +228,13 @@ static int setup_azure_single(const struct wl_builder *b, const struct wl_args *
 static int setup_azure_fast(const struct wl_builder *b, const struct wl_args *a)
 {
     (void)a;
-    return setup_variant(b, (struct replay){.trace_id = 1, .scale = 1, .interval_s = 1, .randomise = 1,
-                                            .use_all_models = 1, .stripe = 1, .num_models = 3 * (unsigned)b->zoo->count});
+    return setup_variant(b, (struct replay){.trace_id = 1,
+                                            .scale = 1,
+                                            .interval_s = 1,
+                                            .randomise = 1,
+                                            .use_all_models = 1,
+                                            .stripe = 1,
+                                            .num_models = 3 * (unsigned)b->zoo->count});
 }
 
 /* Before connecting: the trace file must be there (trace 1 for the fixed variants). */
@@ -258,11 +281,11 @@ static const struct wl_param AZURE_SCALABILITY_PARAMS[] = {
     WL_PARAM("memory_load_factor", P_UINT, 1, 4, memory_load_factor, "4"),
 };
 
-#define MEMORY_LOAD_FACTOR_HELP                                                                                      \
-    "\t\t\t memory_load_factor: (1, 2, 3, or 4; default 4):\n"                                                      \
-    "\t\t\t\t 1: loads approx. 200 models\n"                                                                         \
-    "\t\t\t\t 2: loads approx. 800 models\n"                                                                         \
-    "\t\t\t\t 3: loads approx. 1800 models\n"                                                                        \
+#define MEMORY_LOAD_FACTOR_HELP                                                                                        \
+    "\t\t\t memory_load_factor: (1, 2, 3, or 4; default 4):\n"                                                         \
+    "\t\t\t\t 1: loads approx. 200 models\n"                                                                           \
+    "\t\t\t\t 2: loads approx. 800 models\n"                                                                           \
+    "\t\t\t\t 3: loads approx. 1800 models\n"                                                                          \
     "\t\t\t\t 4: loads approx. 4000 models\n"
 
 const struct wl_def wl_azure_defs[] = {

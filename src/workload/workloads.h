@@ -1,6 +1,6 @@
-/* The client's workloads: name, -h text, parameter parsing (pure, testable) and setup, which
- * describes the workload through a wl_builder only (builder.h), so that the live client and a
- * simulator run the same workload code. */
+/* The workloads of the client and clockwork-sim: name, -h text, parameter parsing (pure,
+ * testable) and setup, which describes the workload through a wl_builder only (builder.h),
+ * so that the live client and the simulator run the same workload code. */
 #ifndef CW_WORKLOADS_H
 #define CW_WORKLOADS_H
 #include "builder.h"

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "worker_config.h"
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +26,15 @@ static void read_u64(const config_t *c, const char *key, uint64_t *out)
         *out = (uint64_t)v;
 }
 
-int worker_config_load(struct worker_config *cfg, const char *path, char *err, int errlen)
+int worker_config_load(struct worker_config *cfg, const char *path, char *err, size_t errlen)
 {
     config_t c;
     config_init(&c);
     if (config_read_file(&c, path) != CONFIG_TRUE) {
         if (config_error_type(&c) == CONFIG_ERR_FILE_IO)
-            snprintf(err, (size_t)errlen, "cannot read config file %s", path);
+            snprintf(err, errlen, "cannot read config file %s", path);
         else
-            snprintf(err, (size_t)errlen, "%s:%d: %s", path, config_error_line(&c), config_error_text(&c));
+            snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&c), config_error_text(&c));
         config_destroy(&c);
         return -1;
     }
@@ -48,7 +48,7 @@ int worker_config_load(struct worker_config *cfg, const char *path, char *err, i
     return 0;
 }
 
-int worker_config_load_default(struct worker_config *cfg, char *err, int errlen)
+int worker_config_load_default(struct worker_config *cfg, char *err, size_t errlen)
 {
     worker_config_defaults(cfg);
     const char *env = getenv("CLOCKWORK_CONFIG_FILE");

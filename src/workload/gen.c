@@ -157,15 +157,9 @@ void wl_slo_init(struct wl_slo_schedule *s, enum wl_slo_op op, double start, dou
 int wl_slo_step(struct wl_slo_schedule *s)
 {
     switch (s->op) {
-    case WL_SLO_ADD:
-        s->current += s->factor;
-        break;
-    case WL_SLO_MUL:
-        s->current *= s->factor;
-        break;
-    case WL_SLO_TOGGLE:
-        s->current = s->current == s->start ? s->factor : s->start;
-        break;
+    case WL_SLO_ADD: s->current += s->factor; break;
+    case WL_SLO_MUL: s->current *= s->factor; break;
+    case WL_SLO_TOGGLE: s->current = s->current == s->start ? s->factor : s->start; break;
     }
     /* A small tolerance so that accumulated rounding (0.1 added ten times) still reaches end. */
     return s->has_end && s->current > s->end * (1 + 1e-9);

@@ -5,7 +5,7 @@
  * wl_engine_builder gives the workloads their wl_builder over this engine and the client. */
 #ifndef CW_WL_ENGINE_H
 #define CW_WL_ENGINE_H
-#include "builder.h"
+#include "workload/builder.h"
 #include "client/client.h"
 #include <stdint.h>
 #include <uv.h>

@@ -1,7 +1,8 @@
 /* Worker configuration from a libconfig file (config/default.cfg or $CLOCKWORK_CONFIG_FILE).
  * Missing keys keep their defaults, so a partial file is fine. */
-#ifndef CW_CONFIG_H
-#define CW_CONFIG_H
+#ifndef CW_WORKER_CONFIG_H
+#define CW_WORKER_CONFIG_H
+#include <stddef.h>
 #include <stdint.h>
 
 struct worker_config {
@@ -15,9 +16,9 @@ struct worker_config {
 
 void worker_config_defaults(struct worker_config *cfg);
 /* Reads `path`; returns 0, or -1 with a message in err (cfg keeps defaults for what failed). */
-int worker_config_load(struct worker_config *cfg, const char *path, char *err, int errlen);
+int worker_config_load(struct worker_config *cfg, const char *path, char *err, size_t errlen);
 /* Resolves the config path: $CLOCKWORK_CONFIG_FILE, else config/default.cfg next to the
  * build tree (compiled-in source dir), else built-in defaults. Returns 0 or -1 with err. */
-int worker_config_load_default(struct worker_config *cfg, char *err, int errlen);
+int worker_config_load_default(struct worker_config *cfg, char *err, size_t errlen);
 
 #endif

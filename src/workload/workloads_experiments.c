@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define BG_JITTER_S 10.0  /* slo-exp-2's background closed loops start within 10 s */
+#define BG_JITTER_S 10.0   /* slo-exp-2's background closed loops start within 10 s */
 #define BURSTY_LEAD_IN 300 /* bursty_experiment: intervals before the major models start */
 #define BURSTY_RATE 1000   /* r/s spread over the active major models */
 #define BURSTY_HIPRI_RATE 200
@@ -51,7 +51,8 @@ static int slo_exp_2_foreground(const struct wl_builder *b, const struct wl_args
     wl_slo_init(&s, a->op, a->slo_start, a->slo_factor, a->slo_end, 1);
     if (wl_open_each(b, m.first, m.n, a->dist, a->rate / m.n, 0, 0) < 0)
         return -1;
-    return wl_sources_slo_schedule(b->sources, m.first, m.n, &s, a->period, 1) < 0 ? wl_add_failed("an slo schedule") : 0;
+    return wl_sources_slo_schedule(b->sources, m.first, m.n, &s, a->period, 1) < 0 ? wl_add_failed("an slo schedule")
+                                                                                   : 0;
 }
 
 static int slo_exp_2_background(const struct wl_builder *b, const struct wl_args *a)
@@ -175,8 +176,14 @@ static int setup_bursty(const struct wl_builder *b, const struct wl_args *a)
     int rc = 0;
     for (unsigned m = 0; m < n && rc == 0; m++) {
         bursty_counts(m, n_intervals, counts);
-        struct wl_trace_spec t = {.user_id = (int)m, .target = first + m, .counts = counts, .n_intervals = n_intervals,
-                                  .scale = 1, .interval_s = 1, .start_interval = 0, .seed = m};
+        struct wl_trace_spec t = {.user_id = (int)m,
+                                  .target = first + m,
+                                  .counts = counts,
+                                  .n_intervals = n_intervals,
+                                  .scale = 1,
+                                  .interval_s = 1,
+                                  .start_interval = 0,
+                                  .seed = m};
         if (b->ops->trace_replay(b->data, &t) < 0)
             rc = wl_add_failed("a trace replay");
     }
@@ -216,12 +223,9 @@ static const struct wl_param SLO_EXP_2_PARAMS[] = {
 };
 
 static const struct wl_param SCALABILITY_PARAMS[] = {
-    WL_PARAM("num-models", P_UINT, 1, 100000, copies, NULL),
-    WL_PARAM("rate-min", P_POS, 0, 0, rate, NULL),
-    WL_PARAM("rate-max", P_POS, 0, 0, rate_max, NULL),
-    WL_PARAM("rate-factor", P_POS, 0, 0, rate_factor, NULL),
-    WL_PARAM("rate-op", P_OP, 0, 0, rate_op, NULL),
-    WL_PARAM("period", P_POS, 0, 0, period, NULL),
+    WL_PARAM("num-models", P_UINT, 1, 100000, copies, NULL), WL_PARAM("rate-min", P_POS, 0, 0, rate, NULL),
+    WL_PARAM("rate-max", P_POS, 0, 0, rate_max, NULL),       WL_PARAM("rate-factor", P_POS, 0, 0, rate_factor, NULL),
+    WL_PARAM("rate-op", P_OP, 0, 0, rate_op, NULL),          WL_PARAM("period", P_POS, 0, 0, period, NULL),
 };
 
 static const struct wl_param COMPARISON_PARAMS[] = {

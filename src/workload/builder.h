@@ -4,7 +4,7 @@
  * virtual time, so the same workload code drives both. */
 #ifndef CW_WL_BUILDER_H
 #define CW_WL_BUILDER_H
-#include "client/zoo.h"
+#include "zoo.h"
 #include "gen.h"
 #include <stdint.h>
 

@@ -11,8 +11,8 @@ struct wl_rng {
 
 void wl_rng_seed(struct wl_rng *r, uint64_t seed);
 uint64_t wl_rng_next(struct wl_rng *r);
-double wl_rng_uniform(struct wl_rng *r);              /* [0, 1) */
-uint32_t wl_rng_below(struct wl_rng *r, uint32_t n);  /* [0, n), n > 0 */
+double wl_rng_uniform(struct wl_rng *r);             /* [0, 1) */
+uint32_t wl_rng_below(struct wl_rng *r, uint32_t n); /* [0, n), n > 0 */
 double wl_rng_exponential(struct wl_rng *r, double mean);
 
 enum wl_dist { WL_DIST_POISSON, WL_DIST_FIXED_RATE };
@@ -45,9 +45,9 @@ void wl_arrivals_set_rate(struct wl_arrivals *a, double rate_per_s);
 struct wl_trace_arrivals {
     const uint32_t *counts; /* borrowed; must outlive the generator */
     unsigned n;
-    int any;                /* some count is non-zero */
+    int any; /* some count is non-zero */
     double scale, interval_ns;
-    unsigned interval;      /* the interval next_ns falls in */
+    unsigned interval; /* the interval next_ns falls in */
     double interval_end, next_ns;
     struct wl_rng rng;
 };

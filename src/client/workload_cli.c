@@ -1,8 +1,8 @@
-#include "cli.h"
+#include "workload_cli.h"
 #include "client/client.h"
-#include "engine.h"
+#include "workload_engine.h"
 #include "net/conn.h"
-#include "workloads.h"
+#include "workload/workloads.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

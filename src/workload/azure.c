@@ -85,8 +85,8 @@ static int parse_row(char *line, uint32_t *out, uint64_t *total, const char *pat
         errno = 0;
         unsigned long long v = tok ? strtoull(tok, &end, 10) : 0;
         if (!tok || *tok == '\0' || *tok == '-' || *end != '\0' || errno != 0 || v > UINT32_MAX) {
-            snprintf(err, errlen, "%s:%zu: minute %u: expected a non-negative integer count, got \"%s\"", path,
-                     lineno, m + 1, tok ? tok : "");
+            snprintf(err, errlen, "%s:%zu: minute %u: expected a non-negative integer count, got \"%s\"", path, lineno,
+                     m + 1, tok ? tok : "");
             return -1;
         }
         out[m] = (uint32_t)v;
