@@ -46,10 +46,25 @@ static int parse_args(int argc, char **argv, struct check_args *a)
         int v = optarg ? atoi(optarg) : 0;
         switch (c) {
         case 'h': return 1;
-        case 'r': if (v < 1 || v > 1000000) return -1; a->runs = (unsigned)v; break;
-        case 'c': if (v < 1 || v > 256) return -1; a->cores = (unsigned)v; break;
-        case 'b': if (v < 1 || v > 1024) return -1; a->batch = (unsigned)v; break;
-        case 'd': if (backend_select_parse(optarg, &a->device) != 0) return -1; break;
+        case 'r':
+            if (v < 1 || v > 1000000)
+                return -1;
+            a->runs = (unsigned)v;
+            break;
+        case 'c':
+            if (v < 1 || v > 256)
+                return -1;
+            a->cores = (unsigned)v;
+            break;
+        case 'b':
+            if (v < 1 || v > 1024)
+                return -1;
+            a->batch = (unsigned)v;
+            break;
+        case 'd':
+            if (backend_select_parse(optarg, &a->device) != 0)
+                return -1;
+            break;
         case 'i': a->in_file = optarg; break;
         case 'o': a->out_file = optarg; break;
         default: return -1;
@@ -84,9 +99,9 @@ static void print_times(unsigned b, uint64_t *exec, uint64_t *total, unsigned ru
            pct_ms(exec, runs, 0.5), pct_ms(exec, runs, 0.99), finite ? "finite" : "NOT FINITE",
            same ? "deterministic" : "NOT DETERMINISTIC");
     printf("       tail: exec p99.9 %.3f  p99.99 %.3f  max %.3f ms | with copies p50 %.3f  p99 %.3f  p99.99 %.3f  "
-           "max %.3f ms\n", pct_ms(exec, runs, 0.999), pct_ms(exec, runs, 0.9999),
-           exec[runs - 1] / 1e6, pct_ms(total, runs, 0.5), pct_ms(total, runs, 0.99), pct_ms(total, runs, 0.9999),
-           total[runs - 1] / 1e6);
+           "max %.3f ms\n",
+           pct_ms(exec, runs, 0.999), pct_ms(exec, runs, 0.9999), exec[runs - 1] / 1e6, pct_ms(total, runs, 0.5),
+           pct_ms(total, runs, 0.99), pct_ms(total, runs, 0.9999), total[runs - 1] / 1e6);
 }
 
 /* Runs batch index bi `runs` times (after one untimed run); prints timings and output checks. */

@@ -1,4 +1,4 @@
 /* client: runs a workload against a Clockwork controller (see `client -h`). */
-#include "client/workloads/cli.h"
+#include "client/workload_cli.h"
 
 int main(int argc, char **argv) { return wl_cli_main(argc, argv); }

@@ -52,10 +52,12 @@ static int parse_batches(const char *s, struct convert_args *a)
 
 static int parse_args(int argc, char **argv, struct convert_args *a)
 {
-    static const struct option lo[] = {
-        {"batch-sizes", required_argument, NULL, 'b'}, {"runs", required_argument, NULL, 'r'},
-        {"cores", required_argument, NULL, 'c'},       {"device", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {{"batch-sizes", required_argument, NULL, 'b'},
+                                       {"runs", required_argument, NULL, 'r'},
+                                       {"cores", required_argument, NULL, 'c'},
+                                       {"device", required_argument, NULL, 'd'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "b:r:c:d:h", lo, NULL)) != -1) {
         if (c == 'h')
@@ -143,7 +145,8 @@ int main(int argc, char **argv)
     }
     printf("%s: %u ops, %u tensors, %.1f MB weights\n", a.onnx, p.n_ops, p.n_tensors, p.weights_size / 1e6);
     snprintf(mi.source, sizeof mi.source, "%s", prefix);
-    if (measure(&p, &mi, &a, err, sizeof err) != 0 || model_files_write_measurements(prefix, &mi, err, sizeof err) != 0) {
+    if (measure(&p, &mi, &a, err, sizeof err) != 0 ||
+        model_files_write_measurements(prefix, &mi, err, sizeof err) != 0) {
         fprintf(stderr, "convert: %s\n", err);
         return 1;
     }

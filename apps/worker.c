@@ -35,8 +35,7 @@ static int handle_option(void *data, int opt, const char *arg)
             return -1;
         *(opt == 'C' ? &p->cpu_opts.cores_per_device : &p->cpu_opts.first_core) = (unsigned)v;
         return 0;
-    case 'M':
-        p->cpu_opts.measure = 0;
+    case 'M': p->cpu_opts.measure = 0;
 #ifdef CLOCKWORK_HAVE_CUDA
         p->cuda_opts.measure = 0;
 #endif

@@ -52,7 +52,7 @@ done
   echo "clockwork GPU bundle: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
        "built $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -m), glibc $(ldd --version | head -1 | awk '{print $NF}')"
   /usr/local/cuda/bin/nvcc --version | tail -1
-  echo "GPU code: $(grep -o "code=\[[a-z_0-9]*\]" "$BUILD/CMakeFiles/cw_cuda.dir/flags.make" | tr '\n' ' ')"
+  echo "GPU code: $(grep -o "code=\[[a-z_0-9]*\]" "$BUILD/CMakeFiles/cw_backend_cuda.dir/flags.make" | tr '\n' ' ')"
   echo "needs at run time: libcudnn.so.9, libcublas.so.13 + libcublasLt.so.13 (LD_LIBRARY_PATH), NVIDIA driver >= 580"
   echo "carried libraries:"; ls "$STAGE/lib"
 } > "$STAGE/MANIFEST"

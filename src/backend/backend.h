@@ -28,8 +28,8 @@ struct backend_ops {
     int needs_input; /* 0: the worker need not keep the input bytes (emulation) */
     /* Transfers m's weights into `pages`, starting at `start` (worker clock, already reached);
      * blocks until done and sets *end. Returns an action status (0 on success). */
-    int (*load_weights)(void *impl, const struct model_info *m, const unsigned *pages, unsigned npages,
-                        uint64_t start, uint64_t *end);
+    int (*load_weights)(void *impl, const struct model_info *m, const unsigned *pages, unsigned npages, uint64_t start,
+                        uint64_t *end);
     /* Copies inputs in, executes the padded batch, copies outputs out; blocks until done. */
     int (*infer)(void *impl, const struct model_info *m, const unsigned *pages, unsigned npages,
                  const struct backend_infer_io *io, uint64_t start, struct backend_infer_timing *t);

@@ -18,25 +18,8 @@
 static void op_send_action(void *data, const struct sched_action *a)
 {
     struct controller *ctl = data;
-    struct send_item *it = calloc(1, sizeof *it);
-    if (!it) {
-        log_error("out of memory queueing action %llu", (unsigned long long)a->id);
-        return;
-    }
-    it->action = *a;
-    if (a->n_requests) {
-        it->requests = malloc(a->n_requests * sizeof *it->requests);
-        if (it->requests)
-            memcpy(it->requests, a->requests, a->n_requests * sizeof *it->requests);
-        else
-            it->action.n_requests = 0;
-    }
-    it->action.requests = it->requests;
-    if (ctl->send_tail)
-        ctl->send_tail->next = it;
-    else
-        ctl->send_head = it;
-    ctl->send_tail = it;
+    if (send_queue_push(&ctl->sends, a) != 0)
+        log_error("out of memory queueing action %llu; it fails at the next pump", (unsigned long long)a->id);
 }
 
 static void record_client_latency(struct controller *ctl, int status, uint64_t latency)
@@ -53,12 +36,12 @@ static void record_client_latency(struct controller *ctl, int status, uint64_t l
         cs->lat_max = latency;
 }
 
-static void op_request_done(void *data, struct sched_request *r, int status, const char *message,
-                            const uint8_t *output, size_t output_len)
+static void op_request_done(void *data, struct sched_request *r, int status, const char *message, const uint8_t *output,
+                            size_t output_len)
 {
     struct controller *ctl = data;
     struct ctl_request *req = r->host_ctx;
-    struct client_session *s = req->session;
+    struct net_session *s = req->session;
     record_client_latency(ctl, status, clock_now_ns() - r->arrival);
     if (s->conn) {
         Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
@@ -72,7 +55,7 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
         p.batch_size = 1;
         net_conn_send(s->conn, 102, req->msg_id, &p.base, output, output ? output_len : 0);
     }
-    client_session_unref(s);
+    net_session_unref(s);
     free(r->input);
     free(req);
 }
@@ -94,17 +77,12 @@ static const struct sched_ops controller_sched_ops = {
     .log_action = op_log_action,
 };
 
-/* ---- action sending: at most CONTROLLER_SEND_CONCURRENCY writes in flight; an action
- * whose send-by time has passed is failed locally instead of sent late ---- */
+/* ---- action sending (send_queue.h): the scheduler is told of every action that cannot
+ * leave; the silence clock of a worker starts with its first outstanding action ---- */
 
-static void fail_locally(struct controller *ctl, const struct sched_action *a, int status, const char *msg)
+static unsigned sq_in_flight(void *data)
 {
-    struct sched_result res = {.action_id = a->id, .status = status, .message = msg, .received = clock_now_ns()};
-    scheduler_on_result(ctl->sched, res.received, &res);
-}
-
-static unsigned writes_in_flight(struct controller *ctl)
-{
+    struct controller *ctl = data;
     unsigned n = 0;
     for (unsigned i = 0; i < ctl->n_workers; i++)
         if (ctl->workers[i].conn)
@@ -112,53 +90,40 @@ static unsigned writes_in_flight(struct controller *ctl)
     return n;
 }
 
-static void send_one(struct controller *ctl, struct send_item *it)
+static int sq_worker_ready(void *data, unsigned worker_id)
 {
-    const struct sched_action *a = &it->action;
-    struct worker_peer *w = a->worker_id < ctl->n_workers ? &ctl->workers[a->worker_id] : NULL;
-    uint64_t now = clock_now_ns();
-    if (!w || !w->conn || w->lost)
-        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "worker not connected");
-    else if (now > a->send_by)
-        fail_locally(ctl, a, ACTION_NETWORK_SEND_TOO_LATE, "network send too late");
-    else if (worker_send_sched_action(w->conn, a) != 0)
-        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "send to worker failed");
-    else if (w->outstanding++ == 0)
-        w->last_heard = clock_mono_ns(); /* the silence clock starts with the first outstanding action */
+    struct controller *ctl = data;
+    return worker_id < ctl->n_workers && ctl->workers[worker_id].conn && !ctl->workers[worker_id].lost;
 }
+
+static int sq_send(void *data, const struct sched_action *a, uint64_t now)
+{
+    (void)now;
+    struct worker_peer *w = &((struct controller *)data)->workers[a->worker_id];
+    if (worker_send_sched_action(w->conn, a) != 0)
+        return -1;
+    if (w->outstanding++ == 0)
+        w->last_heard = clock_mono_ns();
+    return 0;
+}
+
+static void sq_fail(void *data, const struct sched_action *a, int status, const char *message, uint64_t now)
+{
+    struct sched_result res = {.action_id = a->id, .status = status, .message = message, .received = now};
+    scheduler_on_result(((struct controller *)data)->sched, now, &res);
+}
+
+static const struct send_queue_ops controller_send_ops = {
+    .in_flight = sq_in_flight,
+    .worker_ready = sq_worker_ready,
+    .send = sq_send,
+    .fail = sq_fail,
+};
 
 void controller_pump(struct controller *ctl)
 {
-    if (ctl->pumping || !ctl->sched)
-        return;
-    ctl->pumping = 1;
-    while (ctl->send_head && writes_in_flight(ctl) < CONTROLLER_SEND_CONCURRENCY) {
-        struct send_item *it = ctl->send_head;
-        ctl->send_head = it->next;
-        if (!ctl->send_head)
-            ctl->send_tail = NULL;
-        send_one(ctl, it);
-        free(it->requests);
-        free(it);
-    }
-    ctl->pumping = 0;
-}
-
-static void drop_queued_sends(struct controller *ctl, unsigned worker_id)
-{
-    struct send_item **pp = &ctl->send_head, *last = NULL;
-    while (*pp) {
-        struct send_item *it = *pp;
-        if (it->action.worker_id == worker_id) {
-            *pp = it->next;
-            free(it->requests);
-            free(it);
-        } else {
-            last = it;
-            pp = &it->next;
-        }
-    }
-    ctl->send_tail = last;
+    if (ctl->sched)
+        send_queue_pump(&ctl->sends, clock_now_ns());
 }
 
 void controller_submit_request(struct controller *ctl, struct ctl_request *req)
@@ -177,10 +142,7 @@ static void connect_worker(struct worker_peer *w);
 
 static void on_retry(uv_timer_t *t) { connect_worker(t->data); }
 
-static void schedule_retry(struct worker_peer *w)
-{
-    uv_timer_start(&w->retry_timer, on_retry, 1000, 0);
-}
+static void schedule_retry(struct worker_peer *w) { uv_timer_start(&w->retry_timer, on_retry, 1000, 0); }
 
 static void handle_worker_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r)
 {
@@ -283,7 +245,7 @@ static void on_worker_close(struct net_conn *c, const char *reason, void *data)
     w->lost = 1;
     w->rejoining = 0;
     if (ctl->serving && was_serving) {
-        drop_queued_sends(ctl, w->index);
+        send_queue_drop_worker(&ctl->sends, w->index);
         scheduler_on_worker_lost(ctl->sched, clock_now_ns(), w->index);
         controller_pump(ctl);
     }
@@ -438,8 +400,8 @@ static void on_status(uv_timer_t *t)
         print_gpu_stats(&stats[i], secs);
     struct client_stats *cs = &ctl->cstats;
     log_info("Client throughput=%.1f success=%.2f%% min=%.1f max=%.1f mean=%.1f", (double)cs->count / secs,
-             cs->count ? 100.0 * (double)cs->success / (double)cs->count : 100.0, cs->lat_min / 1e6,
-             cs->lat_max / 1e6, cs->success ? cs->lat_sum / 1e6 / (double)cs->success : 0.0);
+             cs->count ? 100.0 * (double)cs->success / (double)cs->count : 100.0, cs->lat_min / 1e6, cs->lat_max / 1e6,
+             cs->success ? cs->lat_sum / 1e6 / (double)cs->success : 0.0);
     memset(cs, 0, sizeof *cs);
     print_network(ctl, secs);
 }
@@ -501,12 +463,7 @@ static void shutdown_controller(struct controller *ctl)
     uv_timer_stop(&ctl->status_timer);
     if (ctl->sched) {
         scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
-        while (ctl->send_head) {
-            struct send_item *it = ctl->send_head;
-            ctl->send_head = it->next;
-            free(it->requests);
-            free(it);
-        }
+        send_queue_clear(&ctl->sends);
         scheduler_destroy(ctl->sched);
         ctl->sched = NULL;
         ctl->serving = 0;
@@ -524,8 +481,6 @@ static void close_handle(uv_handle_t *h, void *arg)
 static int run_loop(struct controller *ctl)
 {
     char err[512];
-    init_timer(ctl, &ctl->tick_timer);
-    init_timer(ctl, &ctl->status_timer);
     if (client_link_start(ctl, err, sizeof err) != 0) {
         log_error("%s", err);
         return 1;
@@ -538,22 +493,22 @@ static int run_loop(struct controller *ctl)
     return 0;
 }
 
-int controller_run(const struct controller_options *opts)
+struct controller *controller_create(const struct controller_options *opts)
 {
     struct controller *ctl = calloc(1, sizeof *ctl);
     if (!ctl)
-        return 1;
+        return NULL;
     ctl->opts = opts;
     ctl->n_workers = opts->n_workers;
-    ctl->workers = calloc(opts->n_workers, sizeof *ctl->workers);
+    send_queue_init(&ctl->sends, &controller_send_ops, ctl);
+    ctl->workers = calloc(opts->n_workers + 1, sizeof *ctl->workers);
     if (!ctl->workers) {
         free(ctl);
-        return 1;
+        return NULL;
     }
     uv_loop_init(&ctl->loop);
-    log_info("Starting Clockwork Controller");
-    open_telemetry(ctl);
-    print_config(opts);
+    init_timer(ctl, &ctl->tick_timer);
+    init_timer(ctl, &ctl->status_timer);
     for (unsigned i = 0; i < ctl->n_workers; i++) {
         struct worker_peer *w = &ctl->workers[i];
         w->ctl = ctl;
@@ -562,12 +517,11 @@ int controller_run(const struct controller_options *opts)
         uv_timer_init(&ctl->loop, &w->retry_timer);
         w->retry_timer.data = w;
     }
-    uv_signal_init(&ctl->loop, &ctl->sigint);
-    uv_signal_init(&ctl->loop, &ctl->sigterm);
-    ctl->sigint.data = ctl->sigterm.data = ctl;
-    uv_signal_start(&ctl->sigint, on_signal, SIGINT);
-    uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
-    int rc = run_loop(ctl);
+    return ctl;
+}
+
+void controller_destroy(struct controller *ctl)
+{
     shutdown_controller(ctl);
     startup_free(ctl);
     close_connections(ctl);
@@ -581,5 +535,22 @@ int controller_run(const struct controller_options *opts)
     free(ctl->models);
     free(ctl->groups);
     free(ctl);
+}
+
+int controller_run(const struct controller_options *opts)
+{
+    struct controller *ctl = controller_create(opts);
+    if (!ctl)
+        return 1;
+    log_info("Starting Clockwork Controller");
+    open_telemetry(ctl);
+    print_config(opts);
+    uv_signal_init(&ctl->loop, &ctl->sigint);
+    uv_signal_init(&ctl->loop, &ctl->sigterm);
+    ctl->sigint.data = ctl->sigterm.data = ctl;
+    uv_signal_start(&ctl->sigint, on_signal, SIGINT);
+    uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
+    int rc = run_loop(ctl);
+    controller_destroy(ctl);
     return rc;
 }

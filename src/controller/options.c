@@ -83,7 +83,7 @@ int controller_check_type(const char *type, char *err, size_t errlen)
 int controller_parse_sched_options(struct sched_config *c, int argc, char **argv, char *err, size_t errlen)
 {
     static const char *names[] = {"generate_inputs", "max_gpus", "schedule_ahead",
-                                  "default_slo", "max_exec", "max_batch"};
+                                  "default_slo",     "max_exec", "max_batch"};
     if (argc > 6) {
         snprintf(err, errlen, "too many options (%d given, at most 6)", argc);
         return -1;

@@ -17,10 +17,10 @@ struct controller_options {
     unsigned n_workers;
     struct controller_worker_addr workers[CONTROLLER_MAX_WORKERS];
     struct sched_config sched;
-    int client_port;             /* 12346 */
-    uint64_t startup_quiet_ns;   /* idle time after the last LoadModel before serving */
-    uint64_t worker_timeout_ns;  /* a worker silent this long with actions outstanding is lost */
-    char log_dir[1024];          /* $CLOCKWORK_LOG_DIR or /local */
+    int client_port;            /* 12346 */
+    uint64_t startup_quiet_ns;  /* idle time after the last LoadModel before serving */
+    uint64_t worker_timeout_ns; /* a worker silent this long with actions outstanding is lost */
+    char log_dir[1024];         /* $CLOCKWORK_LOG_DIR or /local */
 };
 
 enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };

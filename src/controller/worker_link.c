@@ -5,8 +5,15 @@
 #include <string.h>
 
 enum { ACT_LOAD_MODEL = 1, ACT_LOAD_WEIGHTS = 2, ACT_INFER = 3, ACT_EVICT = 4, ACT_CLEAR = 5, ACT_STATE = 6 };
-enum { RES_ERROR = 100, RES_LOAD_MODEL = 101, RES_LOAD_WEIGHTS = 102, RES_INFER = 103, RES_EVICT = 104,
-       RES_CLEAR = 105, RES_STATE = 106 };
+enum {
+    RES_ERROR = 100,
+    RES_LOAD_MODEL = 101,
+    RES_LOAD_WEIGHTS = 102,
+    RES_INFER = 103,
+    RES_EVICT = 104,
+    RES_CLEAR = 105,
+    RES_STATE = 106
+};
 
 int worker_send_get_state(struct net_conn *c, int action_id)
 {
@@ -90,8 +97,9 @@ int worker_send_sched_action(struct net_conn *c, const struct sched_action *a)
     return net_conn_send(c, ACT_EVICT, 0, &p.base, NULL, 0);
 }
 
-/* Worker timestamps are in the worker's clock; 0 means "not set" and stays 0. */
-static uint64_t to_controller(uint64_t t, int64_t offset) { return t ? (uint64_t)((int64_t)t + offset) : 0; }
+/* Worker timestamps are in the worker's clock; 0 means "not set" and stays 0. They are peer
+ * input: unsigned arithmetic (two's complement, as a signed add would be) cannot overflow. */
+static uint64_t to_controller(uint64_t t, int64_t offset) { return t ? t + (uint64_t)offset : 0; }
 
 static void copy_model_info(struct model_info *m, const char *source, uint64_t in, uint64_t out, size_t nb,
                             const uint32_t *bs, size_t nt, const uint64_t *times, uint64_t wsize, unsigned pages,
@@ -133,9 +141,9 @@ static int decode_load_model(const struct net_msg *m, struct worker_result *r)
     if (!p)
         return -1;
     r->action_id = p->action_id;
-    copy_model_info(&r->info, NULL, p->input_size, p->output_size, p->n_supported_batch_sizes,
-                    p->supported_batch_sizes, p->n_batch_size_exec_times_nanos, p->batch_size_exec_times_nanos,
-                    p->weights_size_in_cache, p->num_weights_pages, p->weights_load_time_nanos);
+    copy_model_info(&r->info, NULL, p->input_size, p->output_size, p->n_supported_batch_sizes, p->supported_batch_sizes,
+                    p->n_batch_size_exec_times_nanos, p->batch_size_exec_times_nanos, p->weights_size_in_cache,
+                    p->num_weights_pages, p->weights_load_time_nanos);
     r->copies_created = p->copies_created;
     r->duration = p->timing ? p->timing->duration : 0;
     clockwork__load_model_from_disk_result_proto__free_unpacked(p, NULL);

@@ -23,7 +23,7 @@ struct worker_gpu_state {
 struct worker_result {
     uint64_t msg_type;
     int action_id;
-    int action_type; /* for errors: the failed action's type */
+    int action_type;           /* for errors: the failed action's type */
     struct sched_result sched; /* status, message, timings (controller clock), output */
     char message[512];
     /* LoadModelFromDisk */

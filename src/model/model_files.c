@@ -9,8 +9,8 @@ static void write_shape(FILE *f, const char *key, const struct plan_tensor *t)
     fprintf(f, "];\n");
 }
 
-int model_files_write_info(const char *prefix, const struct plan *p, const unsigned *batch_sizes, unsigned n,
-                           char *err, size_t errlen)
+int model_files_write_info(const char *prefix, const struct plan *p, const unsigned *batch_sizes, unsigned n, char *err,
+                           size_t errlen)
 {
     char file[1100];
     snprintf(file, sizeof file, "%s.info", prefix);

@@ -6,8 +6,8 @@
 #include "model/plan.h"
 #include <stddef.h>
 
-int model_files_write_info(const char *prefix, const struct plan *p, const unsigned *batch_sizes, unsigned n,
-                           char *err, size_t errlen);
+int model_files_write_info(const char *prefix, const struct plan *p, const unsigned *batch_sizes, unsigned n, char *err,
+                           size_t errlen);
 int model_files_write_measurements(const char *prefix, const struct model_info *m, char *err, size_t errlen);
 
 #endif

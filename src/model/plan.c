@@ -20,7 +20,10 @@ uint64_t plan_tensor_elems(const struct plan *p, int32_t t, unsigned b)
     return x->kind == PLAN_ACT ? n * b : n;
 }
 
-static int write_all(FILE *f, const void *buf, size_t len) { return len == 0 || fwrite(buf, 1, len, f) == len ? 0 : -1; }
+static int write_all(FILE *f, const void *buf, size_t len)
+{
+    return len == 0 || fwrite(buf, 1, len, f) == len ? 0 : -1;
+}
 static int read_all(FILE *f, void *buf, size_t len) { return len == 0 || fread(buf, 1, len, f) == len ? 0 : -1; }
 
 static int save_plan_file(const struct plan *p, const char *file)
@@ -28,8 +31,11 @@ static int save_plan_file(const struct plan *p, const char *file)
     FILE *f = fopen(file, "wb");
     if (!f)
         return -1;
-    struct plan_header h = {.n_tensors = p->n_tensors, .n_ops = p->n_ops, .n_inputs = p->n_inputs,
-                            .n_outputs = p->n_outputs, .weights_size = p->weights_size};
+    struct plan_header h = {.n_tensors = p->n_tensors,
+                            .n_ops = p->n_ops,
+                            .n_inputs = p->n_inputs,
+                            .n_outputs = p->n_outputs,
+                            .weights_size = p->weights_size};
     memcpy(h.magic, PLAN_MAGIC, 8);
     int rc = write_all(f, &h, sizeof h);
     rc |= write_all(f, p->tensors, p->n_tensors * sizeof *p->tensors);
@@ -79,8 +85,8 @@ static int load_plan_file(struct plan *p, const char *file, char *err, size_t er
     }
     struct plan_header h;
     int rc = read_all(f, &h, sizeof h);
-    if (rc || memcmp(h.magic, PLAN_MAGIC, 8) != 0 || h.n_tensors > 1000000 || h.n_ops > 1000000 ||
-        h.n_inputs > 64 || h.n_outputs > 64) {
+    if (rc || memcmp(h.magic, PLAN_MAGIC, 8) != 0 || h.n_tensors > 1000000 || h.n_ops > 1000000 || h.n_inputs > 64 ||
+        h.n_outputs > 64) {
         fclose(f);
         snprintf(err, errlen, "%s: not a Clockwork plan (bad header)", file);
         return -1;
@@ -159,7 +165,8 @@ static int check_tensor(const struct plan *p, uint32_t i, char *err, size_t errl
         }
         n *= (uint64_t)t->dims[d];
     }
-    if (t->kind == PLAN_WEIGHT && (t->offset % 4 || t->offset > p->weights_size || n * 4 > p->weights_size - t->offset)) {
+    if (t->kind == PLAN_WEIGHT &&
+        (t->offset % 4 || t->offset > p->weights_size || n * 4 > p->weights_size - t->offset)) {
         snprintf(err, errlen, "tensor %u (%s): weights outside the blob", i, t->name);
         return -1;
     }

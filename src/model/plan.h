@@ -13,11 +13,11 @@
 enum plan_tensor_kind { PLAN_ACT = 0, PLAN_WEIGHT = 1 };
 
 enum plan_op_type {
-    OP_CONV = 1,      /* in: x, w, [b]; fused activation in `act` */
-    OP_MAXPOOL,       /* in: x */
-    OP_AVGPOOL,       /* in: x; count_include_pad in `flag` */
-    OP_GEMM,          /* in: a [M,K], w [K,N], [c broadcastable to M,N]; alpha/beta folded */
-    OP_ADD,           /* in: a, b (numpy broadcast) */
+    OP_CONV = 1, /* in: x, w, [b]; fused activation in `act` */
+    OP_MAXPOOL,  /* in: x */
+    OP_AVGPOOL,  /* in: x; count_include_pad in `flag` */
+    OP_GEMM,     /* in: a [M,K], w [K,N], [c broadcastable to M,N]; alpha/beta folded */
+    OP_ADD,      /* in: a, b (numpy broadcast) */
     OP_MUL,
     OP_CONCAT,        /* in: n tensors, `axis` */
     OP_COPY,          /* Flatten / Reshape / Dropout: same bytes, new shape */

@@ -1,7 +1,7 @@
 #include "weights_pages.h"
 
-int weights_pages_pack(const uint64_t *size, uint32_t n, uint64_t page_size, uint64_t align,
-                       struct weights_slot *slot, struct weights_pages *out, uint32_t *too_big)
+int weights_pages_pack(const uint64_t *size, uint32_t n, uint64_t page_size, uint64_t align, struct weights_slot *slot,
+                       struct weights_pages *out, uint32_t *too_big)
 {
     unsigned page = 0;
     uint64_t used = 0;

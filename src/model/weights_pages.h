@@ -18,7 +18,7 @@ struct weights_pages {
 /* size[i]: bytes of item i in the cache (0: not a weight, no slot). Each item starts at a
  * multiple of `align` (a power of two). Fills slot[i] for every item of non-zero size.
  * Returns -1 and the offending index in *too_big if an item exceeds a page, else 0. */
-int weights_pages_pack(const uint64_t *size, uint32_t n, uint64_t page_size, uint64_t align,
-                       struct weights_slot *slot, struct weights_pages *out, uint32_t *too_big);
+int weights_pages_pack(const uint64_t *size, uint32_t n, uint64_t page_size, uint64_t align, struct weights_slot *slot,
+                       struct weights_pages *out, uint32_t *too_big);
 
 #endif

@@ -4,7 +4,7 @@
  * (docs/simulator.md). */
 #ifndef CW_SIM_LATENCY_H
 #define CW_SIM_LATENCY_H
-#include "client/workloads/gen.h"
+#include "workload/gen.h"
 #include <stdint.h>
 
 struct sim_delay {

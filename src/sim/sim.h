@@ -4,7 +4,7 @@
  * sleeping; same config + seed give byte-identical telemetry. A process may run many. */
 #ifndef CW_SIM_H
 #define CW_SIM_H
-#include "client/workloads/workloads.h"
+#include "workload/workloads.h"
 #include "controller/scheduler.h"
 #include "latency.h"
 #include <stdint.h>
@@ -34,14 +34,14 @@ struct sim_config {
     uint64_t cache_size, page_size;
     struct sched_config sched;
     struct sim_latency lat;
-    uint64_t tick_ns;      /* the controller's scheduler tick (live: 1 ms); 0: exact wake-ups */
-    double duration_s;     /* simulated seconds; <= 0: until the workload ends */
-    uint64_t seed;         /* 0: the workload's own seeds, as the live client */
-    const char *log_dir;   /* telemetry TSVs; NULL: none */
-    const char *zoo_dir;   /* NULL: zoo_default_dir() */
-    FILE *progress;        /* a line per progress_s simulated seconds; NULL: none */
+    uint64_t tick_ns;    /* the controller's scheduler tick (live: 1 ms); 0: exact wake-ups */
+    double duration_s;   /* simulated seconds; <= 0: until the workload ends */
+    uint64_t seed;       /* 0: the workload's own seeds, as the live client */
+    const char *log_dir; /* telemetry TSVs; NULL: none */
+    const char *zoo_dir; /* NULL: zoo_default_dir() */
+    FILE *progress;      /* a line per progress_s simulated seconds; NULL: none */
     double progress_s;
-    FILE *out;             /* workload messages and the summary; NULL: none */
+    FILE *out; /* workload messages and the summary; NULL: none */
     struct sim_observer obs;
 };
 

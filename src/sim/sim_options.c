@@ -1,7 +1,7 @@
 #include "sim_options.h"
 #include "common/parse.h"
 #include "common/clock.h"
-#include "common/config.h"
+#include "common/worker_config.h"
 #include "controller/options.h"
 #include <errno.h>
 #include <math.h>
@@ -77,10 +77,10 @@ static const struct {
     const char *name;
     enum sim_hop hop;
 } HOP_OPTIONS[] = {
-    {"--client-ctl", HOP_CLIENT_TO_CTL},   {"--ctl-client", HOP_CTL_TO_CLIENT},
-    {"--ctl-worker", HOP_CTL_TO_WORKER},   {"--worker-result", HOP_WORKER_RESULT},
-    {"--worker-ctl", HOP_WORKER_TO_CTL},   {"--exec-turnaround", HOP_EXEC_TURNAROUND},
-    {"--ctl-event", HOP_CTL_EVENT},        {"--send", HOP_SEND},
+    {"--client-ctl", HOP_CLIENT_TO_CTL}, {"--ctl-client", HOP_CTL_TO_CLIENT},
+    {"--ctl-worker", HOP_CTL_TO_WORKER}, {"--worker-result", HOP_WORKER_RESULT},
+    {"--worker-ctl", HOP_WORKER_TO_CTL}, {"--exec-turnaround", HOP_EXEC_TURNAROUND},
+    {"--ctl-event", HOP_CTL_EVENT},      {"--send", HOP_SEND},
 };
 
 static int hop_option(struct sim_options *o, const char *name, const char *val)
@@ -136,10 +136,7 @@ static int value_option(struct sim_options *o, const char *name, const char *val
     return hop_option(o, name, val);
 }
 
-static void ideal(struct sim_config *c)
-{
-    memset(&c->lat, 0, sizeof c->lat);
-}
+static void ideal(struct sim_config *c) { memset(&c->lat, 0, sizeof c->lat); }
 
 /* Options before TYPE. Returns the index of TYPE, or -1 / -2 (help) with err. */
 static int parse_flags(struct sim_options *o, int argc, char **argv, char *err, size_t errlen)

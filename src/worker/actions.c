@@ -23,25 +23,24 @@ static uint64_t to_local(uint64_t t, int64_t offset)
     return t > UINT64_MAX - (uint64_t)offset ? UINT64_MAX : t + (uint64_t)offset;
 }
 
-static void reject(struct worker *w, struct session *s, int32_t id, int type, int status, const char *msg,
+static void reject(struct worker *w, struct net_session *s, int32_t id, int type, int status, const char *msg,
                    uint64_t received)
 {
     w->counts.errors++;
     if (w->opt.verbose || type == CLOCKWORK__ACTION_TYPE__ACT_LOAD_MODEL_FROM_DISK)
         log_info("Sending R%d:Error %d: %s", id, status, msg);
-    results_send_error(s, id, type, status, msg, received);
+    worker_results_send_error(s, id, type, status, msg, received);
 }
 
-static void submit(struct worker *w, struct session *s, struct worker_task *t)
+static void submit(struct worker *w, struct net_session *s, struct worker_task *t)
 {
     t->origin = s;
-    s->refs++;
+    net_session_ref(s);
     w->pending++;
     device_submit(w->devices[t->gpu_id], t);
 }
 
-static void fill_load_result(Clockwork__LoadModelFromDiskResultProto *r, const struct model_info *m,
-                             uint64_t page_size)
+static void fill_load_result(Clockwork__LoadModelFromDiskResultProto *r, const struct model_info *m, uint64_t page_size)
 {
     r->input_size = m->input_size;
     r->output_size = m->output_size;
@@ -77,7 +76,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         return ACTION_INVALID_MODEL_ID;
     }
     struct model_info m;
-    if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, (int)msglen) != 0)
+    if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
     if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
@@ -91,7 +90,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     return 0;
 }
 
-static int handle_load_model(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_load_model(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__LoadModelFromDiskActionProto *a =
         clockwork__load_model_from_disk_action_proto__unpack(NULL, m->header_len, m->header);
@@ -129,7 +128,7 @@ static int handle_load_model(struct worker *w, struct session *s, const struct n
 }
 
 /* Common part of LoadWeights/Evict/Infer: finds model and device, else answers an error. */
-static const struct model_info *lookup(struct worker *w, struct session *s, int32_t id, int type, int32_t model_id,
+static const struct model_info *lookup(struct worker *w, struct net_session *s, int32_t id, int type, int32_t model_id,
                                        unsigned gpu_id, int unknown_status, int gpu_status, uint64_t received)
 {
     char msg[128];
@@ -169,7 +168,7 @@ static void verbose_received(struct worker *w, const char *name, int32_t id, int
     log_info("Received A%d:%s model=%d %s", id, name, model, win);
 }
 
-static int handle_load_weights(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_load_weights(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__LoadWeightsActionProto *a = clockwork__load_weights_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -177,12 +176,11 @@ static int handle_load_weights(struct worker *w, struct session *s, const struct
     int64_t off = net_conn_clock_offset(s->conn);
     uint64_t e = to_local(a->earliest, off), l = to_local(a->latest, off);
     verbose_received(w, "LoadWeights", a->action_id, a->model_id, e, l);
-    const struct model_info *info = lookup(w, s, a->action_id, TASK_LOAD_WEIGHTS, a->model_id, a->gpu_id,
-                                           ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL, ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL,
-                                           m->recv_time);
-    struct worker_task *t = info ? new_task(TASK_LOAD_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info,
-                                            m->recv_time)
-                                 : NULL;
+    const struct model_info *info =
+        lookup(w, s, a->action_id, TASK_LOAD_WEIGHTS, a->model_id, a->gpu_id, ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL,
+               ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL, m->recv_time);
+    struct worker_task *t =
+        info ? new_task(TASK_LOAD_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
         reject(w, s, a->action_id, TASK_LOAD_WEIGHTS, ACTION_RUNTIME_ERROR, "out of memory", m->recv_time);
     if (t) {
@@ -195,9 +193,10 @@ static int handle_load_weights(struct worker *w, struct session *s, const struct
     return 0;
 }
 
-static int handle_evict(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_evict(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
-    Clockwork__EvictWeightsActionProto *a = clockwork__evict_weights_action_proto__unpack(NULL, m->header_len, m->header);
+    Clockwork__EvictWeightsActionProto *a =
+        clockwork__evict_weights_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
         return -1;
     int64_t off = net_conn_clock_offset(s->conn);
@@ -205,9 +204,8 @@ static int handle_evict(struct worker *w, struct session *s, const struct net_ms
     verbose_received(w, "EvictWeights", a->action_id, a->model_id, e, l);
     const struct model_info *info = lookup(w, s, a->action_id, TASK_EVICT_WEIGHTS, a->model_id, a->gpu_id,
                                            ACTION_EVICT_UNKNOWN_MODEL, ACTION_EVICT_INVALID_GPU, m->recv_time);
-    struct worker_task *t = info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info,
-                                            m->recv_time)
-                                 : NULL;
+    struct worker_task *t =
+        info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
         reject(w, s, a->action_id, TASK_EVICT_WEIGHTS, ACTION_RUNTIME_ERROR, "out of memory", m->recv_time);
     if (t) {
@@ -271,11 +269,12 @@ static int fill_infer(struct worker *w, struct worker_task *t, const Clockwork__
     return 0;
 }
 
-static void infer(struct worker *w, struct session *s, const Clockwork__InferActionProto *a, const struct net_msg *m)
+static void infer(struct worker *w, struct net_session *s, const Clockwork__InferActionProto *a,
+                  const struct net_msg *m)
 {
-    const struct model_info *info = lookup(w, s, a->action_id, TASK_INFER, a->model_id, a->gpu_id,
-                                           ACTION_COPY_INPUT_UNKNOWN_MODEL, ACTION_COPY_INPUT_UNKNOWN_MODEL,
-                                           m->recv_time);
+    const struct model_info *info =
+        lookup(w, s, a->action_id, TASK_INFER, a->model_id, a->gpu_id, ACTION_COPY_INPUT_UNKNOWN_MODEL,
+               ACTION_COPY_INPUT_UNKNOWN_MODEL, m->recv_time);
     if (!info)
         return;
     char msg[200];
@@ -296,7 +295,7 @@ static void infer(struct worker *w, struct session *s, const Clockwork__InferAct
     submit(w, s, t);
 }
 
-static int handle_infer(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_infer(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__InferActionProto *a = clockwork__infer_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -310,7 +309,7 @@ static int handle_infer(struct worker *w, struct session *s, const struct net_ms
     return 0;
 }
 
-static int handle_clear_cache(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_clear_cache(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__ClearCacheActionProto *a = clockwork__clear_cache_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -328,7 +327,7 @@ static int handle_clear_cache(struct worker *w, struct session *s, const struct 
     return 0;
 }
 
-int actions_handle(struct worker *w, struct session *s, const struct net_msg *m)
+int worker_actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     int rc;
     switch (m->type) {
@@ -337,7 +336,7 @@ int actions_handle(struct worker *w, struct session *s, const struct net_msg *m)
     case CLOCKWORK__ACTION_TYPE__ACT_INFER: rc = handle_infer(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_EVICT_WEIGHTS: rc = handle_evict(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_CLEAR_CACHE: rc = handle_clear_cache(w, s, m); break;
-    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: rc = actions_get_worker_state(w, s, m); break;
+    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: rc = worker_state_handle(w, s, m); break;
     default:
         log_warn("closing connection %s: unknown message type %llu", net_conn_peer(s->conn),
                  (unsigned long long)m->type);

@@ -80,8 +80,8 @@ static void run_load(struct device *d, struct worker_task *t)
     pthread_mutex_unlock(&d->lock);
     if (rc != 0)
         return;
-    int status = d->backend.ops->load_weights(d->backend.impl, t->info, pages, t->info->num_weights_pages, t->begin,
-                                              &t->end);
+    int status =
+        d->backend.ops->load_weights(d->backend.impl, t->info, pages, t->info->num_weights_pages, t->begin, &t->end);
     free(pages);
     pthread_mutex_lock(&d->lock);
     status = weights_cache_load_end(&d->cache, t->model_id, version, status);
@@ -137,13 +137,18 @@ static void run_infer(struct device *d, struct worker_task *t)
         return;
     }
     struct backend_infer_io io = {
-        .batch_size = t->batch_size, .padded_batch = t->padded_batch, .input = t->input,
-        .input_sizes = t->input_sizes, .n_inputs = t->n_inputs, .input_len = t->input_len,
-        .output = t->output, .output_len = t->output_len,
+        .batch_size = t->batch_size,
+        .padded_batch = t->padded_batch,
+        .input = t->input,
+        .input_sizes = t->input_sizes,
+        .n_inputs = t->n_inputs,
+        .input_len = t->input_len,
+        .output = t->output,
+        .output_len = t->output_len,
     };
     /* An evict meanwhile is reported by the version check below (status 84). */
-    int status = d->backend.ops->infer(d->backend.impl, t->info, pages, t->info->num_weights_pages, &io, t->begin,
-                                       &t->infer);
+    int status =
+        d->backend.ops->infer(d->backend.impl, t->info, pages, t->info->num_weights_pages, &io, t->begin, &t->infer);
     free(pages);
     t->end = t->infer.copy_output_end;
     if (status != ACTION_SUCCESS) {

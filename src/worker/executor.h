@@ -14,7 +14,7 @@ struct executor {
     pthread_cond_t cond;
     struct task_queue queue;
     int stopping, started;
-    task_fn run;  /* executes a task whose window has opened (t->begin set) */
+    task_fn run; /* executes a task whose window has opened (t->begin set) */
     void *run_ctx;
     task_fn done; /* receives every task, finished or failed; takes ownership */
     void *done_ctx;

@@ -123,10 +123,20 @@ cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t h, const cudn
     if (requested < 2)
         return CUDNN_STATUS_BAD_PARAM;
     memset(perf, 0, 2 * sizeof *perf);
-    perf[0] = (cudnnConvolutionFwdAlgoPerf_t){CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED, CUDNN_STATUS_SUCCESS, 0.1f,
-                                              0, CUDNN_DETERMINISTIC, CUDNN_TENSOR_OP_MATH, {0}};
-    perf[1] = (cudnnConvolutionFwdAlgoPerf_t){CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, CUDNN_STATUS_SUCCESS,
-                                              0.2f, MOCK_CONV_WORKSPACE, CUDNN_DETERMINISTIC, CUDNN_FMA_MATH, {0}};
+    perf[0] = (cudnnConvolutionFwdAlgoPerf_t){CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED,
+                                              CUDNN_STATUS_SUCCESS,
+                                              0.1f,
+                                              0,
+                                              CUDNN_DETERMINISTIC,
+                                              CUDNN_TENSOR_OP_MATH,
+                                              {0}};
+    perf[1] = (cudnnConvolutionFwdAlgoPerf_t){CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM,
+                                              CUDNN_STATUS_SUCCESS,
+                                              0.2f,
+                                              MOCK_CONV_WORKSPACE,
+                                              CUDNN_DETERMINISTIC,
+                                              CUDNN_FMA_MATH,
+                                              {0}};
     *returned = 2;
     return CUDNN_STATUS_SUCCESS;
 }
@@ -170,9 +180,8 @@ static cudnnStatus_t read_geometry(const cudnnTensorDescriptor_t x, const cudnnF
 
 cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha, const cudnnTensorDescriptor_t xd,
                                       const void *xp, const cudnnFilterDescriptor_t wd, const void *wp,
-                                      const cudnnConvolutionDescriptor_t cd, cudnnConvolutionFwdAlgo_t algo,
-                                      void *ws, size_t ws_size, const void *beta, const cudnnTensorDescriptor_t yd,
-                                      void *yp)
+                                      const cudnnConvolutionDescriptor_t cd, cudnnConvolutionFwdAlgo_t algo, void *ws,
+                                      size_t ws_size, const void *beta, const cudnnTensorDescriptor_t yd, void *yp)
 {
     struct conv_geometry g;
     cudnnStatus_t rc = read_geometry(xd, wd, cd, yd, &g);

@@ -5,7 +5,7 @@
  * with generated (zero-size) inputs compared with the CPU backend, event timings in order,
  * bad requests refused while the device keeps serving, and a weights cache larger than the
  * GPU refused at start-up. Skipped (77, "no CUDA device") without a GPU. */
-#include "backend/common/backend_input.h"
+#include "backend/backend_input.h"
 #include "backend/cpu/cpu_runner.h"
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_gpu.h"
@@ -51,10 +51,25 @@ static void make_plan(struct plan *p)
     tensors[7] = (struct plan_tensor){"fb", PLAN_WEIGHT, 2, {1, 10}, fb_off};
     tensors[8] = (struct plan_tensor){"g", PLAN_ACT, 2, {1, 10}, 0};
     tensors[9] = (struct plan_tensor){"y", PLAN_ACT, 2, {1, 10}, 0};
-    struct plan_op conv = {.name = "conv", .type = OP_CONV, .n_in = 3, .in = {0, 1, 2}, .out = 3, .kernel = {3, 3},
-                           .stride = {2, 2}, .dilation = {1, 1}, .pad_r = {1, 1}, .group = 1, .act = ACT_RELU};
-    struct plan_op pool = {.name = "pool", .type = OP_MAXPOOL, .n_in = 1, .in = {3}, .out = 4, .kernel = {2, 2},
-                           .stride = {2, 2}, .dilation = {1, 1}};
+    struct plan_op conv = {.name = "conv",
+                           .type = OP_CONV,
+                           .n_in = 3,
+                           .in = {0, 1, 2},
+                           .out = 3,
+                           .kernel = {3, 3},
+                           .stride = {2, 2},
+                           .dilation = {1, 1},
+                           .pad_r = {1, 1},
+                           .group = 1,
+                           .act = ACT_RELU};
+    struct plan_op pool = {.name = "pool",
+                           .type = OP_MAXPOOL,
+                           .n_in = 1,
+                           .in = {3},
+                           .out = 4,
+                           .kernel = {2, 2},
+                           .stride = {2, 2},
+                           .dilation = {1, 1}};
     struct plan_op flat = {.name = "flatten", .type = OP_COPY, .n_in = 1, .in = {4}, .out = 5};
     struct plan_op fc = {.name = "fc", .type = OP_GEMM, .n_in = 3, .in = {5, 6, 7}, .out = 8};
     struct plan_op sm = {.name = "softmax", .type = OP_SOFTMAX, .n_in = 1, .in = {8}, .out = 9, .axis = 1};
@@ -77,8 +92,8 @@ static int setup(void **state)
     if (!mkdtemp(dir))
         return -1;
     snprintf(prefix, sizeof prefix, "%s/model", dir);
-    struct model_info mi = {.n_batch_sizes = 3, .batch_sizes = {1, 2, 4}, .exec_ns = {1000, 2000, 3000},
-                            .weights_load_ns = 1000};
+    struct model_info mi = {
+        .n_batch_sizes = 3, .batch_sizes = {1, 2, 4}, .exec_ns = {1000, 2000, 3000}, .weights_load_ns = 1000};
     if (plan_save(&p, prefix, err, sizeof err) != 0 ||
         model_files_write_info(prefix, &p, batch_sizes, 3, err, sizeof err) != 0 ||
         model_files_write_measurements(prefix, &mi, err, sizeof err) != 0)
@@ -195,8 +210,13 @@ static int infer_rows(struct fixture *f, const float *in, unsigned rows, unsigne
     }
     if (corrupt)
         sizes[0] -= 3;
-    struct backend_infer_io io = {.batch_size = rows, .padded_batch = padded, .input = joined, .input_sizes = sizes,
-                                  .n_inputs = rows, .input_len = len, .output = (uint8_t *)out,
+    struct backend_infer_io io = {.batch_size = rows,
+                                  .padded_batch = padded,
+                                  .input = joined,
+                                  .input_sizes = sizes,
+                                  .n_inputs = rows,
+                                  .input_len = len,
+                                  .output = (uint8_t *)out,
                                   .output_len = (size_t)rows * OUT_FLOATS * 4};
     return f->be.ops->infer(f->be.impl, &f->m, f->pages, 1, &io, clock_now_ns(), t);
 }
@@ -231,8 +251,8 @@ static void test_generated_input_matches_cpu(void **state)
     open_all(&f);
     float gen[2 * IN_FLOATS], gpu[2 * OUT_FLOATS], again[2 * OUT_FLOATS], cpu[2 * OUT_FLOATS];
     backend_input_generate(gen, 2 * IN_FLOATS);
-    struct backend_infer_io io = {.batch_size = 2, .padded_batch = 2, .output = (uint8_t *)gpu,
-                                  .output_len = sizeof gpu};
+    struct backend_infer_io io = {
+        .batch_size = 2, .padded_batch = 2, .output = (uint8_t *)gpu, .output_len = sizeof gpu};
     struct backend_infer_timing t;
     assert_int_equal(f.be.ops->infer(f.be.impl, &f.m, f.pages, 1, &io, clock_now_ns(), &t), ACTION_SUCCESS);
     io.output = (uint8_t *)again; /* second time: the generated input is reused, not rewritten */

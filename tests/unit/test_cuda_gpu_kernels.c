@@ -34,10 +34,7 @@ static void fill(float *h, float *d, size_t n)
     assert_int_equal(cudaMemcpy(d, h, n * 4, cudaMemcpyHostToDevice), cudaSuccess);
 }
 
-static void poison(size_t n)
-{
-    assert_int_equal(cudaMemset(dy, 0xff, n * 4), cudaSuccess); /* all-ones bytes: a NaN */
-}
+static void poison(size_t n) { assert_int_equal(cudaMemset(dy, 0xff, n * 4), cudaSuccess); /* all-ones bytes: a NaN */ }
 
 /* Waits for the launch, fetches y and compares with want: |d| <= atol + rtol |want|. */
 static void check(cudaError_t launch, size_t n, double atol, double rtol, const char *what)
@@ -235,8 +232,8 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_act),     cmocka_unit_test(test_bias_act), cmocka_unit_test(test_binary),
-        cmocka_unit_test(test_affine),  cmocka_unit_test(test_pool),     cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_act),         cmocka_unit_test(test_bias_act), cmocka_unit_test(test_binary),
+        cmocka_unit_test(test_affine),      cmocka_unit_test(test_pool),     cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_concat_part), cmocka_unit_test(test_pad),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -61,8 +61,10 @@ int main(void)
     int checked = 0, failed = conformance(&checked);
     char dir[] = "/tmp/cw-cuda-plans.XXXXXX", cmd[1024];
     if (mkdtemp(dir)) {
-        snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tools/gen_onnx_models.py %s tiny_cnn mobilenet_tiny "
-                 "resnet18_small resnet18 resnet50 mobilenet > /dev/null 2>&1", CLOCKWORK_SOURCE_DIR, dir);
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 %s/tools/gen_onnx_models.py %s tiny_cnn mobilenet_tiny "
+                 "resnet18_small resnet18 resnet50 mobilenet > /dev/null 2>&1",
+                 CLOCKWORK_SOURCE_DIR, dir);
         if (system(cmd) != 0)
             printf("python3-onnx could not generate the models: skipped\n");
         const char *models[] = {"tiny_cnn", "mobilenet_tiny", "resnet18_small", "resnet18", "resnet50", "mobilenet"};

@@ -195,8 +195,13 @@ static void test_conv_descriptors_match_plan(void **state)
 static void test_descriptor_disagreement_detected(void **state)
 {
     (void)state;
-    struct cuda_step s = {.kind = CSTEP_CONV, .xd = {4, {1, 3, 8, 8}}, .wd = {4, {4, 3, 3, 3}}, .yd = {4, {1, 4, 8, 8}},
-                          .stride = {1, 1}, .dilation = {1, 1}, .group = 1};
+    struct cuda_step s = {.kind = CSTEP_CONV,
+                          .xd = {4, {1, 3, 8, 8}},
+                          .wd = {4, {4, 3, 3, 3}},
+                          .yd = {4, {1, 4, 8, 8}},
+                          .stride = {1, 1},
+                          .dilation = {1, 1},
+                          .group = 1};
     struct cuda_conv c;
     assert_int_equal(cuda_conv_describe(&c, &s, err, sizeof err), -1); /* no pads: cuDNN says 6x6 */
     print_message("    %s\n", err);

@@ -109,8 +109,10 @@ static void test_arena_keeps_graph_output_alive(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pack_aligns_and_breaks_pages), cmocka_unit_test(test_pack_refuses_item_larger_than_page),
-        cmocka_unit_test(test_pack_empty_model_has_one_page), cmocka_unit_test(test_arena_reuses_dead_tensors),
+        cmocka_unit_test(test_pack_aligns_and_breaks_pages),
+        cmocka_unit_test(test_pack_refuses_item_larger_than_page),
+        cmocka_unit_test(test_pack_empty_model_has_one_page),
+        cmocka_unit_test(test_arena_reuses_dead_tensors),
         cmocka_unit_test(test_arena_keeps_graph_output_alive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,8 @@
 
 #include "test_sim_helpers.h"
 
-#define FIG7_SHORT "-q --gpus 6 --exec-noise 0.02 INFER5 0 6 5000000 -- slo-exp-1 resnet50_v2 12 poisson 600 1 100 1.5 mul 2"
+#define FIG7_SHORT                                                                                                     \
+    "-q --gpus 6 --exec-noise 0.02 INFER5 0 6 5000000 -- slo-exp-1 resnet50_v2 12 poisson 600 1 100 1.5 mul 2"
 
 struct run_files {
     char *req, *act;

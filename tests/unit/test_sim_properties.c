@@ -13,15 +13,14 @@
 #include "test_sim_helpers.h"
 
 #define PAGE (16ULL << 20)
-#define CHURN "-q -w 2 -g 2 --cache-size 503316480 --exec-noise 0.05 --seed 3 INFER5 -- " \
-              "slo-exp-1 resnet50_v2 48 poisson 800 2 100 2 mul 3"
+#define CHURN                                                                                                          \
+    "-q -w 2 -g 2 --cache-size 503316480 --exec-noise 0.05 --seed 3 INFER5 -- "                                        \
+    "slo-exp-1 resnet50_v2 48 poisson 800 2 100 2 mul 3"
 
 struct obs {
     struct sim_trace *t;
     size_t n, cap;
-    unsigned *answers; /* per request id */
-    size_t n_answers;
-    uint64_t responses;
+    struct ts_answers answers;
 };
 
 static void on_action(void *data, const struct sim_trace *t)
@@ -37,17 +36,7 @@ static void on_action(void *data, const struct sim_trace *t)
 static void on_response(void *data, uint64_t id, int status)
 {
     (void)status;
-    struct obs *o = data;
-    if (id >= o->n_answers) {
-        size_t n = o->n_answers ? o->n_answers : 4096;
-        while (n <= id)
-            n *= 2;
-        o->answers = realloc(o->answers, n * sizeof *o->answers);
-        memset(o->answers + o->n_answers, 0, (n - o->n_answers) * sizeof *o->answers);
-        o->n_answers = n;
-    }
-    o->answers[id]++;
-    o->responses++;
+    ts_answers_add(&((struct obs *)data)->answers, id);
 }
 
 /* A point in a device's history; at equal times: ends, then evicts, then starts. */
@@ -159,13 +148,11 @@ static void run_checked(const char *cmd, unsigned total_pages)
     assert_int_equal(ts_run(cmd, NULL, &obs, &st), 0);
     assert_true(st.requests > 5000);
     assert_int_equal(st.responses, st.requests);
-    assert_int_equal(o.responses, st.requests);
-    for (uint64_t id = 0; id < st.requests; id++)
-        assert_int_equal(o.answers[id], 1);
+    assert_true(ts_answers_once(&o.answers, st.requests));
     check_windows(&o);
     check_history(&o, total_pages);
     free(o.t);
-    free(o.answers);
+    free(o.answers.count);
 }
 
 static void test_churn_default_overheads(void **state)

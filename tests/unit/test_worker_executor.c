@@ -57,8 +57,13 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     pthread_mutex_init(&f->col.lock, NULL);
     pthread_cond_init(&f->col.cond, NULL);
-    struct model_info m = {.input_size = 100, .output_size = 10, .weights_size = 3 * 1024, .num_weights_pages = 3,
-                           .weights_load_ns = 2 * NS_PER_MS, .n_batch_sizes = 3, .batch_sizes = {1, 2, 4},
+    struct model_info m = {.input_size = 100,
+                           .output_size = 10,
+                           .weights_size = 3 * 1024,
+                           .num_weights_pages = 3,
+                           .weights_load_ns = 2 * NS_PER_MS,
+                           .n_batch_sizes = 3,
+                           .batch_sizes = {1, 2, 4},
                            .exec_ns = {1 * NS_PER_MS, 2 * NS_PER_MS, 3 * NS_PER_MS}};
     f->model = m;
     struct backend b;
@@ -316,9 +321,9 @@ static void test_shutdown_returns_pending(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_window_pure), T(test_too_early_waits),         T(test_too_late_changes_nothing),
-        T(test_infer_needs_weights),        T(test_padded_batch),            T(test_page_accounting),
-        T(test_exec_fifo_one_at_a_time),    T(test_clear_during_load),       T(test_evict_during_infer),
+        cmocka_unit_test(test_window_pure), T(test_too_early_waits),   T(test_too_late_changes_nothing),
+        T(test_infer_needs_weights),        T(test_padded_batch),      T(test_page_accounting),
+        T(test_exec_fifo_one_at_a_time),    T(test_clear_during_load), T(test_evict_during_infer),
         T(test_shutdown_returns_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "cpu_backend.h"
 #include "common/clock.h"
-#include "backend/common/backend_input.h"
+#include "backend/backend_input.h"
 #include "common/status.h"
 #include "cpu_model.h"
 #include "cpu_thread.h"
@@ -275,10 +275,12 @@ static int check_io(const struct cpu_model *cm, const struct model_info *m, char
 {
     if (cm->plan.n_inputs != 1 || cm->plan.n_outputs != 1)
         return snprintf(err, errlen, "%s: the plan has %u inputs and %u outputs (1 and 1 needed)", m->source,
-                        cm->plan.n_inputs, cm->plan.n_outputs), -1;
+                        cm->plan.n_inputs, cm->plan.n_outputs),
+               -1;
     if (cpu_model_input_bytes(cm) != m->input_size || cpu_model_output_bytes(cm) != m->output_size)
         return snprintf(err, errlen, "%s: plan input/output sizes (%llu/%llu) differ from model.info", m->source,
-                        (unsigned long long)cpu_model_input_bytes(cm), (unsigned long long)cpu_model_output_bytes(cm)), -1;
+                        (unsigned long long)cpu_model_input_bytes(cm), (unsigned long long)cpu_model_output_bytes(cm)),
+               -1;
     return 0;
 }
 

@@ -6,7 +6,7 @@
 
 struct cpu_runner {
     struct cpu_standalone x;
-    dnnl_engine_t engine;   /* owned, with the model, when opened from a plan */
+    dnnl_engine_t engine; /* owned, with the model, when opened from a plan */
     struct cpu_model *owned;
 };
 

@@ -2,7 +2,7 @@
  * a model on a private weights buffer and arena, run on the calling thread's pinned cores. */
 #ifndef CW_CPU_RUNNER_H
 #define CW_CPU_RUNNER_H
-#include "backend/common/model_runner.h"
+#include "backend/model_runner.h"
 #include "cpu_model.h"
 
 /* Builds the model from *p (taken, even on failure) for the given batch sizes on `cores`

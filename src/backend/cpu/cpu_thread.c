@@ -39,7 +39,8 @@ unsigned cpu_thread_clock_mhz(void)
     char line[256];
     double mhz = 0;
     while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') ? strchr(line, ':') + 1 : "", "%lf", &mhz) == 1)
+        if (strncmp(line, "cpu MHz", 7) == 0 &&
+            sscanf(strchr(line, ':') ? strchr(line, ':') + 1 : "", "%lf", &mhz) == 1)
             break;
     if (f)
         fclose(f);

@@ -1,9 +1,11 @@
-# Optional CUDA device (cuDNN + cuBLAS): component cw_cuda. CLOCKWORK_CUDA=AUTO (default)
+# Optional CUDA device (cuDNN + cuBLAS): library cw_backend_cuda. CLOCKWORK_CUDA=AUTO (default)
 # builds it when nvcc, cuDNN and cuBLAS are found; ON requires them; OFF skips it. Sets
-# CW_HAVE_CUDA and defines cw_link_cuda(target) for the programs that may run on a GPU.
+# CW_HAVE_CUDA and CW_BACKEND_CUDA (cw_backend_cuda, or empty) for the library lists of the
+# programs and tests that may run on a GPU; what links it is compiled with CLOCKWORK_HAVE_CUDA.
 set(CLOCKWORK_CUDA AUTO CACHE STRING "Build the CUDA device backend: AUTO, ON or OFF")
 set_property(CACHE CLOCKWORK_CUDA PROPERTY STRINGS AUTO ON OFF)
 set(CW_HAVE_CUDA OFF)
+set(CW_BACKEND_CUDA)
 
 function(cw_cuda_missing why)
   if(CLOCKWORK_CUDA STREQUAL "ON")
@@ -43,23 +45,15 @@ endif()
 if(CW_HAVE_CUDA)
   set(CMAKE_CUDA_STANDARD 17)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
-  cw_component(cw_cuda backend/cuda)
-  target_sources(cw_cuda PRIVATE ${CMAKE_SOURCE_DIR}/src/backend/cuda/cuda_kernels.cu)
-  target_compile_options(cw_cuda PRIVATE
-    "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror;--Werror=all-warnings>")
-  target_include_directories(cw_cuda SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS} ${CUDNN_INCLUDE_DIR})
   # The CUDA runtime is linked statically (it finds the driver at run time, so the programs
   # start on machines without one); cuDNN and cuBLAS are shared libraries.
-  target_link_libraries(cw_cuda PUBLIC cw_worker CUDA::cudart_static CUDA::cublas ${CUDNN_LIBRARY} ${CMAKE_DL_LIBS}
-                        stdc++)
+  cw_library(cw_backend_cuda backend/cuda cw_backend cw_model cw_common CUDA::cudart_static CUDA::cublas
+             ${CUDNN_LIBRARY} ${CMAKE_DL_LIBS} stdc++)
+  target_sources(cw_backend_cuda PRIVATE ${CMAKE_SOURCE_DIR}/src/backend/cuda/cuda_kernels.cu)
+  target_compile_options(cw_backend_cuda PRIVATE
+    "$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Werror;--Werror=all-warnings>")
+  target_include_directories(cw_backend_cuda SYSTEM PUBLIC ${CUDAToolkit_INCLUDE_DIRS} ${CUDNN_INCLUDE_DIR})
+  target_compile_definitions(cw_backend_cuda INTERFACE CLOCKWORK_HAVE_CUDA=1)
+  set(CW_BACKEND_CUDA cw_backend_cuda)
   message(STATUS "CUDA device (cuDNN/cuBLAS): enabled (CUDA ${CUDAToolkit_VERSION}, archs ${CMAKE_CUDA_ARCHITECTURES})")
 endif()
-
-# A program that may run on a GPU: links cw_cuda and is told so (CLOCKWORK_HAVE_CUDA).
-function(cw_link_cuda target)
-  if(CW_HAVE_CUDA)
-    target_link_libraries(${target} PRIVATE cw_cuda)
-    target_compile_definitions(${target} PRIVATE CLOCKWORK_HAVE_CUDA=1)
-    set_target_properties(${target} PROPERTIES LINKER_LANGUAGE C)
-  endif()
-endfunction()

@@ -56,13 +56,16 @@ static int check_io(const struct cuda_worker *w, const struct cuda_model *cm, co
     uint64_t in = cuda_plan_input_bytes(&cm->cp), out = cuda_plan_output_bytes(&cm->cp);
     if (in != m->input_size || out != m->output_size)
         return snprintf(err, errlen, "%s: plan input/output sizes (%llu/%llu) differ from model.info", m->source,
-                        (unsigned long long)in, (unsigned long long)out), -1;
+                        (unsigned long long)in, (unsigned long long)out),
+               -1;
     unsigned top = cm->cp.batch[cm->cp.n_batches - 1].b;
     uint64_t half = w->cfg.host_io_pool_size / 2, need = (in > out ? in : out) * top;
     if (need > half)
-        return snprintf(err, errlen, "%s needs %llu bytes of pinned IO at batch %u, the device has %llu for each "
-                        "direction (host_io_pool_size / 2)", m->source, (unsigned long long)need, top,
-                        (unsigned long long)half), -1;
+        return snprintf(err, errlen,
+                        "%s needs %llu bytes of pinned IO at batch %u, the device has %llu for each "
+                        "direction (host_io_pool_size / 2)",
+                        m->source, (unsigned long long)need, top, (unsigned long long)half),
+               -1;
     return 0;
 }
 
@@ -90,8 +93,8 @@ static void log_model(const struct cuda_model *cm, const struct model_info *m)
     }
     cuda_model_describe_algorithms(cm, algos, sizeof algos);
     log_info("GPU model %s: %u steps, %u page(s), arena %.1f MiB, load %.3f ms,%s; convolutions: %s", m->source,
-             cm->cp.batch[0].n_steps, cm->cp.pages.n_pages, cm->arena_need / 1048576.0, m->weights_load_ns / 1e6,
-             line, algos);
+             cm->cp.batch[0].n_steps, cm->cp.pages.n_pages, cm->arena_need / 1048576.0, m->weights_load_ns / 1e6, line,
+             algos);
 }
 
 int cuda_worker_load_model(void *ctx, struct model_info *m, char *err, size_t errlen)
@@ -102,8 +105,8 @@ int cuda_worker_load_model(void *ctx, struct model_info *m, char *err, size_t er
         return -1;
     struct cuda_model *cm;
     char msg[800];
-    if (cuda_model_build(&cm, &p, m->batch_sizes, m->n_batch_sizes, w->cfg.weights_cache_page_size, msg,
-                         sizeof msg) != 0)
+    if (cuda_model_build(&cm, &p, m->batch_sizes, m->n_batch_sizes, w->cfg.weights_cache_page_size, msg, sizeof msg) !=
+        0)
         return snprintf(err, errlen, "%s: %s", m->source, msg), -1;
     int rc = check_io(w, cm, m, err, errlen);
     if (rc == 0 && cuda_model_prepare(cm, &w->loader, w->cfg.workspace_pool_size, msg, sizeof msg) != 0)

@@ -6,7 +6,7 @@
 #ifndef CW_CUDA_BACKEND_H
 #define CW_CUDA_BACKEND_H
 #include "backend/backend.h"
-#include "common/config.h"
+#include "common/worker_config.h"
 #include <stddef.h>
 
 struct cuda_options {

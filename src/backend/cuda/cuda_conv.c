@@ -6,8 +6,8 @@
 
 const char *cuda_conv_algo_name(cudnnConvolutionFwdAlgo_t a)
 {
-    static const char *const names[] = {"implicit_gemm", "implicit_precomp_gemm", "gemm", "direct",
-                                        "fft", "fft_tiling", "winograd", "winograd_nonfused"};
+    static const char *const names[] = {"implicit_gemm", "implicit_precomp_gemm", "gemm", "direct", "fft", "fft_tiling",
+                                        "winograd",      "winograd_nonfused"};
     return (unsigned)a < sizeof names / sizeof *names ? names[a] : "?";
 }
 
@@ -73,9 +73,9 @@ int cuda_conv_describe(struct cuda_conv *c, const struct cuda_step *s, char *err
     }
     if (n != s->yd.d[0] || k != s->yd.d[1] || h != s->yd.d[2] || w != s->yd.d[3]) {
         cuda_conv_release(c);
-        return snprintf(err, errlen, "cuDNN computes output %dx%dx%dx%d, the plan says %lldx%lldx%lldx%lld", n, k, h,
-                        w, (long long)s->yd.d[0], (long long)s->yd.d[1], (long long)s->yd.d[2],
-                        (long long)s->yd.d[3]), -1;
+        return snprintf(err, errlen, "cuDNN computes output %dx%dx%dx%d, the plan says %lldx%lldx%lldx%lld", n, k, h, w,
+                        (long long)s->yd.d[0], (long long)s->yd.d[1], (long long)s->yd.d[2], (long long)s->yd.d[3]),
+               -1;
     }
     return 0;
 }
@@ -121,15 +121,17 @@ int cuda_conv_choose(struct cuda_conv *c, cudnnHandle_t h, size_t ws_limit, char
         char offered[512];
         describe_candidates(offered, sizeof offered, perf, n);
         return snprintf(err, errlen, "cuDNN offers no FP32 algorithm within %zu bytes of workspace: %s", ws_limit,
-                        offered), -1;
+                        offered),
+               -1;
     }
     c->algo = perf[i].algo;
     c->deterministic = perf[i].determinism == CUDNN_DETERMINISTIC;
     st = cudnnGetConvolutionForwardWorkspaceSize(h, c->x, c->w, c->conv, c->y, c->algo, &c->ws);
     if (st != CUDNN_STATUS_SUCCESS)
         return cuda_dnn_fail(err, errlen, "sizing the convolution workspace", st);
-    return c->ws <= ws_limit ? 0 : (snprintf(err, errlen, "convolution workspace %zu bytes exceeds %zu", c->ws,
-                                             ws_limit), -1);
+    return c->ws <= ws_limit
+               ? 0
+               : (snprintf(err, errlen, "convolution workspace %zu bytes exceeds %zu", c->ws, ws_limit), -1);
 }
 
 void cuda_conv_release(struct cuda_conv *c)

@@ -1,6 +1,6 @@
 /* One worker device = one GPU: its memory, allocated once at start-up, and the backend ops
  * its load and exec executors call (each from its own thread, each on its own stream). */
-#include "backend/common/backend_input.h"
+#include "backend/backend_input.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -15,10 +15,10 @@ struct cuda_device {
     struct cuda_worker *w;
     unsigned id;
     struct cuda_gpu g;
-    uint8_t *pool;  /* the weights cache: total_pages pages */
+    uint8_t *pool; /* the weights cache: total_pages pages */
     unsigned total_pages;
     uint64_t page_size;
-    uint8_t *arena; /* workspace_pool_size: activations, temp, cuDNN workspace */
+    uint8_t *arena;              /* workspace_pool_size: activations, temp, cuDNN workspace */
     uint8_t *host_in, *host_out; /* pinned, host_io_pool_size / 2 each */
     uint64_t host_io;
     uint8_t **load_pages, **exec_pages; /* per thread: the pages of the model it works on */
@@ -166,8 +166,7 @@ static const struct backend_ops cuda_ops = {
 
 /* ---- start-up: everything the device will ever use, allocated now ---- */
 
-static int gpu_alloc(void **p, uint64_t bytes, const char *what, const char *key, char *err,
-                     size_t errlen)
+static int gpu_alloc(void **p, uint64_t bytes, const char *what, const char *key, char *err, size_t errlen)
 {
     cudaError_t e = cudaMalloc(p, bytes ? bytes : 1);
     if (e == cudaSuccess)
@@ -175,9 +174,11 @@ static int gpu_alloc(void **p, uint64_t bytes, const char *what, const char *key
     size_t free_b = 0, total_b = 0;
     cudaGetLastError();
     cudaMemGetInfo(&free_b, &total_b);
-    snprintf(err, errlen, "cannot allocate the %s: %llu bytes (%.2f GiB, %s) with %.2f GiB free of "
-             "%.2f GiB: %s; lower %s in the worker config", what, (unsigned long long)bytes, bytes / 1073741824.0,
-             key, free_b / 1073741824.0, total_b / 1073741824.0, cudaGetErrorString(e), key);
+    snprintf(err, errlen,
+             "cannot allocate the %s: %llu bytes (%.2f GiB, %s) with %.2f GiB free of "
+             "%.2f GiB: %s; lower %s in the worker config",
+             what, (unsigned long long)bytes, bytes / 1073741824.0, key, free_b / 1073741824.0, total_b / 1073741824.0,
+             cudaGetErrorString(e), key);
     return -1;
 }
 
@@ -241,7 +242,8 @@ int cuda_worker_make_backend(unsigned gpu_id, struct backend *out, void *ctx)
     }
     d->nvml_dev = cuda_nvml_device(w->nvml, (int)gpu_id);
     log_info("GPU %u: weights cache %.2f GiB (%u pages of %llu MiB), arena %llu MiB, pinned IO 2 x %llu MiB, "
-             "SM clock %u MHz", gpu_id, (double)d->total_pages * d->page_size / 1073741824.0, d->total_pages,
+             "SM clock %u MHz",
+             gpu_id, (double)d->total_pages * d->page_size / 1073741824.0, d->total_pages,
              (unsigned long long)(d->page_size >> 20), (unsigned long long)(w->cfg.workspace_pool_size >> 20),
              (unsigned long long)(d->host_io >> 20), cuda_nvml_sm_clock(w->nvml, d->nvml_dev));
     out->ops = &cuda_ops;

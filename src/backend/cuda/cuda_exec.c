@@ -20,8 +20,7 @@ static float *operand(const struct cuda_model *m, unsigned bi, const struct cuda
     return cuda_exec_act(m, bi, t, tensor);
 }
 
-int cuda_exec_load(const struct cuda_model *m, struct cuda_gpu *g, uint8_t *const *page_base, char *err,
-                   size_t errlen)
+int cuda_exec_load(const struct cuda_model *m, struct cuda_gpu *g, uint8_t *const *page_base, char *err, size_t errlen)
 {
     cudaError_t e = cudaSetDevice(g->ordinal);
     for (unsigned i = 0; e == cudaSuccess && i < m->cp.pages.n_pages; i++)
@@ -86,10 +85,21 @@ static cudaError_t pool(const struct run *r)
 {
     const struct cuda_step *s = r->s;
     struct ck_pool_shape p = {
-        .nc = s->xd.d[0] * s->xd.d[1], .h = s->xd.d[2], .w = s->xd.d[3], .oh = s->yd.d[2], .ow = s->yd.d[3],
-        .kh = (int)s->kernel[0], .kw = (int)s->kernel[1], .sh = (int)s->stride[0], .sw = (int)s->stride[1],
-        .dh = (int)s->dilation[0], .dw = (int)s->dilation[1], .ph = (int)s->pad_l[0], .pw = (int)s->pad_l[1],
-        .max = (int)s->pool_max, .include_pad = (int)s->include_pad,
+        .nc = s->xd.d[0] * s->xd.d[1],
+        .h = s->xd.d[2],
+        .w = s->xd.d[3],
+        .oh = s->yd.d[2],
+        .ow = s->yd.d[3],
+        .kh = (int)s->kernel[0],
+        .kw = (int)s->kernel[1],
+        .sh = (int)s->stride[0],
+        .sw = (int)s->stride[1],
+        .dh = (int)s->dilation[0],
+        .dw = (int)s->dilation[1],
+        .ph = (int)s->pad_l[0],
+        .pw = (int)s->pad_l[1],
+        .max = (int)s->pool_max,
+        .include_pad = (int)s->include_pad,
     };
     return ck_pool(Y(r), X(r), &p, r->g->exec);
 }
@@ -101,15 +111,14 @@ static cudaError_t small_step(const struct run *r)
     cudaStream_t st = r->g->exec;
     switch (s->kind) {
     case CSTEP_PAD:
-        return ck_pad(Y(r), X(r), s->xd.d[0] * s->xd.d[1], s->xd.d[2], s->xd.d[3], s->yd.d[2], s->yd.d[3],
-                      s->pad_l[0], s->pad_l[1], st);
+        return ck_pad(Y(r), X(r), s->xd.d[0] * s->xd.d[1], s->xd.d[2], s->xd.d[3], s->yd.d[2], s->yd.d[3], s->pad_l[0],
+                      s->pad_l[1], st);
     case CSTEP_BIAS_ACT: return ck_bias_act(Y(r), W(r), s->n, s->k, s->m, a, st);
     case CSTEP_POOL: return pool(r);
     case CSTEP_BINARY: return binary(r);
     case CSTEP_ACT: return ck_act(Y(r), X(r), cuda_dims_elems(&s->yd), a, st);
     case CSTEP_SOFTMAX: return ck_softmax(Y(r), X(r), s->outer, s->len, s->inner, st);
-    case CSTEP_AFFINE:
-        return ck_affine(Y(r), X(r), W(r), operand(r->m, r->bi, r->t, s->b), s->n, s->k, s->m, st);
+    case CSTEP_AFFINE: return ck_affine(Y(r), X(r), W(r), operand(r->m, r->bi, r->t, s->b), s->n, s->k, s->m, st);
     case CSTEP_COPY: return cudaMemcpyAsync(Y(r), X(r), s->bytes, cudaMemcpyDeviceToDevice, st);
     case CSTEP_CONCAT_PART: return ck_concat_part(Y(r), X(r), s->outer, s->len, s->inner, s->offset, st);
     default: return cudaErrorInvalidValue;
@@ -135,7 +144,8 @@ int cuda_exec_enqueue(const struct cuda_model *m, unsigned bi, struct cuda_gpu *
         char why[600];
         if (run_step(&r, why, sizeof why) != 0)
             return snprintf(err, errlen, "step %u (%s of op %u '%s', batch %u): %s", i, cuda_step_name(r.s->kind),
-                            r.s->op, m->cp.plan.ops[r.s->op].name, cb->b, why), -1;
+                            r.s->op, m->cp.plan.ops[r.s->op].name, cb->b, why),
+                   -1;
     }
     return 0;
 }

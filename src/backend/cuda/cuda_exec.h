@@ -19,8 +19,7 @@ struct cuda_exec_times {
 };
 
 /* Copies the model's pinned weights into its pages and waits for the copy. */
-int cuda_exec_load(const struct cuda_model *m, struct cuda_gpu *g, uint8_t *const *page_base, char *err,
-                   size_t errlen);
+int cuda_exec_load(const struct cuda_model *m, struct cuda_gpu *g, uint8_t *const *page_base, char *err, size_t errlen);
 /* Enqueues batch index bi's steps on the exec stream (inputs already in the arena). */
 int cuda_exec_enqueue(const struct cuda_model *m, unsigned bi, struct cuda_gpu *g, const struct cuda_target *t,
                       char *err, size_t errlen);

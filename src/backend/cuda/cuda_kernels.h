@@ -20,14 +20,14 @@ struct ck_activation {
 
 struct ck_bcast {
     int nd;
-    long long out[CK_MAX_DIMS];     /* output dims */
+    long long out[CK_MAX_DIMS];                 /* output dims */
     long long sa[CK_MAX_DIMS], sb[CK_MAX_DIMS]; /* element strides of a and b, 0 = broadcast */
 };
 
 struct ck_pool_shape {
-    long long nc, h, w, oh, ow; /* nc: batch x channels */
+    long long nc, h, w, oh, ow;         /* nc: batch x channels */
     int kh, kw, sh, sw, dh, dw, ph, pw; /* ph/pw: top/left pads */
-    int max, include_pad;       /* include_pad: average over the whole kernel window */
+    int max, include_pad;               /* include_pad: average over the whole kernel window */
 };
 
 cudaError_t ck_act(float *y, const float *x, long long n, struct ck_activation a, cudaStream_t s);

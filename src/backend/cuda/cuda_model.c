@@ -14,8 +14,8 @@ static int describe_batch(struct cuda_model *m, unsigned bi, char *err, size_t e
         const struct cuda_step *s = &cb->steps[i];
         char why[400];
         if (s->kind == CSTEP_CONV && cuda_conv_describe(&m->conv[bi][s->conv], s, why, sizeof why) != 0)
-            return snprintf(err, errlen, "op %u (%s) at batch %u: %s", s->op, m->cp.plan.ops[s->op].name, cb->b,
-                            why), -1;
+            return snprintf(err, errlen, "op %u (%s) at batch %u: %s", s->op, m->cp.plan.ops[s->op].name, cb->b, why),
+                   -1;
     }
     return 0;
 }
@@ -44,9 +44,11 @@ static int choose_batch(struct cuda_model *m, unsigned bi, struct cuda_gpu *g, u
 {
     struct cuda_batch *cb = &m->cp.batch[bi];
     if (cb->ws_off > arena_limit)
-        return snprintf(err, errlen, "needs %llu bytes of activations at batch %u, more than the %llu-byte arena "
-                        "(workspace_pool_size)", (unsigned long long)cb->ws_off, cb->b,
-                        (unsigned long long)arena_limit), -1;
+        return snprintf(err, errlen,
+                        "needs %llu bytes of activations at batch %u, more than the %llu-byte arena "
+                        "(workspace_pool_size)",
+                        (unsigned long long)cb->ws_off, cb->b, (unsigned long long)arena_limit),
+               -1;
     uint64_t limit = arena_limit - cb->ws_off;
     limit = limit > CUDA_MAX_CONV_WORKSPACE ? CUDA_MAX_CONV_WORKSPACE : limit;
     cb->ws_size = 0;
@@ -55,8 +57,8 @@ static int choose_batch(struct cuda_model *m, unsigned bi, struct cuda_gpu *g, u
         struct cuda_conv *c = s->kind == CSTEP_CONV ? &m->conv[bi][s->conv] : NULL;
         char why[700];
         if (c && cuda_conv_choose(c, g->dnn, limit, why, sizeof why) != 0)
-            return snprintf(err, errlen, "op %u (%s) at batch %u: %s", s->op, m->cp.plan.ops[s->op].name, cb->b,
-                            why), -1;
+            return snprintf(err, errlen, "op %u (%s) at batch %u: %s", s->op, m->cp.plan.ops[s->op].name, cb->b, why),
+                   -1;
         if (c && c->ws > cb->ws_size)
             cb->ws_size = c->ws;
     }
@@ -108,7 +110,8 @@ void cuda_model_describe_algorithms(const struct cuda_model *m, char *out, size_
     out[0] = '\0';
     for (unsigned a = 0; a < CUDNN_CONVOLUTION_FWD_ALGO_COUNT && used + 1 < len; a++) {
         int n = count[a] ? snprintf(out + used, len - used, "%s%s x%u", used ? ", " : "",
-                                    cuda_conv_algo_name((cudnnConvolutionFwdAlgo_t)a), count[a]) : 0;
+                                    cuda_conv_algo_name((cudnnConvolutionFwdAlgo_t)a), count[a])
+                         : 0;
         used += n > 0 ? (size_t)n : 0;
     }
     if (used + 1 < len)

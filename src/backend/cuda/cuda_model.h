@@ -13,8 +13,8 @@
 struct cuda_model {
     struct cuda_plan cp;
     struct cuda_conv *conv[CUDA_MAX_BATCHES]; /* per batch: cp.batch[i].n_convs descriptors */
-    uint8_t *image;      /* pinned host memory (cp.image_size bytes), NULL until prepared */
-    uint64_t arena_need; /* device bytes of the largest batch's arena, once prepared */
+    uint8_t *image;                           /* pinned host memory (cp.image_size bytes), NULL until prepared */
+    uint64_t arena_need;                      /* device bytes of the largest batch's arena, once prepared */
 };
 
 /* Host only: takes ownership of *p (even on failure), checks and plans it (cuda_plan) and

@@ -27,8 +27,8 @@ int64_t cuda_dims_elems(const struct cuda_dims *d)
 
 const char *cuda_step_name(uint32_t kind)
 {
-    static const char *const names[] = {"?", "conv", "pad", "bias+act", "pool", "gemm", "binary",
-                                        "act", "softmax", "affine", "copy", "concat"};
+    static const char *const names[] = {"?",      "conv", "pad",     "bias+act", "pool", "gemm",
+                                        "binary", "act",  "softmax", "affine",   "copy", "concat"};
     return kind < sizeof names / sizeof *names ? names[kind] : "?";
 }
 
@@ -312,13 +312,16 @@ static int build_op(struct build *c)
 {
     switch (c->o->type) {
     case OP_CONV: return build_conv(c);
-    case OP_MAXPOOL: case OP_AVGPOOL: return build_pool(c);
+    case OP_MAXPOOL:
+    case OP_AVGPOOL: return build_pool(c);
     case OP_GEMM: return build_gemm(c);
-    case OP_ADD: case OP_MUL:
+    case OP_ADD:
+    case OP_MUL:
         return c->o->n_in == 2 ? add_binary(c, c->o->in[0], c->o->in[1], c->o->out, c->o->type == OP_MUL)
                                : bad(c, "Add/Mul needs two operands");
     case OP_CONCAT: return build_concat(c);
-    case OP_COPY: case OP_ACT: return build_elementwise(c);
+    case OP_COPY:
+    case OP_ACT: return build_elementwise(c);
     case OP_SOFTMAX: return build_softmax(c);
     case OP_CHANNEL_AFFINE: return build_affine(c);
     default: return bad(c, "unsupported op type");
@@ -396,7 +399,8 @@ int cuda_plan_build(struct cuda_plan *cp, struct plan *p, const unsigned *batch_
     int rc = 0;
     if (cp->plan.n_inputs != 1 || cp->plan.n_outputs != 1 || page_size == 0 || n_batches == 0)
         rc = (snprintf(err, errlen, "the plan has %u inputs and %u outputs (1 and 1 needed)", cp->plan.n_inputs,
-                       cp->plan.n_outputs), -1);
+                       cp->plan.n_outputs),
+              -1);
     if (rc == 0)
         rc = plan_validate(&cp->plan, err, errlen);
     for (unsigned i = 0; rc == 0 && i < cp->n_batches; i++) {

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #define CUDA_MAX_BATCHES 8
-#define CUDA_ALIGN 256     /* bytes: arena offsets and weight slots (cudaMalloc's own alignment) */
-#define CUDA_TEMP (-2)     /* a step's tensor id for the batch's temp buffer (padded conv input) */
+#define CUDA_ALIGN 256 /* bytes: arena offsets and weight slots (cudaMalloc's own alignment) */
+#define CUDA_TEMP (-2) /* a step's tensor id for the batch's temp buffer (padded conv input) */
 
 enum cuda_step_kind {
     CSTEP_CONV = 1,    /* cuDNN: y = conv(x, w), symmetric pads only */
@@ -33,25 +33,25 @@ struct cuda_dims {
 };
 
 struct cuda_step {
-    uint32_t kind, op;     /* op: the plan op it comes from (for messages) */
-    int32_t x, w, b, y;    /* tensor ids (or CUDA_TEMP); w/b: second/third operand, -1 if none */
+    uint32_t kind, op;           /* op: the plan op it comes from (for messages) */
+    int32_t x, w, b, y;          /* tensor ids (or CUDA_TEMP); w/b: second/third operand, -1 if none */
     struct cuda_dims xd, wd, yd; /* shapes, batch applied; xd of a conv is its (padded) input */
     int64_t kernel[2], stride[2], dilation[2], pad_l[2], pad_r[2], group;
     uint32_t act;
-    float lo, hi;          /* clip bounds */
-    uint32_t pool_max, include_pad, mul; /* mul: BINARY multiplies (else adds) */
-    int64_t m, n, k;       /* GEMM; AFFINE: n = N, k = C, m = elements per channel */
+    float lo, hi;                                 /* clip bounds */
+    uint32_t pool_max, include_pad, mul;          /* mul: BINARY multiplies (else adds) */
+    int64_t m, n, k;                              /* GEMM; AFFINE: n = N, k = C, m = elements per channel */
     int64_t sx[PLAN_MAX_DIMS], sw[PLAN_MAX_DIMS]; /* BINARY: element strides of x and w aligned to yd, 0 = broadcast */
     int64_t outer, len, inner, offset;            /* SOFTMAX, CONCAT_PART (len: input chunk, inner: output chunk) */
-    uint64_t bytes;        /* COPY */
-    int32_t conv;          /* CONV: index into the batch's convolution table */
+    uint64_t bytes;                               /* COPY */
+    int32_t conv;                                 /* CONV: index into the batch's convolution table */
 };
 
 struct cuda_batch {
     unsigned b;
     struct cuda_step *steps;
     uint32_t n_steps, n_convs;
-    uint64_t *act_off;           /* per tensor: arena offset of each activation */
+    uint64_t *act_off;            /* per tensor: arena offset of each activation */
     uint64_t temp_off, temp_size; /* the temp buffer (after the activations) */
     uint64_t ws_off, ws_size;     /* cuDNN workspace: ws_size is set once algorithms are chosen */
 };
@@ -63,9 +63,9 @@ struct cuda_plan {
     struct cuda_batch batch[CUDA_MAX_BATCHES];
     struct weights_slot *slot; /* per tensor (weights only) */
     struct weights_pages pages;
-    uint64_t *page_used;       /* per model page: bytes the copy must move */
-    uint64_t *page_image_off;  /* per model page: where it starts in the host image */
-    uint64_t image_size;       /* bytes of the host image of all pages, back to back */
+    uint64_t *page_used;      /* per model page: bytes the copy must move */
+    uint64_t *page_image_off; /* per model page: where it starts in the host image */
+    uint64_t image_size;      /* bytes of the host image of all pages, back to back */
 };
 
 /* Takes ownership of *p (even on failure; *p is cleared). Checks every op's shapes at every

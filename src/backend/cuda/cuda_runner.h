@@ -3,7 +3,7 @@
  * host buffers on one GPU. Times come from the exec stream's events. */
 #ifndef CW_CUDA_RUNNER_H
 #define CW_CUDA_RUNNER_H
-#include "backend/common/model_runner.h"
+#include "backend/model_runner.h"
 #include "cuda_gpu.h"
 #include "cuda_model.h"
 

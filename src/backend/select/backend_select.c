@@ -31,8 +31,10 @@ int backend_select_resolve(enum backend_kind *kind, char *err, size_t errlen)
         return snprintf(err, errlen, "--device cuda: no CUDA device (%s)", why), -1;
 #else
     if (*kind == BACKEND_CUDA)
-        return snprintf(err, errlen, "--device cuda: this build has no CUDA support (configure with "
-                        "-DCLOCKWORK_CUDA=ON where the CUDA toolkit, cuDNN and cuBLAS are installed)"), -1;
+        return snprintf(err, errlen,
+                        "--device cuda: this build has no CUDA support (configure with "
+                        "-DCLOCKWORK_CUDA=ON where the CUDA toolkit, cuDNN and cuBLAS are installed)"),
+               -1;
     *kind = BACKEND_CPU;
 #endif
     return 0;

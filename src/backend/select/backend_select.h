@@ -3,7 +3,7 @@
  * a GPU is present, else cpu) and a model_runner on the chosen device. */
 #ifndef CW_BACKEND_SELECT_H
 #define CW_BACKEND_SELECT_H
-#include "backend/common/model_runner.h"
+#include "backend/model_runner.h"
 #include "model/plan.h"
 #include <stddef.h>
 
