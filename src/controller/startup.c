@@ -69,7 +69,8 @@ static void send_next_load(struct controller *ctl)
         int id = ctl->next_action_id++;
         log_info("Worker <-- A%d:LoadModelFromDisk model=%u [0.0, %.1f] %s", id, l->first_model_id,
                  (double)UINT64_MAX / 1e6, l->path);
-        if (!w->conn || worker_send_load_model(w->conn, id, l->first_model_id, l->path, l->copies) != 0) {
+        if (!w->conn ||
+            worker_send_load_model(w->conn, id, l->first_model_id, l->path, l->copies, &ctl->opts->sched) != 0) {
             l->failed = 1;
             snprintf(l->error, sizeof l->error, "worker %u is not connected", i);
             l->responses++;

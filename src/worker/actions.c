@@ -78,6 +78,8 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     struct model_info m;
     if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
+    /* before the backend builds anything: batch sizes the controller will never use cost nothing */
+    model_info_limit_batches(&m, a->max_batch_size, a->max_exec_duration);
     if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
     if (registry_add(&w->registry, a->model_id, a->no_of_copies, &m) != 0) {
@@ -203,7 +205,7 @@ static int handle_evict(struct worker *w, struct net_session *s, const struct ne
     uint64_t e = to_local(a->earliest, off), l = to_local(a->latest, off);
     verbose_received(w, "EvictWeights", a->action_id, a->model_id, e, l);
     const struct model_info *info = lookup(w, s, a->action_id, TASK_EVICT_WEIGHTS, a->model_id, a->gpu_id,
-                                           ACTION_EVICT_UNKNOWN_MODEL, ACTION_EVICT_INVALID_GPU, m->recv_time);
+                                           ACTION_EVICT_UNKNOWN_MODEL, ACTION_INVALID_GPU, m->recv_time);
     struct worker_task *t =
         info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
@@ -224,7 +226,7 @@ static int check_infer(struct worker *w, const Clockwork__InferActionProto *a, c
     if (a->batch_size == 0 || model_info_padded_batch(info, a->batch_size) == 0) {
         snprintf(msg, msglen, "unsupported batch size %u (largest is %u)", a->batch_size,
                  info->batch_sizes[info->n_batch_sizes - 1]);
-        return ACTION_INVALID_BATCH_SIZE;
+        return ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     }
     uint64_t sum = 0;
     for (size_t i = 0; i < a->n_input_sizes; i++)
