@@ -68,8 +68,9 @@ static int send_infer(struct net_conn *c, const struct sched_action *a)
     FILL_TIMED_ACTION(p, a);
     p.expected_duration = a->expected_duration;
     p.batch_size = n;
-    /* All-empty inputs are sent as no input_sizes: the worker generates inputs. */
-    p.n_input_sizes = total ? n : 0;
+    /* One size per request even when all are 0 (the worker then generates inputs), as the
+     * original sends it. */
+    p.n_input_sizes = n;
     p.input_sizes = sizes;
     uint8_t *body = NULL;
     if (total) {

@@ -66,7 +66,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         snprintf(msg, msglen, "model path too long");
         return ACTION_INVALID_MODEL_PATH;
     }
-    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, path)) {
+    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, a->model_path)) {
         *out = registry_get(&w->registry, a->model_id);
         return 0;
     }
@@ -82,6 +82,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     model_info_limit_batches(&m, a->max_batch_size, a->max_exec_duration);
     if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
+    snprintf(m.source, sizeof m.source, "%s", a->model_path); /* reported as the controller named it */
     if (registry_add(&w->registry, a->model_id, a->no_of_copies, &m) != 0) {
         if (w->opt.free_model && m.backend_data)
             w->opt.free_model(w->opt.backend_ctx, &m);
@@ -228,16 +229,23 @@ static int check_infer(struct worker *w, const Clockwork__InferActionProto *a, c
                  info->batch_sizes[info->n_batch_sizes - 1]);
         return ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     }
-    uint64_t sum = 0;
+    /* With input_sizes: one compressed input per request. Without, a body is the batch's raw,
+     * uncompressed input (as the original's STRESS controller sends it). */
+    uint64_t sum = 0, raw_len = (uint64_t)a->batch_size * info->input_size;
     for (size_t i = 0; i < a->n_input_sizes; i++)
         sum += a->input_sizes[i];
-    if (sum != body_len) {
+    if (a->n_input_sizes > 0 && sum != body_len) {
         snprintf(msg, msglen, "input_sizes add up to %llu bytes but the body has %zu", (unsigned long long)sum,
                  body_len);
         return ACTION_COPY_INPUT_INVALID_INPUT;
     }
-    if (body_len > 0 && a->n_input_sizes != a->batch_size) {
+    if (a->n_input_sizes > 0 && a->n_input_sizes != a->batch_size) {
         snprintf(msg, msglen, "%zu inputs for batch size %u", a->n_input_sizes, a->batch_size);
+        return ACTION_COPY_INPUT_INVALID_INPUT;
+    }
+    if (a->n_input_sizes == 0 && body_len > 0 && body_len != raw_len) {
+        snprintf(msg, msglen, "raw input of %zu bytes for batch size %u (expected %llu)", body_len, a->batch_size,
+                 (unsigned long long)raw_len);
         return ACTION_COPY_INPUT_INVALID_INPUT;
     }
     if (body_len == 0 && !w->opt.allow_zero_size_inputs) {

@@ -78,8 +78,8 @@ static const char *check_header(const struct golden_entry *e, const ProtobufCMes
             snprintf(why, len, "%s: field %u is %s = %s, the original's %s = %s", e->name, i, p.fields[i].path,
                      p.fields[i].value, e->fields[i].path, e->fields[i].value);
     if (!why[0] && (packed != m->ph.header_len || n != packed || memcmp(again, m->header, n)))
-        snprintf(why, len, "%s: re-encoded header differs from the captured bytes (%zu vs %llu bytes)", e->name,
-                 packed, (unsigned long long)m->ph.header_len);
+        snprintf(why, len, "%s: re-encoded header differs from the captured bytes (%zu vs %llu bytes)", e->name, packed,
+                 (unsigned long long)m->ph.header_len);
     free(again);
     protobuf_c_message_free_unpacked(msg, NULL);
     return why[0] ? why : NULL;

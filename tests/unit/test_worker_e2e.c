@@ -321,6 +321,8 @@ static void test_bad_actions_answered(void **state)
     assert_int_equal(expect_error(fd, 21, 3), ACTION_COPY_INPUT_INVALID_INPUT);
     send_infer(fd, 22, 0, 0, 3, sizes, 2, body, 8, 0); /* 2 inputs for batch 3 */
     assert_int_equal(expect_error(fd, 22, 3), ACTION_COPY_INPUT_INVALID_INPUT);
+    send_infer(fd, 22, 0, 0, 2, NULL, 0, body, 7, 0); /* a raw input of 2 x 5 bytes would be 10 */
+    assert_int_equal(expect_error(fd, 22, 3), ACTION_COPY_INPUT_INVALID_INPUT);
     send_infer(fd, 23, 77, 0, 1, NULL, 0, NULL, 0, 0);
     assert_int_equal(expect_error(fd, 23, 3), ACTION_COPY_INPUT_UNKNOWN_MODEL);
     send_load_weights(fd, 24, 0, 7, UINT64_MAX);

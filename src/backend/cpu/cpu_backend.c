@@ -182,7 +182,8 @@ static void release(struct cpu_device *d, struct bound *x)
         drop_bound(x);
 }
 
-/* Decompresses each request's input into its row; generates input for zero-size inputs. */
+/* Decompresses each request's input into its row (or copies a raw batch input, sent without
+ * input_sizes); generates input for zero-size inputs. */
 static int copy_input(struct cpu_binding *b, unsigned bi, const struct model_info *m, const struct backend_infer_io *io)
 {
     const struct cpu_model *cm = cpu_binding_model(b);
@@ -192,6 +193,11 @@ static int copy_input(struct cpu_binding *b, unsigned bi, const struct model_inf
         float *f = (float *)dst;
         for (size_t i = 0; i < row / 4 * io->padded_batch; i++)
             f[i] = (float)(i % 17) * 0.05f;
+        return 0;
+    }
+    if (io->n_inputs == 0 && io->input_len == (size_t)io->batch_size * row) {
+        memcpy(dst, io->input, io->input_len);
+        memset(dst + io->input_len, 0, (size_t)(io->padded_batch - io->batch_size) * row);
         return 0;
     }
     if (io->n_inputs != io->batch_size)
