@@ -174,8 +174,8 @@ static void test_accepts_the_original_controllers_frames(void **state)
 /* Paths that differ by nature (times, error texts) or by the original's bugs (README finding 7). */
 static int comparable(const char *path)
 {
-    static const char *const skip[] = {"action_received", "result_sent", ".begin", ".end", ".duration", "message",
-                                       "host_weights_cache_size"};
+    static const char *const skip[] = {
+        "action_received", "result_sent", ".begin", ".end", ".duration", "message", "host_weights_cache_size"};
     for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
         if (strstr(path, skip[i]))
             return 0;
@@ -191,9 +191,9 @@ static void compare_with_golden(struct fixture *f, const char *name, uint64_t ty
     assert_int_equal(e->msg_type, type);
     const ProtobufCMessageDescriptor *d = NULL;
     static const ProtobufCMessageDescriptor *const results[] = {
-        &clockwork__error_result_proto__descriptor,         &clockwork__load_model_from_disk_result_proto__descriptor,
-        &clockwork__load_weights_result_proto__descriptor,  &clockwork__infer_result_proto__descriptor,
-        &clockwork__evict_weights_result_proto__descriptor, &clockwork__clear_cache_result_proto__descriptor,
+        &clockwork__error_result_proto__descriptor,           &clockwork__load_model_from_disk_result_proto__descriptor,
+        &clockwork__load_weights_result_proto__descriptor,    &clockwork__infer_result_proto__descriptor,
+        &clockwork__evict_weights_result_proto__descriptor,   &clockwork__clear_cache_result_proto__descriptor,
         &clockwork__get_worker_state_result_proto__descriptor};
     for (size_t i = 0; i < 7; i++)
         if (!strcmp(results[i]->short_name, e->message))
