@@ -7,8 +7,7 @@
 
 struct sched_impl {
     struct scheduler *(*create)(const struct sched_config *cfg, const struct sched_model *models, unsigned n_models,
-                                const struct sched_gpu *gpus, unsigned n_gpus, const struct sched_ops *ops,
-                                void *data);
+                                const struct sched_gpu *gpus, unsigned n_gpus, const struct sched_ops *ops, void *data);
     void (*destroy)(struct scheduler *s);
     void (*on_request)(struct scheduler *s, uint64_t now, struct sched_request *r);
     void (*on_result)(struct scheduler *s, uint64_t now, const struct sched_result *res);

@@ -114,7 +114,7 @@ static void test_direct_forwards_each_request(void **state)
     assert_int_equal(h->dones[0].status, CLIENT_SUCCESS);
     assert_int_equal(h->dones[0].first_byte, 42);
     assert_int_equal(h->dones[1].status, CLIENT_ERROR); /* a worker error, as the original */
-    result(h, 1, 0, t + 14 * MS, NULL, 0); /* GPU 1's load: request 1's infer */
+    result(h, 1, 0, t + 14 * MS, NULL, 0);              /* GPU 1's load: request 1's infer */
     assert_int_equal(h->acts[4].a.gpu_id, 1);
     /* weights resident on GPU 1, next in turn: the request goes straight to an Infer */
     h_request(h, t + 20 * MS, 0, 0);

@@ -300,7 +300,7 @@ static void test_weights_and_infer(void **state)
 
     /* zero-size inputs (CLOCKWORK_DISABLE_INPUTS): empty output */
     send_infer(fd, 12, 1, 0, 1, NULL, 0, NULL, 0, 0);
-    assert_int_equal(expect_error(fd, 12, 3), ACTION_WEIGHTS_NOT_PRESENT); /* copy 1 has no weights */
+    assert_int_equal(expect_error(fd, 12, 3), ACTION_EXEC_WEIGHTS_NOT_PRESENT); /* copy 1 has no weights */
     send_infer(fd, 13, 0, 0, 2, NULL, 0, NULL, 0, 0);
     assert_int_equal(wire_recv(fd, &r), 0);
     assert_int_equal(r.type, 103);

@@ -173,11 +173,11 @@ static void test_too_late_changes_nothing(void **state)
 static void test_infer_needs_weights(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_WEIGHTS_NOT_PRESENT);
+    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_EXEC_WEIGHTS_NOT_PRESENT);
     assert_int_equal(run_one(f, make(f, TASK_LOAD_WEIGHTS, 2, 0, UINT64_MAX)), ACTION_SUCCESS);
     assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_SUCCESS);
     assert_int_equal(run_one(f, make(f, TASK_EVICT_WEIGHTS, 2, 0, UINT64_MAX)), ACTION_SUCCESS);
-    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_WEIGHTS_NOT_PRESENT);
+    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_EXEC_WEIGHTS_NOT_PRESENT);
 }
 
 static void test_padded_batch(void **state)
@@ -298,7 +298,7 @@ static void test_evict_during_infer(void **state)
         if (r == ev)
             assert_int_equal(r->status, ACTION_SUCCESS);
         else /* normally evicted mid-run (84); on a badly stalled machine it may find no weights (20) */
-            assert_true(r->status == ACTION_EXEC_WEIGHTS_CHANGED || r->status == ACTION_WEIGHTS_NOT_PRESENT);
+            assert_true(r->status == ACTION_EXEC_WEIGHTS_CHANGED || r->status == ACTION_EXEC_WEIGHTS_NOT_PRESENT);
         task_free(r);
     }
 }

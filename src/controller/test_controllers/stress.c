@@ -195,8 +195,8 @@ static uint64_t stress_next_wakeup(const struct scheduler *s, uint64_t now)
 static void stress_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
 {
     r->arrival_count = ++s->base.arrivals;
-    tc_answer(&s->base, now, r, CLIENT_INVALID_REQUEST, "The STRESS controller does not serve inference requests",
-              NULL, 0);
+    tc_answer(&s->base, now, r, CLIENT_INVALID_REQUEST, "The STRESS controller does not serve inference requests", NULL,
+              0);
 }
 
 static void stress_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
@@ -217,7 +217,9 @@ static void stress_on_result(struct scheduler *s, uint64_t now, const struct sch
     }
     if (res->status != 0)
         log_warn("STRESS: W%u-GPU%u %s of model %u failed: %s", s->base.gpus[gpu].worker_id, s->base.gpus[gpu].gpu_id,
-                 a->type == SCHED_INFER ? "Infer" : a->type == SCHED_LOAD_WEIGHTS ? "LoadWeights" : "EvictWeights",
+                 a->type == SCHED_INFER          ? "Infer"
+                 : a->type == SCHED_LOAD_WEIGHTS ? "LoadWeights"
+                                                 : "EvictWeights",
                  a->model, res->message);
     tc_action_finish(&s->base, now, a, res);
     fill(s, now, gpu);
