@@ -14,9 +14,19 @@ count_rows() { # FILE AWK-CONDITION: data rows of a TSV matching the condition
 
 restart_worker() { # fresh registry for every controller type
   [ -n "${WORKER_PID:-}" ] && stop_process "$WORKER_PID" worker
+  rm -f "$TMP/worker.log" # so that only the new worker's "listening" line counts
   start_worker -n 2
   wait_for_line "$TMP/worker.log" "IO service thread listening on 0.0.0.0:$WORKER_PORT" 10
 }
+
+# controller -h lists the test controllers next to the scheduler, STRESS with its options
+usage="$("$BUILD/controller" -h)"
+for t in "DIRECT    Used for testing" "ECHO      Used for testing" "STRESS    Used for testing" \
+         "INFER5    The Clockwork Scheduler" "INFER4" "max_models_on_gpu" "stress_loadweights"; do
+  echo "$usage" | grep -q "$t" || fail "controller -h does not list '$t'"
+done
+"$BUILD/controller" ECHO "127.0.0.1:$WORKER_PORT" 1 > "$TMP/bad.log" 2>&1 && fail "ECHO accepted an option"
+grep -q "ECHO takes no options" "$TMP/bad.log" || fail "ECHO's option error is not clear"
 
 # ---- ECHO ----
 restart_worker
@@ -74,7 +84,7 @@ grep -q "STRESS test controller using: model=$SRC/modelzoo/resnet50_v2/model cop
 grep -q "Controller --> LoadModel path=$SRC/modelzoo/resnet50_v2/model copies=300 (STRESS)" "$TMP/controller.log" ||
   fail "STRESS did not load its model"
 grep -q "errors=" "$TMP/controller.log" && fail "STRESS actions failed"
-grep -q "failed:" "$TMP/controller.log" && fail "STRESS actions failed"
+grep -q "STRESS: .* failed:" "$TMP/controller.log" && fail "STRESS actions failed"
 loads=$(count_rows "$TMP/clockwork_action_log.tsv" '$3 == 1 && $4 == 0')
 evicts=$(count_rows "$TMP/clockwork_action_log.tsv" '$3 == 3 && $4 == 0')
 infers=$(count_rows "$TMP/clockwork_action_log.tsv" '$3 == 2 && $4 == 0')
