@@ -16,8 +16,7 @@ int controller_worker_up(const struct controller *ctl, unsigned i)
 
 unsigned controller_model_count(const struct controller *ctl) { return ctl->n_models; }
 
-const struct model_info *controller_model(const struct controller *ctl, unsigned id,
-                                          enum controller_model_state *state)
+const struct model_info *controller_model(const struct controller *ctl, unsigned id, enum controller_model_state *state)
 {
     if (id >= ctl->n_models)
         return NULL;
