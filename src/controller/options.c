@@ -74,9 +74,10 @@ static int parse_workers(struct controller_options *o, const char *list, char *e
 
 int controller_check_type(const char *type, char *err, size_t errlen)
 {
-    if (strcmp(type, "INFER5") == 0 || strcmp(type, "INFER4") == 0)
+    enum sched_type t;
+    if (sched_type_parse(type, &t) == 0)
         return 0;
-    snprintf(err, errlen, "unknown controller type '%s' (use INFER5)", type);
+    snprintf(err, errlen, "unknown controller type '%s' (use INFER5 or INFER6)", type);
     return -1;
 }
 
@@ -140,6 +141,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
     if (controller_check_type(argv[1], err, errlen) != 0)
         return OPTIONS_ERROR;
     snprintf(o->type, sizeof o->type, "%s", argv[1]);
+    sched_type_parse(argv[1], &o->sched.type);
     if (parse_workers(o, argv[2], err, errlen) != 0)
         return OPTIONS_ERROR;
     if (controller_parse_sched_options(&o->sched, argc - 3, argv + 3, err, errlen) != 0)

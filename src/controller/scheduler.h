@@ -10,7 +10,21 @@
 
 struct scheduler;
 
+/* Which scheduler a controller runs (its TYPE on the command line). */
+enum sched_type {
+    SCHED_TYPE_INFER5 = 0, /* the Clockwork scheduler (infer5/), the default */
+    SCHED_TYPE_INFER6 = 1, /* just-in-time placement for tight SLOs and overload (infer6/) */
+};
+
+/* TYPE as given on the command line (INFER5, INFER4 = INFER5, INFER6): 0, or -1 if unknown. */
+int sched_type_parse(const char *name, enum sched_type *type);
+const char *sched_type_name(enum sched_type type);
+/* How the host drives this scheduler's ticks: > 0, call scheduler_tick on that period (INFER5:
+ * 1 ms, as the original); 0, call it exactly at each scheduler_next_wakeup. */
+uint64_t sched_type_tick_ns(enum sched_type type);
+
 struct sched_config {
+    enum sched_type type;    /* default SCHED_TYPE_INFER5 */
     uint64_t default_slo;    /* ns, default 100 ms */
     uint64_t schedule_ahead; /* ns, default 10 ms */
     uint64_t latest_delta;   /* ns, default 10 ms */

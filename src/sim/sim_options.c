@@ -223,6 +223,7 @@ int sim_options_parse(struct sim_options *o, int argc, char **argv, char *err, s
     }
     if (controller_check_type(argv[i], err, errlen) != 0)
         return SIM_OPTIONS_ERROR;
+    sched_type_parse(argv[i], &o->cfg.sched.type);
     snprintf(o->type, sizeof o->type, "%s", argv[i++]);
     int first = i;
     while (i < argc && strcmp(argv[i], "--") != 0 && !wl_find(argv[i]))

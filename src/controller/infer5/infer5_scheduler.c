@@ -4,6 +4,7 @@
 #include "common/status.h"
 #include "controller/infer5/sched_state.h"
 #include "controller/infer5/xalloc.h"
+#include "controller/sched_impl.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,7 +226,7 @@ static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *sr
     }
 }
 
-struct scheduler *scheduler_create(const struct sched_config *cfg, const struct sched_model *models,
+static struct scheduler *infer5_create(const struct sched_config *cfg, const struct sched_model *models,
                                    unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
                                    const struct sched_ops *ops, void *data)
 {
@@ -259,7 +260,7 @@ struct scheduler *scheduler_create(const struct sched_config *cfg, const struct 
     return s;
 }
 
-void scheduler_destroy(struct scheduler *s)
+static void infer5_destroy(struct scheduler *s)
 {
     if (!s)
         return;
@@ -316,7 +317,7 @@ static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t no
         gpu_schedule_infer(s, m->inst[i]->gpu, now);
 }
 
-void scheduler_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
+static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
 {
     if (r->model_id >= s->n_models || !s->models[r->model_id].known) {
         reject_unknown(s, now, r);
@@ -363,7 +364,7 @@ static void expire_timeouts(struct scheduler *s, uint64_t now)
     }
 }
 
-void scheduler_tick(struct scheduler *s, uint64_t now)
+static void infer5_tick(struct scheduler *s, uint64_t now)
 {
     expire_timeouts(s, now);
     schedule_loads(s, now);
@@ -388,7 +389,7 @@ static uint64_t load_wakeup(const struct scheduler *s)
     return w;
 }
 
-uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now)
+static uint64_t infer5_next_wakeup(const struct scheduler *s, uint64_t now)
 {
     uint64_t w = load_wakeup(s);
     if (s->timeouts.len && idheap_top_key(&s->timeouts).hi < w)
@@ -401,7 +402,7 @@ uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now)
 
 /* ---- results, worker loss, drain ---- */
 
-void scheduler_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
+static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
 {
     struct action_rec *a = at_remove(&s->actions, res->action_id);
     if (!a) {
@@ -438,7 +439,7 @@ static void fail_actions(struct scheduler *s, uint64_t now, long worker, int cli
     }
 }
 
-void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
+static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
     fail_actions(s, now, worker_id, CLIENT_ERROR, "Worker connection lost");
     for (unsigned i = 0; i < s->n_gpus; i++) {
@@ -451,10 +452,10 @@ void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker
             sched_instance_remove(s, g->res[g->n_res - 1]);
     }
     s->loads_stuck = 0;
-    scheduler_tick(s, now);
+    infer5_tick(s, now);
 }
 
-void scheduler_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
+static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
     for (unsigned i = 0; i < s->n_gpus; i++) {
         struct gpu *g = &s->gpus[i];
@@ -468,10 +469,10 @@ void scheduler_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker
         g->infer_wake = SCHED_IDLE;
     }
     s->loads_stuck = 0;
-    scheduler_tick(s, now);
+    infer5_tick(s, now);
 }
 
-void scheduler_drain(struct scheduler *s, uint64_t now, int status)
+static void infer5_drain(struct scheduler *s, uint64_t now, int status)
 {
     fail_actions(s, now, -1, status, "Controller shutting down");
     while (s->timeouts.len) {
@@ -486,7 +487,7 @@ void scheduler_drain(struct scheduler *s, uint64_t now, int status)
 
 /* ---- stats ---- */
 
-unsigned scheduler_take_stats(struct scheduler *s, struct sched_gpu_stats *out, unsigned max)
+static unsigned infer5_take_stats(struct scheduler *s, struct sched_gpu_stats *out, unsigned max)
 {
     unsigned n = s->n_gpus < max ? s->n_gpus : max;
     for (unsigned i = 0; i < n; i++) {
@@ -499,7 +500,21 @@ unsigned scheduler_take_stats(struct scheduler *s, struct sched_gpu_stats *out, 
     return n;
 }
 
-unsigned scheduler_gpu_count(const struct scheduler *s)
+static unsigned infer5_gpu_count(const struct scheduler *s)
 {
     return s->n_gpus;
 }
+
+const struct sched_impl infer5_impl = {
+    .create = infer5_create,
+    .destroy = infer5_destroy,
+    .on_request = infer5_on_request,
+    .on_result = infer5_on_result,
+    .tick = infer5_tick,
+    .next_wakeup = infer5_next_wakeup,
+    .on_worker_lost = infer5_on_worker_lost,
+    .on_worker_back = infer5_on_worker_back,
+    .drain = infer5_drain,
+    .take_stats = infer5_take_stats,
+    .gpu_count = infer5_gpu_count,
+};
