@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #define SIM_EPOCH_NS 1600000000000000000ULL /* virtual time 0 = 2020-09-13 12:26:40 UTC */
+#define SIM_TICK_SCHEDULER UINT64_MAX
 
 /* What each device did, for tests that check the scheduler's properties. */
 struct sim_trace {
@@ -34,7 +35,8 @@ struct sim_config {
     uint64_t cache_size, page_size;
     struct sched_config sched;
     struct sim_latency lat;
-    uint64_t tick_ns;      /* the controller's scheduler tick (live: 1 ms); 0: exact wake-ups */
+    uint64_t tick_ns;      /* the controller's scheduler tick; 0: exact wake-ups; SIM_TICK_SCHEDULER (default):
+                            * the scheduler type's own, as live (INFER5: 1 ms, INFER6: exact) */
     double duration_s;     /* simulated seconds; <= 0: until the workload ends */
     uint64_t seed;         /* 0: the workload's own seeds, as the live client */
     const char *log_dir;   /* telemetry TSVs; NULL: none */

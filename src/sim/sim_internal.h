@@ -77,6 +77,7 @@ struct sim {
     int ctl_busy;
     uint64_t ctl_done_at; /* end of the item being processed: when its effects leave */
     uint64_t pending_tick;
+    uint64_t tick_ns;     /* the tick grid in use (cfg->tick_ns resolved) */
     uint64_t next_request_id;
     struct send_item *send_head, *send_tail;
     unsigned sends_in_flight;

@@ -46,7 +46,8 @@ void sim_usage(FILE *out)
           "      --ctl-event D         controller processing per event (default 5)\n"
           "      --send D              one action send holds one of the 2 send slots (default 5)\n"
           "      --exec-noise F        relative std deviation of inference times (default 0)\n"
-          "      --tick-us US          the controller's scheduler tick (default 1000, as live; 0: exact)\n"
+          "      --tick-us US          the controller's scheduler tick (default: the TYPE's, as live: INFER5\n"
+          "                            1000, INFER6 0 = exactly at its wake-ups)\n"
           "      --ideal               every overhead 0 (an optimistic bound)\n"
           "  -h, --help                print this message\n"
           "ENVIRONMENT\n"
@@ -218,7 +219,7 @@ int sim_options_parse(struct sim_options *o, int argc, char **argv, char *err, s
     if (i < 0)
         return SIM_OPTIONS_ERROR;
     if (i >= argc) {
-        snprintf(err, errlen, "expected a controller TYPE (INFER5), its options, -- and a WORKLOAD");
+        snprintf(err, errlen, "expected a controller TYPE (INFER5 or INFER6), its options, -- and a WORKLOAD");
         return SIM_OPTIONS_ERROR;
     }
     if (controller_check_type(argv[i], err, errlen) != 0)
