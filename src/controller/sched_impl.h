@@ -27,5 +27,6 @@ struct sched_head {
 };
 
 extern const struct sched_impl infer5_impl;
+extern const struct sched_impl infer6_impl;
 
 #endif

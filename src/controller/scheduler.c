@@ -11,6 +11,7 @@ static const struct {
 } TYPES[] = {
     {"INFER5", SCHED_TYPE_INFER5, &infer5_impl, 1000000ULL},
     {"INFER4", SCHED_TYPE_INFER5, &infer5_impl, 1000000ULL},
+    {"INFER6", SCHED_TYPE_INFER6, &infer6_impl, 0},
 };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 

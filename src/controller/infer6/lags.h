@@ -1,0 +1,25 @@
+/* INFER6's measured overheads around an action, learnt from worker results: dispatch (action
+ * created -> received by the worker), post (worker exec end -> result at the controller) and
+ * turnaround (an executor's previous end -> start of an action already waiting for it). The
+ * scheduler plans with them instead of fixed margins, so tight SLOs are aimed at exactly. */
+#ifndef CW_INFER6_LAGS_H
+#define CW_INFER6_LAGS_H
+#include "common/window.h"
+#include <stdint.h>
+
+enum lag_kind { LAG_DISPATCH, LAG_POST, LAG_TURNAROUND, LAG_KINDS };
+
+struct lags {
+    struct sample_window win[LAG_KINDS];
+    unsigned fresh[LAG_KINDS];        /* samples since the quantiles were computed */
+    uint64_t low[LAG_KINDS];          /* 10th percentile */
+    uint64_t typical[LAG_KINDS];      /* median */
+    uint64_t high[LAG_KINDS];         /* 90th percentile */
+};
+
+/* Starts from loopback-like defaults until samples arrive. */
+void lags_init(struct lags *l);
+/* Adds one measurement; quantiles are recomputed every few samples (amortised O(1)). */
+void lags_add(struct lags *l, enum lag_kind k, uint64_t ns);
+
+#endif
