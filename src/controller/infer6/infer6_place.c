@@ -50,11 +50,11 @@ static void exec_append(struct i6_gpu *g, struct i6_action *a)
     g->exec_tail = a;
 }
 
-/* How long before a GPU frees up its next infer is decided: the dispatch lag (p90), so the
- * action is there in time, never more than schedule_ahead. */
+/* How long before a GPU frees up its next infer is decided: the dispatch lag (p90, at most
+ * 3x its median), so the action is there in time; never more than schedule_ahead. */
 static uint64_t lead(const struct infer6 *s)
 {
-    return i6_min(s->lags.high[LAG_DISPATCH], s->cfg.schedule_ahead);
+    return i6_min(lags_allowance(&s->lags, LAG_DISPATCH, 3), s->cfg.schedule_ahead);
 }
 
 static void set_wake(struct infer6 *s, struct i6_gpu *g, uint64_t t)

@@ -219,7 +219,7 @@ static void i6_on_request(struct scheduler *ss, uint64_t now, struct sched_reque
     q->timeout_pos = IDHEAP_NONE;
     r->sched_priv = q;
     /* the batch must end this long before the deadline for the result to reach us in time */
-    uint64_t post = s->lags.high[LAG_POST];
+    uint64_t post = lags_allowance(&s->lags, LAG_POST, 2);
     q->target = r->deadline > r->arrival + post ? r->deadline - post : r->arrival;
     uint64_t soonest = now + s->lags.typical[LAG_DISPATCH] + m->est.est[0];
     if (soonest > q->target) { /* even an idle GPU could not make it: say so now */

@@ -34,3 +34,9 @@ void lags_add(struct lags *l, enum lag_kind k, uint64_t ns)
     l->typical[k] = window_percentile(&l->win[k], 0.5, l->typical[k]);
     l->high[k] = window_percentile(&l->win[k], 0.9, l->high[k]);
 }
+
+uint64_t lags_allowance(const struct lags *l, enum lag_kind k, unsigned cap)
+{
+    uint64_t capped = l->typical[k] * cap;
+    return l->high[k] < capped ? l->high[k] : capped;
+}

@@ -21,5 +21,9 @@ struct lags {
 void lags_init(struct lags *l);
 /* Adds one measurement; quantiles are recomputed every few samples (amortised O(1)). */
 void lags_add(struct lags *l, enum lag_kind k, uint64_t ns);
+/* A safe allowance for lag k: its 90th percentile, but at most `cap` times its median, so that
+ * a burst of outliers (a stalled controller) cannot inflate it: a margin that made every
+ * request look hopeless would stop the very infers whose results bring it back down. */
+uint64_t lags_allowance(const struct lags *l, enum lag_kind k, unsigned cap);
 
 #endif
