@@ -6,6 +6,7 @@
 #include "common/status.h"
 #include "controller_internal.h"
 #include "proto/clockwork.pb-c.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,8 @@ void controller_pump(struct controller *ctl)
         free(it);
     }
     ctl->pumping = 0;
+    if (ctl->precise_wake)
+        wake_timer_arm(&ctl->wake, scheduler_next_wakeup(ctl->sched, clock_now_ns()));
 }
 
 static void drop_queued_sends(struct controller *ctl, unsigned worker_id)
@@ -346,6 +349,31 @@ static void on_tick(uv_timer_t *t)
     controller_pump(ctl);
 }
 
+static void on_wake(struct wake_timer *t, void *data)
+{
+    (void)t;
+    struct controller *ctl = data;
+    if (!ctl->sched)
+        return;
+    scheduler_tick(ctl->sched, clock_now_ns());
+    controller_pump(ctl);
+}
+
+/* A scheduler with a tick period gets it (INFER5: 1 ms, as the original); one without is
+ * woken exactly when it asks, re-armed after every event. */
+static void start_ticks(struct controller *ctl)
+{
+    if (sched_type_tick_ns(ctl->opts->sched.type) == 0) {
+        if (wake_timer_init(&ctl->loop, &ctl->wake, on_wake, ctl) == 0) {
+            ctl->precise_wake = 1;
+            controller_pump(ctl);
+            return;
+        }
+        log_warn("no timerfd (%s): scheduling on a %d ms tick instead of exact wake-ups", strerror(errno), TICK_MS);
+    }
+    uv_timer_start(&ctl->tick_timer, on_tick, TICK_MS, TICK_MS);
+}
+
 void controller_start_serving(struct controller *ctl)
 {
     unsigned total = 0;
@@ -366,7 +394,7 @@ void controller_start_serving(struct controller *ctl)
     log_info("* Admitting inference requests");
     for (unsigned g = 0; g < scheduler_gpu_count(ctl->sched); g++)
         log_info("GPU handler [ %u ] started", g);
-    uv_timer_start(&ctl->tick_timer, on_tick, TICK_MS, TICK_MS);
+    start_ticks(ctl);
 }
 
 /* ---- status lines ---- */
@@ -499,6 +527,10 @@ static void shutdown_controller(struct controller *ctl)
 {
     uv_timer_stop(&ctl->tick_timer);
     uv_timer_stop(&ctl->status_timer);
+    if (ctl->precise_wake) {
+        ctl->precise_wake = 0;
+        wake_timer_close(&ctl->wake);
+    }
     if (ctl->sched) {
         scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
         while (ctl->send_head) {
