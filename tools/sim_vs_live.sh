@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the same Figure 7 configuration live (6 x worker_dummy -n 1 + controller INFER5 + client
+# Runs the same Figure 7 configuration live (6 x worker_dummy -n 1 + controller TYPE + client
 # slo-exp-1 on 127.0.0.1) and in clockwork-sim, and prints the deadline satisfaction per SLO
 # step side by side.
 #   usage: tools/sim_vs_live.sh [N_MODELS [RATE [PERIOD_S [SEED]]]]   (defaults 12 600 10 1)
 #   env:   CLOCKWORK_BUILD (default ./build), OUT (default a new /tmp/cw-sim-vs-live.*),
-#          BASE_PORT (default 32345), SIM_ARGS (extra clockwork-sim options, e.g. --ideal)
+#          BASE_PORT (default 32345), TYPE (controller type, default INFER5),
+#          SIM_ARGS (extra clockwork-sim options, e.g. --ideal or "--overheads FILE"),
+#          SKIP_LIVE=1 (simulate only, against an OUT/live from an earlier run)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd -P)"
 BUILD="${CLOCKWORK_BUILD:-$ROOT/build}"
@@ -12,7 +14,7 @@ N="${1:-12}" R="${2:-600}" P="${3:-10}" SEED="${4:-1}"
 OUT="${OUT:-$(mktemp -d /tmp/cw-sim-vs-live.XXXXXX)}"
 BASE_PORT="${BASE_PORT:-32345}"
 WORKLOAD=(slo-exp-1 resnet50_v2 "$N" poisson "$R" 1 100 1.5 mul "$P")
-CTL_OPTS=(INFER5 0 6 5000000)
+CTL_OPTS=("${TYPE:-INFER5}" 0 6 5000000)
 export CLOCKWORK_MODEL_DIR="${CLOCKWORK_MODEL_DIR:-$ROOT/modelzoo}" CLOCKWORK_STARTUP_QUIET_MS=500
 mkdir -p "$OUT/live" "$OUT/sim"
 PIDS=()
