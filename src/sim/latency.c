@@ -14,6 +14,7 @@ static const struct sim_delay DEFAULTS[SIM_N_HOPS] = {
     [HOP_EXEC_TURNAROUND] = {55 * US, 110 * US},
     [HOP_CTL_EVENT] = {5 * US, 0},
     [HOP_SEND] = {5 * US, 0},
+    [HOP_EXEC_WAKEUP] = {0, 0},
 };
 
 static const char *const NAMES[SIM_N_HOPS] = {
@@ -21,6 +22,7 @@ static const char *const NAMES[SIM_N_HOPS] = {
     [HOP_CTL_TO_WORKER] = "ctl-worker",   [HOP_WORKER_RESULT] = "worker-result",
     [HOP_WORKER_TO_CTL] = "worker-ctl",   [HOP_EXEC_TURNAROUND] = "exec-turnaround",
     [HOP_CTL_EVENT] = "ctl-event",        [HOP_SEND] = "send",
+    [HOP_EXEC_WAKEUP] = "exec-wakeup",
 };
 
 void sim_latency_defaults(struct sim_latency *l)

@@ -20,6 +20,7 @@ enum sim_hop {
     HOP_EXEC_TURNAROUND, /* an executor: one action's end -> ready for the next */
     HOP_CTL_EVENT,       /* controller processing time per event (request, result, tick) */
     HOP_SEND,            /* how long one action send occupies one of the 2 send slots */
+    HOP_EXEC_WAKEUP,     /* an idle executor: action received -> started (its thread wakes up) */
     SIM_N_HOPS
 };
 

@@ -45,10 +45,17 @@ void sim_usage(FILE *out)
           "      --exec-turnaround D   executor: one action's end -> next start (default 55+110)\n"
           "      --ctl-event D         controller processing per event (default 5)\n"
           "      --send D              one action send holds one of the 2 send slots (default 5)\n"
+          "      --exec-wakeup D       an idle executor starts an arriving action after this (default 0)\n"
           "      --exec-noise F        relative std deviation of inference times (default 0)\n"
           "      --tick-us US          the controller's scheduler tick (default: the TYPE's, as live: INFER5\n"
           "                            1000, INFER6 0 = exactly at its wake-ups)\n"
           "      --ideal               every overhead 0 (an optimistic bound)\n"
+          "      --overheads FILE      overheads from FILE (as --calibrate writes it: one `option value`\n"
+          "                            line each, e.g. `ctl-worker 20+15`); later options override it\n"
+          "CALIBRATION\n"
+          "      --calibrate DIR       fit the overheads to a live run's DIR/clockwork_action_log.tsv, print\n"
+          "                            them and save them for --overheads (no TYPE or workload needed)\n"
+          "      --overheads-out FILE  where --calibrate saves them (default DIR/sim_overheads.txt)\n"
           "  -h, --help                print this message\n"
           "ENVIRONMENT\n"
           "  CLOCKWORK_LOG_DIR, CLOCKWORK_MODEL_DIR (model zoo), CLOCKWORK_CONFIG_FILE (cache sizes)\n"
@@ -82,6 +89,7 @@ static const struct {
     {"--ctl-worker", HOP_CTL_TO_WORKER},   {"--worker-result", HOP_WORKER_RESULT},
     {"--worker-ctl", HOP_WORKER_TO_CTL},   {"--exec-turnaround", HOP_EXEC_TURNAROUND},
     {"--ctl-event", HOP_CTL_EVENT},        {"--send", HOP_SEND},
+    {"--exec-wakeup", HOP_EXEC_WAKEUP},
 };
 
 static int hop_option(struct sim_options *o, const char *name, const char *val)
@@ -90,6 +98,29 @@ static int hop_option(struct sim_options *o, const char *name, const char *val)
         if (!strcmp(name, HOP_OPTIONS[i].name))
             return parse_delay(val, &o->cfg.lat.hop[HOP_OPTIONS[i].hop]) == 0 ? 1 : -1;
     return 0;
+}
+
+/* An overheads file: `option value` per line (option without its leading --), # comments. */
+static int overheads_file(struct sim_options *o, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[512], name[128], val[128];
+    int rc = 1;
+    while (rc == 1 && fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        int n = sscanf(line, "%100s %100s", name + 2, val);
+        if (n <= 0)
+            continue;
+        name[0] = name[1] = '-';
+        if (n != 2 || hop_option(o, name, val) != 1)
+            rc = -1;
+    }
+    fclose(f);
+    return rc;
 }
 
 static int unsigned_option(const char *val, unsigned *out, unsigned min)
@@ -128,6 +159,12 @@ static int value_option(struct sim_options *o, const char *name, const char *val
         return parse_nonneg_double(val, &c->progress_s) == 0 ? 1 : -1;
     if (!strcmp(name, "--exec-noise"))
         return parse_nonneg_double(val, &c->lat.exec_noise) == 0 ? 1 : -1;
+    if (!strcmp(name, "--overheads"))
+        return overheads_file(o, val);
+    if (!strcmp(name, "--calibrate"))
+        return snprintf(o->calibrate_dir, sizeof o->calibrate_dir, "%s", val) < (int)sizeof o->calibrate_dir ? 1 : -1;
+    if (!strcmp(name, "--overheads-out"))
+        return snprintf(o->overheads_out, sizeof o->overheads_out, "%s", val) < (int)sizeof o->overheads_out ? 1 : -1;
     if (!strcmp(name, "--tick-us")) {
         if (parse_nonneg_double(val, &d) != 0)
             return -1;
@@ -218,6 +255,11 @@ int sim_options_parse(struct sim_options *o, int argc, char **argv, char *err, s
         return SIM_OPTIONS_HELP;
     if (i < 0)
         return SIM_OPTIONS_ERROR;
+    if (o->calibrate_dir[0]) {
+        if (!o->overheads_out[0])
+            snprintf(o->overheads_out, sizeof o->overheads_out, "%.1000s/sim_overheads.txt", o->calibrate_dir);
+        return SIM_OPTIONS_CALIBRATE;
+    }
     if (i >= argc) {
         snprintf(err, errlen, "expected a controller TYPE (INFER5 or INFER6), its options, -- and a WORKLOAD");
         return SIM_OPTIONS_ERROR;
