@@ -196,7 +196,7 @@ int sim_calibrate(const char *dir, struct sim_calibration *c, char *err, size_t 
     c->exec_overshoot_us = over / (double)n;
     /* the log's dispatch time starts when the action is made: the controller's own processing
      * and send are modelled separately */
-    double ctl_us = (double)(c->lat.hop[HOP_CTL_EVENT].base + c->lat.hop[HOP_SEND].base) / US;
+    double ctl_us = (double)c->lat.hop[HOP_CTL_EVENT].base / US;
     fit_hop(c, HOP_CTL_TO_WORKER, &s[HOP_CTL_TO_WORKER], ctl_us);
     fit_hop(c, HOP_WORKER_RESULT, &s[HOP_WORKER_RESULT], 0);
     fit_hop(c, HOP_WORKER_TO_CTL, &s[HOP_WORKER_TO_CTL], 0);

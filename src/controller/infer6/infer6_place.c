@@ -310,5 +310,7 @@ void i6_place_model(struct infer6 *s, unsigned id, uint64_t now)
         uint64_t due = g->exec_free > lead(s) ? g->exec_free - lead(s) : 0;
         if (due <= now)
             i6_place(s, m->inst[i]->gpu, now);
+        else if (g->wake_pos == IDHEAP_NONE || s->wakes.n[g->wake_pos].key.hi > due)
+            set_wake(s, g, due); /* it has work now: decide when it is due */
     }
 }
