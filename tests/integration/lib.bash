@@ -31,7 +31,7 @@ start_worker() { # extra args
 }
 
 start_controller() { # extra args after the worker list
-  "$BUILD/controller" INFER5 "127.0.0.1:$WORKER_PORT" "$@" > "$TMP/controller.log" 2>&1 &
+  "$BUILD/controller" "${CONTROLLER_TYPE:-INFER5}" "127.0.0.1:$WORKER_PORT" "$@" > "$TMP/controller.log" 2>&1 &
   PIDS+=($!)
   CONTROLLER_PID=$!
 }

@@ -9,18 +9,17 @@
 #include "common/clock.h"
 #include "test_sim_helpers.h"
 
-static void test_100_devices_4000_models(void **state)
+static void large_cluster(const char *type)
 {
-    (void)state;
     struct sim_stats st;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "-q -w 25 -g 4 --seed 5 %s 0 1000 -- slo-exp-1 resnet50_v2 4000 poisson 8000 50 100 2 mul 5",
+             type);
     uint64_t w0 = clock_mono_ns();
-    assert_int_equal(ts_run("-q -w 25 -g 4 --seed 5 INFER5 0 1000 -- slo-exp-1 resnet50_v2 4000 poisson 8000 50 100 2 "
-                            "mul 5",
-                            NULL, NULL, &st),
-                     0);
+    assert_int_equal(ts_run(cmd, NULL, NULL, &st), 0);
     double wall = (double)(clock_mono_ns() - w0) / 1e9;
-    printf("%u devices, %u models: %llu requests, %llu events in %.2f s wall (%.0f events/s), %.1f s simulated\n",
-           st.devices, st.models, (unsigned long long)st.requests, (unsigned long long)st.events, wall,
+    printf("%s: %u devices, %u models: %llu requests, %llu events in %.2f s wall (%.0f events/s), %.1f s simulated\n",
+           type, st.devices, st.models, (unsigned long long)st.requests, (unsigned long long)st.events, wall,
            (double)st.events / wall, (double)st.sim_ns / 1e9);
     assert_int_equal(st.devices, 100);
     assert_int_equal(st.models, 4000);
@@ -29,8 +28,21 @@ static void test_100_devices_4000_models(void **state)
     assert_true(st.deadline_met > st.requests / 2);
 }
 
+static void test_100_devices_4000_models(void **state)
+{
+    (void)state;
+    large_cluster("INFER5");
+}
+
+static void test_infer6_100_devices_4000_models(void **state)
+{
+    (void)state;
+    large_cluster("INFER6");
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_100_devices_4000_models)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_100_devices_4000_models),
+                                       cmocka_unit_test(test_infer6_100_devices_4000_models)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
