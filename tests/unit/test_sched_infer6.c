@@ -378,6 +378,36 @@ static void test_worker_lost_and_unknown_model(void **state)
     h_free(h);
 }
 
+/* Results that all came back 3 ms after their exec ended make every tight request look
+ * hopeless; once no result has come for 50 ms the estimates fall back, and it is tried again. */
+static void test_stalled_lags_do_not_lock_out(void **state)
+{
+    (void)state;
+    struct harness *h = new_infer6();
+    struct sched_model m = h_model(0, 3, RESNET, 8 * MS, 7, 8);
+    start_one_gpu(h, &m, 1);
+    uint64_t now = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        h_request(h, now, 0, 20.0f);
+        const struct h_action *x = h_last(h, SCHED_INFER);
+        assert_int_equal(h->n_acts, i + 1);
+        uint64_t begin = now + DISPATCH, end = begin + RESNET[0];
+        struct sched_result r = h_ok(x, begin, RESNET[0], end + 3 * MS);
+        r.worker_action_received = begin;
+        now = end + 3 * MS;
+        scheduler_on_result(h->s, now, &r);
+    }
+    h_request(h, now, 0, 1.5f);
+    assert_int_equal(h->answered[16], 1); /* hopeless at arrival with a 3 ms post lag */
+    assert_int_equal(h->n_acts, 16);
+    now += 60 * MS;
+    h_request(h, now, 0, 1.5f);
+    assert_int_equal(h->n_acts, 17); /* stale estimates forgotten: placed */
+    assert_int_equal(h->answered[17], 0);
+    scheduler_drain(h->s, now, CLIENT_ERROR);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_overload_drops_early),
         cmocka_unit_test(test_weights_loaded_before_use_and_lru),
         cmocka_unit_test(test_worker_lost_and_unknown_model),
+        cmocka_unit_test(test_stalled_lags_do_not_lock_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,18 +94,19 @@ static void record_stats(struct i6_gpu *g, const struct i6_action *a, const stru
 
 /* What a successful infer teaches: its exec time, the dispatch and post lags, and the
  * executor's turnaround when this infer was already waiting as the previous one ended. */
-static void learn(struct infer6 *s, struct i6_gpu *g, const struct i6_action *a, const struct sched_result *res)
+static void learn(struct infer6 *s, struct i6_gpu *g, const struct i6_action *a, const struct sched_result *res,
+                  uint64_t now)
 {
     struct i6_model *m = &s->models[a->model];
     if (res->worker_exec_duration)
         estimates_add_exec(&m->est, a->v, res->worker_exec_duration);
     if (res->worker_action_received >= a->sent)
-        lags_add(&s->lags, LAG_DISPATCH, res->worker_action_received - a->sent);
+        lags_add(&s->lags, LAG_DISPATCH, res->worker_action_received - a->sent, now);
     if (res->received >= res->worker_exec_end)
-        lags_add(&s->lags, LAG_POST, res->received - res->worker_exec_end);
+        lags_add(&s->lags, LAG_POST, res->received - res->worker_exec_end, now);
     if (g->exec_anchor && res->worker_action_received && res->worker_action_received <= g->exec_anchor &&
         res->worker_exec_begin >= g->exec_anchor)
-        lags_add(&s->lags, LAG_TURNAROUND, res->worker_exec_begin - g->exec_anchor);
+        lags_add(&s->lags, LAG_TURNAROUND, res->worker_exec_begin - g->exec_anchor, now);
 }
 
 static void infer_done(struct infer6 *s, struct i6_action *a)
@@ -125,7 +126,7 @@ static void infer_result(struct infer6 *s, uint64_t now, struct i6_action *a, co
     unsigned met;
     infer_done(s, a);
     if (res->status == ACTION_SUCCESS) {
-        learn(s, g, a, res);
+        learn(s, g, a, res, now);
         g->exec_anchor = res->worker_exec_end ? res->worker_exec_end : now;
         if (res->gpu_clock)
             g->last_clock = res->gpu_clock;

@@ -15,12 +15,18 @@ struct lags {
     uint64_t low[LAG_KINDS];          /* 10th percentile */
     uint64_t typical[LAG_KINDS];      /* median */
     uint64_t high[LAG_KINDS];         /* 90th percentile */
+    uint64_t last[LAG_KINDS];         /* when the latest sample came (0: none since the start or a reset) */
 };
 
 /* Starts from loopback-like defaults until samples arrive. */
 void lags_init(struct lags *l);
-/* Adds one measurement; quantiles are recomputed every few samples (amortised O(1)). */
-void lags_add(struct lags *l, enum lag_kind k, uint64_t ns);
+/* Adds one measurement taken at `now`; quantiles are recomputed every few samples (amortised
+ * O(1)). */
+void lags_add(struct lags *l, enum lag_kind k, uint64_t ns, uint64_t now);
+/* Forgets a kind whose latest sample is older than LAG_STALE_NS, keeping no quantile above its
+ * default: estimates that say every request is hopeless stop the infers whose results would
+ * correct them, so they must not outlive the results they came from. */
+void lags_forget_stale(struct lags *l, uint64_t now);
 /* A safe allowance for lag k: its 90th percentile, but at most `cap` times its median, so that
  * a burst of outliers (a stalled controller) cannot inflate it: a margin that made every
  * request look hopeless would stop the very infers whose results bring it back down. */
