@@ -109,6 +109,75 @@ static int read_infers(const char *dir, struct infer **out, size_t *n_out, char 
     return 0;
 }
 
+/* ---- the client's tick, from arrival times ---- */
+
+#define BUNCH_NS 50000.0 /* arrivals closer than this left the client together */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Arrival times (t) from DIR/clockwork_request_log.tsv, sorted; NULL if unreadable. */
+static uint64_t *read_arrivals(const char *dir, size_t *n)
+{
+    char path[1200], line[1024];
+    snprintf(path, sizeof path, "%s/clockwork_request_log.tsv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    uint64_t *t = NULL;
+    size_t cap = 0;
+    *n = 0;
+    if (fgets(line, sizeof line, f) && !strncmp(line, "t\t", 2))
+        while (fgets(line, sizeof line, f)) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 4096;
+                uint64_t *p = realloc(t, cap * sizeof *p);
+                if (!p)
+                    break;
+                t = p;
+            }
+            t[(*n)++] = strtoull(line, NULL, 10);
+        }
+    fclose(f);
+    qsort(t, *n, sizeof *t, cmp_u64);
+    return t;
+}
+
+/* Requests due between two wake-ups of a client with tick T leave together: at rate r, a
+ * fraction 1 - (1 - e^-x) / x of them (x = rT) follow another at once. Solved for x by
+ * bisection, when clearly more arrivals bunch than Poisson arrivals alone would. */
+static void fit_client_tick(struct sim_calibration *c, const char *dir)
+{
+    size_t n = 0;
+    uint64_t *t = read_arrivals(dir, &n);
+    if (!t || n < 1000 || t[n - 1] <= t[0]) {
+        free(t);
+        return;
+    }
+    size_t close = 0;
+    for (size_t i = 1; i < n; i++)
+        close += (double)(t[i] - t[i - 1]) < BUNCH_NS;
+    c->arrival_rate = (double)(n - 1) / ((double)(t[n - 1] - t[0]) / 1e9);
+    c->bunched = (double)close / (double)(n - 1);
+    free(t);
+    double poisson = 1.0 - exp(-c->arrival_rate * BUNCH_NS / 1e9), excess = c->bunched - poisson;
+    if (excess < 0.02)
+        return;
+    double lo = 1e-6, hi = 50.0;
+    for (int i = 0; i < 60; i++) {
+        double x = (lo + hi) / 2;
+        if (1.0 - (1.0 - exp(-x)) / x < c->bunched)
+            lo = x;
+        else
+            hi = x;
+    }
+    double tick_us = lo / c->arrival_rate * 1e6;
+    c->client_tick_ns = (uint64_t)llround(tick_us / 10.0) * 10000; /* to 10 us */
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -202,8 +271,12 @@ int sim_calibrate(const char *dir, struct sim_calibration *c, char *err, size_t 
     fit_hop(c, HOP_WORKER_TO_CTL, &s[HOP_WORKER_TO_CTL], 0);
     fit_hop(c, HOP_EXEC_TURNAROUND, &s[HOP_EXEC_TURNAROUND], 0);
     fit_hop(c, HOP_EXEC_WAKEUP, &s[HOP_EXEC_WAKEUP], 0);
-    /* client hops are not in the logs and do not decide deadline_met: as the worker's link */
-    c->lat.hop[HOP_CLIENT_TO_CTL] = c->lat.hop[HOP_CTL_TO_CLIENT] = c->lat.hop[HOP_WORKER_TO_CTL];
+    fit_client_tick(c, dir);
+    /* Client hops are not in the logs and do not decide deadline_met; what matters is the shape
+     * of the arrivals: requests the client sends together come back to back over its one
+     * connection, so the worker link's base without its jitter. */
+    c->lat.hop[HOP_CLIENT_TO_CTL] = c->lat.hop[HOP_CTL_TO_CLIENT] =
+        (struct sim_delay){c->lat.hop[HOP_WORKER_TO_CTL].base, 0};
     for (int h = 0; h < SIM_N_HOPS; h++)
         free(s[h].x);
     free(v);
@@ -227,8 +300,12 @@ void sim_calibration_write(FILE *f, const struct sim_calibration *c, const char 
                     c->fit[h].p50, c->fit[h].p90, c->fit[h].mean);
     fprintf(f, "# infer exec time minus the controller's estimate: %+.1f us on average (not modelled)\n",
             c->exec_overshoot_us);
-    fprintf(f, "# client-ctl and ctl-client are not in the logs: taken equal to worker-ctl; ctl-event and send\n"
-               "# are the defaults\n");
+    fprintf(f, "# client-ctl and ctl-client are not in the logs: worker-ctl's base, no jitter (requests sent\n"
+               "# together arrive back to back); ctl-event and send are the defaults\n");
+    fprintf(f, "# arrivals: %.1f/s, %.1f%% within %.0f us of the previous one (Poisson alone: %.1f%%)\n",
+            c->arrival_rate, 100.0 * c->bunched, BUNCH_NS / US,
+            100.0 * (1.0 - exp(-c->arrival_rate * BUNCH_NS / 1e9)));
     for (int h = 0; h < SIM_N_HOPS; h++)
         write_delay(f, h, &c->lat.hop[h]);
+    fprintf(f, "%-16s %.0f\n", "client-tick-us", (double)c->client_tick_ns / US);
 }

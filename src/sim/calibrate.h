@@ -1,8 +1,9 @@
 /* clockwork-sim --calibrate: fits the simulator's overhead model (latency.h) to a live run's
- * telemetry (clockwork_action_log.tsv): per hop a base plus an exponential jitter, matched at
- * the 10th and 90th percentiles of what the run measured, and the executor turnaround from
- * consecutive inferences on each device. The result is written as an overheads file that
- * `clockwork-sim --overheads FILE` reads (one `option value` line per overhead). */
+ * telemetry: per hop a base plus an exponential jitter, matched at the 10th and 90th
+ * percentiles of what the run measured (clockwork_action_log.tsv), the executor turnaround and
+ * wake-up from consecutive inferences on each device, and the client's timer granularity from
+ * how requests bunch up on arrival (clockwork_request_log.tsv). The result is written as an
+ * overheads file that `clockwork-sim --overheads FILE` reads (one `option value` per line). */
 #ifndef CW_SIM_CALIBRATE_H
 #define CW_SIM_CALIBRATE_H
 #include "latency.h"
@@ -18,6 +19,9 @@ struct sim_calibration {
     struct sim_latency lat;            /* defaults, with the measured hops fitted */
     struct sim_hop_fit fit[SIM_N_HOPS];
     unsigned infers;                   /* successful infer actions read */
+    uint64_t client_tick_ns;           /* 0: arrivals look like the workload's own (e.g. Poisson) */
+    double arrival_rate;               /* requests per second over the run */
+    double bunched;                    /* fraction of arrivals within BUNCH_US of the previous one */
     double exec_overshoot_us;          /* mean worker_exec_duration - expected (reported only) */
 };
 

@@ -35,6 +35,7 @@ struct sim_config {
     uint64_t cache_size, page_size;
     struct sched_config sched;
     struct sim_latency lat;
+    uint64_t client_tick_ns; /* the client's timer granularity (live: libuv's 1 ms); 0 (default): exact */
     uint64_t tick_ns;      /* the controller's scheduler tick; 0: exact wake-ups; SIM_TICK_SCHEDULER (default):
                             * the scheduler type's own, as live (INFER5: 1 ms, INFER6: exact) */
     double duration_s;     /* simulated seconds; <= 0: until the workload ends */

@@ -64,6 +64,7 @@ struct sim {
     unsigned *target_model;  /* target -> model id */
     unsigned n_targets;
     uint64_t pending_sources; /* time of the EV_SOURCES event that counts, UINT64_MAX: none */
+    uint64_t sources_woke;    /* when the sources last ran (the client tick counts from there) */
     uint64_t outstanding, next_user_request;
 
     /* models, shared by the scheduler and the devices */

@@ -47,6 +47,8 @@ void sim_usage(FILE *out)
           "      --send D              one action send holds one of the 2 send slots (default 5)\n"
           "      --exec-wakeup D       an idle executor starts an arriving action after this (default 0)\n"
           "      --exec-noise F        relative std deviation of inference times (default 0)\n"
+          "      --client-tick-us US   the client's timer granularity: requests due between two of its\n"
+          "                            wake-ups leave together (live: 1000, libuv; default 0: exact)\n"
           "      --tick-us US          the controller's scheduler tick (default: the TYPE's, as live: INFER5\n"
           "                            1000, INFER6 0 = exactly at its wake-ups)\n"
           "      --ideal               every overhead 0 (an optimistic bound)\n"
@@ -100,6 +102,20 @@ static int hop_option(struct sim_options *o, const char *name, const char *val)
     return 0;
 }
 
+/* The options an overheads file may set: the hops, exec noise and the client's tick. */
+static int overhead_option(struct sim_options *o, const char *name, const char *val)
+{
+    struct sim_config *c = &o->cfg;
+    double d = 0;
+    if (!strcmp(name, "--client-tick-us")) {
+        if (parse_nonneg_double(val, &d) != 0)
+            return -1;
+        c->client_tick_ns = (uint64_t)llround(d * 1e3);
+        return 1;
+    }
+    return hop_option(o, name, val);
+}
+
 /* An overheads file: `option value` per line (option without its leading --), # comments. */
 static int overheads_file(struct sim_options *o, const char *path)
 {
@@ -116,7 +132,7 @@ static int overheads_file(struct sim_options *o, const char *path)
         if (n <= 0)
             continue;
         name[0] = name[1] = '-';
-        if (n != 2 || hop_option(o, name, val) != 1)
+        if (n != 2 || overhead_option(o, name, val) != 1)
             rc = -1;
     }
     fclose(f);
@@ -171,7 +187,7 @@ static int value_option(struct sim_options *o, const char *name, const char *val
         c->tick_ns = (uint64_t)llround(d * 1e3);
         return 1;
     }
-    return hop_option(o, name, val);
+    return overhead_option(o, name, val);
 }
 
 static void ideal(struct sim_config *c)

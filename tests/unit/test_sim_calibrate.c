@@ -21,17 +21,19 @@ static void assert_near(uint64_t got_ns, double want_us, double tol_us)
         fail_msg("fitted %.1f us, expected %.1f +- %.1f", got, want_us, tol_us);
 }
 
-static void fit_run(const char *type, struct sim_calibration *c, char **dir)
+static void fit_run_with(const char *extra, const char *type, struct sim_calibration *c, char **dir)
 {
     char cmd[512];
     struct sim_stats st;
     *dir = ts_tmpdir();
     assert_non_null(*dir);
-    snprintf(cmd, sizeof cmd, "-q --gpus 6 --seed 2 " KNOWN " %s" RUN, type);
+    snprintf(cmd, sizeof cmd, "-q --gpus 6 --seed 2 " KNOWN " %s %s" RUN, extra, type);
     assert_int_equal(ts_run(cmd, *dir, NULL, &st), 0);
     char err[512];
     assert_int_equal(sim_calibrate(*dir, c, err, sizeof err), 0);
 }
+
+static void fit_run(const char *type, struct sim_calibration *c, char **dir) { fit_run_with("", type, c, dir); }
 
 static void check_known(const struct sim_calibration *c)
 {
@@ -57,10 +59,25 @@ static void test_fit_recovers_known_overheads(void **state)
     fit_run("INFER6", &c6, &d6); /* just in time: many idle-executor starts */
     check_known(&c5);
     check_known(&c6);
+    assert_int_equal(c5.client_tick_ns, 0); /* Poisson arrivals: no client tick */
+    assert_int_equal(c6.client_tick_ns, 0);
     ts_rmdir(d5);
     ts_rmdir(d6);
     free(d5);
     free(d6);
+}
+
+/* A client that sends on a 1 ms timer bunches its requests; the fit sees the tick. */
+static void test_fit_finds_client_tick(void **state)
+{
+    (void)state;
+    struct sim_calibration c;
+    char *dir;
+    fit_run_with("--client-tick-us 1000 --client-ctl 20", "INFER6", &c, &dir);
+    assert_near(c.client_tick_ns, 1000, 100);
+    assert_true(c.bunched > 0.4);
+    ts_rmdir(dir);
+    free(dir);
 }
 
 static int parse(struct sim_options *o, const char *cmdline, char *err, size_t errlen)
@@ -138,6 +155,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_recovers_known_overheads),
+        cmocka_unit_test(test_fit_finds_client_tick),
         cmocka_unit_test(test_saved_file_reads_back),
         cmocka_unit_test(test_errors_are_clear),
     };
