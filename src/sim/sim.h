@@ -1,4 +1,4 @@
-/* clockwork-sim's engine: the INFER5 scheduler (controller/scheduler.h), emulated devices
+/* clockwork-sim's engine: the controller's scheduler (controller/scheduler.h), emulated devices
  * (sim_device.h, the worker's weights-cache rules) and a client workload (the same workload
  * code and request sources as `client`) on one virtual clock and event queue. No sockets, no
  * sleeping; same config + seed give byte-identical telemetry. A process may run many. */
