@@ -190,9 +190,28 @@ static double quantile(const struct samples *s, double p)
     return s->x[i < s->n ? i : s->n - 1];
 }
 
+#define TAIL_MIN_SAMPLES 2000 /* for a 99.9th percentile worth fitting */
+
+/* What the 99th and 99.9th percentiles exceed base + Exp(J) by, as stalls: with probability p an
+ * extra Exp(T), so P(X > x) ~ e^-(x-b)/J + p e^-(x-b)/T far out. Two points give T and p. */
+static void fit_tail(struct sim_delay *d, const struct samples *s, double b, double j)
+{
+    if (s->n < TAIL_MIN_SAMPLES || j <= 0)
+        return;
+    double x99 = quantile(s, 0.99), x999 = quantile(s, 0.999);
+    double r1 = 0.01 - exp(-(x99 - b) / j), r2 = 0.001 - exp(-(x999 - b) / j);
+    if (r1 <= 0 || r2 <= 0 || r1 <= r2 || x999 <= x99)
+        return;
+    double t = (x999 - x99) / log(r1 / r2), p = r1 * exp((x99 - b) / t);
+    if (t <= j || !(p > 0))
+        return;
+    d->tail = (uint64_t)llround(t * US);
+    d->tail_prob = p < 0.5 ? p : 0.5;
+}
+
 /* base + Exp(jitter) through the 10th and 90th percentiles: p10 = base + J ln(10/9), p90 =
- * base + J ln(10). The tail is what decides whether a tight deadline is met, so it is matched
- * rather than the mean (which a few stalls would drag). */
+ * base + J ln(10), so a few stalls do not drag every draw; what lies beyond the 99th becomes the
+ * stall tail (fit_tail). */
 static void fit_hop(struct sim_calibration *c, enum sim_hop h, struct samples *s, double subtract_us)
 {
     if (s->n < MIN_INFERS / 2)
@@ -205,9 +224,10 @@ static void fit_hop(struct sim_calibration *c, enum sim_hop h, struct samples *s
     *f = (struct sim_hop_fit){1, (unsigned)s->n, quantile(s, 0.1), quantile(s, 0.5), quantile(s, 0.9),
                               sum / (double)s->n};
     double jitter = (f->p90 - f->p10) / (log(10.0) - log(10.0 / 9.0));
-    double base = f->p10 - jitter * log(10.0 / 9.0) - subtract_us;
+    double raw_base = f->p10 - jitter * log(10.0 / 9.0), base = raw_base - subtract_us;
     c->lat.hop[h].base = (uint64_t)llround((base > 0 ? base : 0) * US);
     c->lat.hop[h].jitter = (uint64_t)llround((jitter > 0 ? jitter : 0) * US);
+    fit_tail(&c->lat.hop[h], s, raw_base, jitter);
 }
 
 static int by_device_then_begin(const void *a, const void *b)
@@ -276,7 +296,7 @@ int sim_calibrate(const char *dir, struct sim_calibration *c, char *err, size_t 
      * of the arrivals: requests the client sends together come back to back over its one
      * connection, so the worker link's base without its jitter. */
     c->lat.hop[HOP_CLIENT_TO_CTL] = c->lat.hop[HOP_CTL_TO_CLIENT] =
-        (struct sim_delay){c->lat.hop[HOP_WORKER_TO_CTL].base, 0};
+        (struct sim_delay){.base = c->lat.hop[HOP_WORKER_TO_CTL].base};
     for (int h = 0; h < SIM_N_HOPS; h++)
         free(s[h].x);
     free(v);
@@ -285,7 +305,10 @@ int sim_calibrate(const char *dir, struct sim_calibration *c, char *err, size_t 
 
 static void write_delay(FILE *f, enum sim_hop h, const struct sim_delay *d)
 {
-    fprintf(f, "%-16s %.1f+%.1f\n", sim_hop_name(h), (double)d->base / US, (double)d->jitter / US);
+    fprintf(f, "%-16s %.1f+%.1f", sim_hop_name(h), (double)d->base / US, (double)d->jitter / US);
+    if (d->tail_prob > 0)
+        fprintf(f, "+%.1f@%.5f", (double)d->tail / US, d->tail_prob);
+    fputc('\n', f);
 }
 
 void sim_calibration_write(FILE *f, const struct sim_calibration *c, const char *dir)

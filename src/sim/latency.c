@@ -37,9 +37,12 @@ const char *sim_hop_name(enum sim_hop h) { return h < SIM_N_HOPS ? NAMES[h] : "?
 uint64_t sim_delay_sample(const struct sim_latency *l, enum sim_hop h, struct wl_rng *rng)
 {
     const struct sim_delay *d = &l->hop[h];
-    if (d->jitter == 0)
-        return d->base;
-    return d->base + (uint64_t)llround(wl_rng_exponential(rng, (double)d->jitter));
+    uint64_t x = d->base;
+    if (d->jitter)
+        x += (uint64_t)llround(wl_rng_exponential(rng, (double)d->jitter));
+    if (d->tail_prob > 0 && wl_rng_uniform(rng) < d->tail_prob)
+        x += (uint64_t)llround(wl_rng_exponential(rng, (double)d->tail));
+    return x;
 }
 
 /* A standard normal draw (Box-Muller). */

@@ -7,8 +7,12 @@
 #include "client/workloads/gen.h"
 #include <stdint.h>
 
+/* base + Exp(jitter), plus, with probability tail_prob, Exp(tail): the rare stall a loaded
+ * machine adds (0 by default). */
 struct sim_delay {
     uint64_t base, jitter; /* ns */
+    uint64_t tail;         /* ns, mean of the stall */
+    double tail_prob;
 };
 
 enum sim_hop {

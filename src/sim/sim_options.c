@@ -35,7 +35,8 @@ void sim_usage(FILE *out)
           "      --log-dir DIR         telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)\n"
           "      --progress SECONDS    a progress line on stderr per SECONDS simulated (default 10)\n"
           "  -q, --quiet               no progress lines\n"
-          "OVERHEADS (microseconds, BASE or BASE+JITTER: a fixed part plus an exponential of mean JITTER;\n"
+          "OVERHEADS (microseconds, BASE or BASE+JITTER: a fixed part plus an exponential of mean JITTER,\n"
+          "           or BASE+JITTER+TAIL@P: plus, with probability P, an exponential of mean TAIL (a stall);\n"
           "           defaults measured on loopback, see docs/simulator.md)\n"
           "      --client-ctl D        client -> controller (default 30+80)\n"
           "      --ctl-client D        controller -> client (default 30+80)\n"
@@ -68,19 +69,25 @@ void sim_usage(FILE *out)
           out);
 }
 
-/* "BASE" or "BASE+JITTER" in microseconds (fractions allowed). */
+/* "BASE", "BASE+JITTER" or "BASE+JITTER+TAIL@PROB" in microseconds (fractions allowed). */
 static int parse_delay(const char *s, struct sim_delay *d)
 {
-    char buf[64];
+    char buf[96], *part[3] = {buf, NULL, NULL};
     snprintf(buf, sizeof buf, "%s", s);
-    char *plus = strchr(buf, '+');
-    double base, jitter = 0;
-    if (plus)
-        *plus = '\0';
-    if (parse_nonneg_double(buf, &base) != 0 || (plus && parse_nonneg_double(plus + 1, &jitter) != 0))
+    for (int i = 1; i < 3 && part[i - 1]; i++)
+        if ((part[i] = strchr(part[i - 1], '+')))
+            *part[i]++ = '\0';
+    double base, jitter = 0, tail = 0, prob = 0;
+    char *at = part[2] ? strchr(part[2], '@') : NULL;
+    if (part[2] && !at)
         return -1;
-    d->base = (uint64_t)llround(base * 1e3);
-    d->jitter = (uint64_t)llround(jitter * 1e3);
+    if (at)
+        *at++ = '\0';
+    if (parse_nonneg_double(part[0], &base) != 0 || (part[1] && parse_nonneg_double(part[1], &jitter) != 0) ||
+        (at && (parse_nonneg_double(part[2], &tail) != 0 || parse_nonneg_double(at, &prob) != 0 || prob > 1)))
+        return -1;
+    *d = (struct sim_delay){(uint64_t)llround(base * 1e3), (uint64_t)llround(jitter * 1e3),
+                            (uint64_t)llround(tail * 1e3), prob};
     return 0;
 }
 

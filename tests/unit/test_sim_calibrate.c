@@ -80,6 +80,23 @@ static void test_fit_finds_client_tick(void **state)
     free(dir);
 }
 
+/* Rare stalls on top of the jitter: the fit finds their size and frequency beyond the 99th. */
+static void test_fit_finds_stall_tail(void **state)
+{
+    (void)state;
+    struct sim_calibration c;
+    char *dir;
+    fit_run_with("--worker-result 100+50+800@0.02", "INFER5", &c, &dir);
+    const struct sim_delay *d = &c.lat.hop[HOP_WORKER_RESULT];
+    assert_near(d->base, 100, 5);
+    assert_near(d->jitter, 50, 6);
+    assert_near(d->tail, 800, 200);
+    assert_true(d->tail_prob > 0.012 && d->tail_prob < 0.03);
+    assert_true(c.lat.hop[HOP_WORKER_TO_CTL].tail_prob < 0.003); /* none where there was none */
+    ts_rmdir(dir);
+    free(dir);
+}
+
 static int parse(struct sim_options *o, const char *cmdline, char *err, size_t errlen)
 {
     char buf[1024], *argv[32], *save = NULL;
@@ -113,6 +130,11 @@ static void test_saved_file_reads_back(void **state)
     assert_int_equal(parse(o, cmd, err, sizeof err), SIM_OPTIONS_OK); /* later options override */
     assert_int_equal(o->cfg.lat.hop[HOP_CTL_TO_WORKER].base, 7000);
     assert_int_equal(o->cfg.lat.hop[HOP_CTL_TO_WORKER].jitter, 0);
+    assert_int_equal(parse(o, "--ctl-worker 10+5+700@0.01 INFER6 -- simple", err, sizeof err), SIM_OPTIONS_OK);
+    assert_int_equal(o->cfg.lat.hop[HOP_CTL_TO_WORKER].tail, 700000);
+    assert_true(o->cfg.lat.hop[HOP_CTL_TO_WORKER].tail_prob == 0.01);
+    assert_int_equal(parse(o, "--ctl-worker 10+5+700 INFER6 -- simple", err, sizeof err), SIM_OPTIONS_ERROR);
+    assert_int_equal(parse(o, "--ctl-worker 10+5+700@2 INFER6 -- simple", err, sizeof err), SIM_OPTIONS_ERROR);
     snprintf(cmd, sizeof cmd, "--calibrate %s", dir);
     assert_int_equal(parse(o, cmd, err, sizeof err), SIM_OPTIONS_CALIBRATE);
     assert_string_equal(o->overheads_out, path);
@@ -156,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_recovers_known_overheads),
         cmocka_unit_test(test_fit_finds_client_tick),
+        cmocka_unit_test(test_fit_finds_stall_tail),
         cmocka_unit_test(test_saved_file_reads_back),
         cmocka_unit_test(test_errors_are_clear),
     };
