@@ -44,11 +44,7 @@ static uint64_t usable_from(const struct instance *inst)
 static void drop_infeasible(struct scheduler *s, unsigned id, uint64_t start, uint64_t now)
 {
     struct model *m = &s->models[id];
-    for (unsigned v = 0; v < m->q.nv; v++) {
-        struct qreq *f;
-        while ((f = mq_front(&m->q, v)) && f->target < start + m->est.est[v])
-            mq_drop_front(&m->q, v);
-    }
+    mq_drop_infeasible(&m->q, m->est.est, start);
     struct qreq *q;
     while ((q = mq_pop_orphan(&m->q)))
         sched_timeout_queued(s, now, q, "Request could not meet its deadline");

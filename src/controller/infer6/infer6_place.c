@@ -75,18 +75,11 @@ static void set_wake(struct infer6 *s, struct i6_gpu *g, uint64_t t)
  * virtual queue): front(v).target - estimate(v); ties go to the larger batch. */
 static struct idheap_key urgency_of(const struct i6_model *m, unsigned id)
 {
-    struct idheap_key best = {I6_IDLE, 0};
-    for (unsigned v = 0; v < m->q.nv; v++) {
-        struct qreq *f = mq_front(&m->q, v);
-        if (!f)
-            continue;
-        uint64_t est = m->est.est[v];
-        struct idheap_key k = {f->target > est ? f->target - est : 0,
-                               ((MODEL_MAX_BATCH_SIZES - 1 - v) << 27) | (id & 0x7FFFFFF)};
-        if (idheap_key_less(k, best))
-            best = k;
-    }
-    return best;
+    uint64_t start = 0;
+    int v = mq_most_urgent(&m->q, m->est.est, &start);
+    if (v < 0)
+        return (struct idheap_key){I6_IDLE, 0};
+    return (struct idheap_key){start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF)};
 }
 
 void i6_model_touch(struct infer6 *s, unsigned id)
@@ -107,11 +100,7 @@ void i6_model_touch(struct infer6 *s, unsigned id)
 static void drop_infeasible(struct infer6 *s, unsigned id, uint64_t start, uint64_t now)
 {
     struct i6_model *m = &s->models[id];
-    for (unsigned v = 0; v < m->q.nv; v++) {
-        struct qreq *f;
-        while ((f = mq_front(&m->q, v)) && f->target < start + m->est.est[v])
-            mq_drop_front(&m->q, v);
-    }
+    mq_drop_infeasible(&m->q, m->est.est, start);
     struct qreq *q;
     while ((q = mq_pop_orphan(&m->q)))
         i6_drop(s, now, q, "Request could not meet its deadline");
@@ -193,11 +182,7 @@ static void evaluate(struct infer6 *s, struct cand *c, uint64_t start)
 {
     struct i6_model *m = &s->models[c->inst->model];
     struct model_queue q = m->q;
-    for (unsigned v = 0; v < q.nv; v++) {
-        struct qreq *f;
-        while ((f = mq_front(&q, v)) && f->target < start + m->est.est[v])
-            mq_drop_front(&q, v);
-    }
+    mq_drop_infeasible(&q, m->est.est, start);
     c->v = pick_batch(s, m, &q);
     if (c->v < 0)
         return;

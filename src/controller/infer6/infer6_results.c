@@ -3,6 +3,7 @@
  * happened, tracks loads and evictions, and writes one telemetry row per finished action. */
 #include "common/status.h"
 #include "controller/infer6/infer6_state.h"
+#include "controller/sched_report.h"
 
 static int64_t since(uint64_t abs, uint64_t t) { return abs ? (int64_t)(abs - t) : 0; }
 
@@ -19,31 +20,11 @@ static void log_action(struct infer6 *s, uint64_t now, const struct i6_action *a
         .controller_action_duration = (int64_t)(now - a->sent), .goodput = goodput,
         .requests_queued = m->q.live, .copies_loaded = m->n_loaded,
     };
-    if (res) {
-        row.worker_exec_duration = (int64_t)res->worker_exec_duration;
-        row.worker_exec_complete = since(res->worker_exec_end, a->sent);
-        row.worker_gpu_clock_before = res->gpu_clock_before;
-        row.worker_gpu_clock = res->gpu_clock;
-        row.worker_copy_output_complete = since(res->worker_copy_output_complete, a->sent);
-        row.worker_action_received = since(res->worker_action_received, a->sent);
-        row.worker_result_sent = since(res->worker_result_sent, a->sent);
-        row.controller_result_enqueue = since(res->received, a->sent);
-    }
+    if (res)
+        sched_action_row_result(&row, res, a->sent);
     s->ops.log_action(s->data, &row);
 }
 
-/* Timeouts of the action's window are the client's timeout; anything else is an error. */
-static int client_status_of(int action_status)
-{
-    switch (action_status) {
-    case ACTION_COULD_NOT_START_IN_TIME:
-    case ACTION_NETWORK_SEND_TOO_LATE:
-    case ACTION_COPY_INPUT_TOO_LATE:
-    case ACTION_EXEC_TOO_LATE:
-    case ACTION_COPY_OUTPUT_TOO_LATE: return CLIENT_TIMEOUT;
-    default: return CLIENT_ERROR;
-    }
-}
 
 static unsigned answer_batch(struct infer6 *s, uint64_t now, struct i6_action *a, int status, const char *msg,
                              const struct sched_result *res)
@@ -137,7 +118,7 @@ static void infer_result(struct infer6 *s, uint64_t now, struct i6_action *a, co
         /* a refused action still cost the executor its turnaround, about when we hear of it */
         if (res->status != ACTION_NETWORK_SEND_TOO_LATE)
             g->exec_anchor = 0;
-        met = answer_batch(s, now, a, client_status_of(res->status),
+        met = answer_batch(s, now, a, sched_client_status(res->status),
                            res->message ? res->message : action_status_name(res->status), res);
     }
     i6_replan(s, g);

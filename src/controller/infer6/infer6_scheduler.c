@@ -5,6 +5,7 @@
 #include "common/status.h"
 #include "controller/infer5/xalloc.h"
 #include "controller/infer6/infer6_state.h"
+#include "controller/sched_report.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,20 +37,8 @@ void i6_answer(struct infer6 *s, uint64_t now, struct qreq *q, int status, const
 {
     struct sched_request *r = q->r;
     struct i6_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
-    struct request_row row = {
-        .t = r->arrival,
-        .request_id = r->id,
-        .result = status,
-        .user_id = r->user_id,
-        .model_id = r->model_id,
-        .slo_factor = r->slo_factor,
-        .latency = now > r->arrival ? now - r->arrival : 0,
-        .deadline = r->deadline - r->arrival,
-        .deadline_met = status == CLIENT_SUCCESS && now <= r->deadline,
-        .arrival_count = r->arrival_count,
-        .departure_count = m ? ++m->departures : 0,
-        .is_coldstart = r->is_coldstart,
-    };
+    struct request_row row;
+    sched_request_row(&row, r, now, status, m ? ++m->departures : 0);
     if (met)
         *met = row.deadline_met;
     if (m && q->demand)
@@ -385,13 +374,8 @@ static unsigned i6_take_stats(struct scheduler *ss, struct sched_gpu_stats *out,
 {
     struct infer6 *s = I6(ss);
     unsigned n = s->n_gpus < max ? s->n_gpus : max;
-    for (unsigned i = 0; i < n; i++) {
-        struct i6_gpu *g = &s->gpus[i];
-        out[i] = g->stats;
-        memset(&g->stats, 0, sizeof g->stats);
-        g->stats.worker_id = g->worker_id;
-        g->stats.gpu_id = g->gpu_id;
-    }
+    for (unsigned i = 0; i < n; i++)
+        sched_stats_take(&s->gpus[i].stats, &out[i]);
     return n;
 }
 
