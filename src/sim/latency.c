@@ -6,15 +6,15 @@
 /* Measured on 127.0.0.1 (Figure 7 configuration, 6 worker_dummy + controller + client on
  * 2 cores): base ~ p10, jitter = mean - base. See docs/simulator.md. */
 static const struct sim_delay DEFAULTS[SIM_N_HOPS] = {
-    [HOP_CLIENT_TO_CTL] = {30 * US, 80 * US},
-    [HOP_CTL_TO_CLIENT] = {30 * US, 80 * US},
-    [HOP_CTL_TO_WORKER] = {55 * US, 100 * US},
-    [HOP_WORKER_RESULT] = {105 * US, 120 * US},
-    [HOP_WORKER_TO_CTL] = {30 * US, 80 * US},
-    [HOP_EXEC_TURNAROUND] = {55 * US, 110 * US},
-    [HOP_CTL_EVENT] = {5 * US, 0},
-    [HOP_SEND] = {5 * US, 0},
-    [HOP_EXEC_WAKEUP] = {0, 0},
+    [HOP_CLIENT_TO_CTL] = {.base = 30 * US, .jitter = 80 * US},
+    [HOP_CTL_TO_CLIENT] = {.base = 30 * US, .jitter = 80 * US},
+    [HOP_CTL_TO_WORKER] = {.base = 55 * US, .jitter = 100 * US},
+    [HOP_WORKER_RESULT] = {.base = 105 * US, .jitter = 120 * US},
+    [HOP_WORKER_TO_CTL] = {.base = 30 * US, .jitter = 80 * US},
+    [HOP_EXEC_TURNAROUND] = {.base = 55 * US, .jitter = 110 * US},
+    [HOP_CTL_EVENT] = {.base = 5 * US},
+    [HOP_SEND] = {.base = 5 * US},
+    [HOP_EXEC_WAKEUP] = {.base = 0},
 };
 
 static const char *const NAMES[SIM_N_HOPS] = {
