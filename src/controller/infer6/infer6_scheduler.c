@@ -130,11 +130,18 @@ static struct scheduler *i6_create(const struct sched_config *cfg, const struct 
     return (struct scheduler *)(void *)s;
 }
 
+/* Outstanding actions and the scheduler's state of their requests (the host still owns the
+ * requests themselves: destroy answers nothing). */
 static void free_actions(struct infer6 *s)
 {
-    for (unsigned i = 0; i < s->actions.cap; i++)
-        if (s->actions.keys[i])
-            i6_action_free(s->actions.vals[i]);
+    for (unsigned i = 0; i < s->actions.cap; i++) {
+        if (!s->actions.keys[i])
+            continue;
+        struct i6_action *a = s->actions.vals[i];
+        for (unsigned k = 0; k < a->n_req; k++)
+            free(a->reqs[k]->sched_priv);
+        i6_action_free(a);
+    }
 }
 
 static void i6_destroy(struct scheduler *ss)
