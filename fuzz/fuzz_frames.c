@@ -1,11 +1,11 @@
 /* libFuzzer target: arbitrary bytes, split into arbitrary reads, go through the frame reader;
- * every complete message is decoded as each client request and as a worker result, the
- * same way the controller and the worker do. Nothing may crash, leak or read out of bounds. */
+ * every complete message updates a clock-skew estimate and is decoded as each client request
+ * and as a worker result (timestamps mapped with that estimate), the same way the controller
+ * and the worker do. Nothing may crash, leak, overflow or read out of bounds. */
 #include "controller/worker_link.h"
+#include "fuzz_input.h"
+#include "net/skew.h"
 #include "proto/clockwork.pb-c.h"
-#include "proto/frame.h"
-#include <stdint.h>
-#include <string.h>
 
 static const ProtobufCMessageDescriptor *const descriptors[] = {
     &clockwork__model_inference_req_proto__descriptor,
@@ -19,45 +19,32 @@ static const ProtobufCMessageDescriptor *const descriptors[] = {
     &clockwork__get_worker_state_action_proto__descriptor,
 };
 
-static void decode_all(const struct frame_message *fm)
+/* The clock-skew estimate of one connection, fed by every frame as net/conn.c does. */
+static void update_skew(struct net_skew *skew, const struct net_msg *m, int64_t peer_offset)
 {
+    net_skew_update(skew, m->send_time ^ (uint64_t)peer_offset, m->send_time, peer_offset);
+    volatile int64_t offset = net_skew_offset(skew);
+    volatile uint64_t rtt = net_skew_rtt(skew);
+    (void)offset, (void)rtt;
+}
+
+static void decode_all(const struct net_msg *m, int64_t peer_offset, void *ctx)
+{
+    update_skew(ctx, m, peer_offset);
     for (size_t i = 0; i < sizeof descriptors / sizeof descriptors[0]; i++) {
-        ProtobufCMessage *m = protobuf_c_message_unpack(descriptors[i], NULL, fm->ph.header_len, fm->header);
-        if (m)
-            protobuf_c_message_free_unpacked(m, NULL);
+        ProtobufCMessage *p = protobuf_c_message_unpack(descriptors[i], NULL, m->header_len, m->header);
+        if (p)
+            protobuf_c_message_free_unpacked(p, NULL);
     }
-    struct net_msg nm = {.type = fm->ph.msg_type, .header = fm->header, .header_len = fm->ph.header_len,
-                         .body = fm->body, .body_len = fm->ph.body_len};
     struct worker_result r;
-    worker_result_decode(&nm, (int64_t)fm->ph.peer_offset, &r);
+    worker_result_decode(m, net_skew_offset(ctx), &r);
     worker_result_free(&r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct frame_reader r;
-    frame_reader_init(&r, 1 << 20);
-    size_t pos = 0;
-    while (pos < size) {
-        size_t chunk = 1 + data[pos] % 64; /* the first byte of each read picks its length */
-        pos++;
-        if (chunk > size - pos)
-            chunk = size - pos;
-        size_t avail;
-        uint8_t *dst = frame_reader_reserve(&r, chunk, &avail);
-        if (!dst)
-            break;
-        memcpy(dst, data + pos, chunk);
-        frame_reader_commit(&r, chunk);
-        pos += chunk;
-        struct frame_message fm;
-        const char *reason;
-        int rc;
-        while ((rc = frame_reader_next(&r, &fm, &reason)) == 1)
-            decode_all(&fm);
-        if (rc < 0)
-            break;
-    }
-    frame_reader_free(&r);
+    static struct net_skew skew; /* 32 KiB: not on the stack */
+    net_skew_init(&skew);
+    fuzz_messages(data, size, decode_all, &skew);
     return 0;
 }

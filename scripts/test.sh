@@ -1,34 +1,41 @@
 #!/usr/bin/env bash
-# The test suite: installs what is missing, builds, and runs every unit and integration test
-# through ctest (plain build), fuzzes the frame/message decoders for a few seconds (libFuzzer),
+# The test suite: installs what is missing, checks the formatting (scripts/format.sh --check),
+# builds, and runs every unit and integration test
+# through ctest (plain build), fuzzes the frame decoders, the worker's action handler and the
+# controller's client-request handler for a few seconds each (libFuzzer),
 # then runs the whole ctest suite again under ASan/UBSan/LeakSanitizer.
-#   env: SKIP_SANITIZERS=1, SKIP_FUZZ=1, SKIP_ORT=1, FUZZ_SECONDS (default 20)
+#   env: SKIP_SANITIZERS=1, SKIP_FUZZ=1, SKIP_ORT=1, FUZZ_SECONDS per target (default 15)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/install-deps.sh"
 # ONNX Runtime (npm) is the numerical reference for whole-model comparisons; without it those
 # tests are skipped, so a failed download does not fail the suite.
-if [ "${SKIP_ORT:-0}" != 1 ] && command -v npm >/dev/null && [ ! -d "$ROOT/tools/ort/node_modules/onnxruntime-node" ]; then
+if [ "${SKIP_ORT:-0}" != 1 ] && command -v npm >/dev/null &&
+   [ ! -d "$ROOT/tools/ort/node_modules/onnxruntime-node" ]; then
   echo "== Installing onnxruntime-node into tools/ort (reference outputs) =="
   (cd "$ROOT/tools/ort" && timeout 300 npm install --ignore-scripts --no-audit --no-fund > /dev/null 2>&1) ||
     echo "onnxruntime-node could not be installed: the ONNX Runtime comparison will be skipped"
 fi
+bash "$ROOT/scripts/format.sh" --check
 bash "$ROOT/scripts/build.sh" "$ROOT/build"
 (cd "$ROOT/build" && ctest --output-on-failure -j 2)
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== Fuzzing the frame and message decoders (libFuzzer, ${FUZZ_SECONDS:-20} s) =="
   CC=clang bash "$ROOT/scripts/build.sh" "$ROOT/build-fuzz" -DCLOCKWORK_FUZZ=ON
-  work="$(mktemp -d)"
-  cp "$ROOT"/fuzz/corpus/* "$work"/
-  if ! (cd "$work" && "$ROOT/build-fuzz/fuzz/fuzz_frames" -max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 \
-        . > fuzz.log 2>&1); then
-    tail -n 40 "$work/fuzz.log"
-    echo "FAIL: the fuzzer found a crash (artifact in $work)"
-    exit 1
-  fi
-  grep -E "^Done" "$work/fuzz.log"
-  rm -rf "$work"
+  for target in fuzz_frames fuzz_worker_actions fuzz_client_requests; do
+    echo "== Fuzzing $target (libFuzzer, ${FUZZ_SECONDS:-15} s) =="
+    work="$(mktemp -d)"
+    cp "$ROOT"/fuzz/corpus/* "$work"/
+    # UBSan findings do not stop the fuzzer: a "runtime error" in the log fails too.
+    if ! (cd "$work" && "$ROOT/build-fuzz/fuzz/$target" -max_total_time="${FUZZ_SECONDS:-15}" -max_len=4096 \
+          . > fuzz.log 2>&1) || grep -q "runtime error:" "$work/fuzz.log"; then
+      grep -m 5 -B 2 -A 10 "runtime error:\|ERROR:" "$work/fuzz.log" || tail -n 40 "$work/fuzz.log"
+      echo "FAIL: the fuzzer found a bug in $target (input and log in $work)"
+      exit 1
+    fi
+    grep -E "^Done" "$work/fuzz.log"
+    rm -rf "$work"
+  done
 fi
 
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then

@@ -2,6 +2,8 @@
 # Runs run.sh in the background (nohup), detached from this terminal. Arguments are passed to run.sh.
 # Progress: tail -f {logdir}/run.log -- the experiment is over once run.log ends with "Exiting".
 #   usage: run_in_background.sh [run.sh options, e.g. --local --logdir DIR]
+# The guide starts it with `sh`; the rest of this file is bash.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -euo pipefail
 SCRIPTPATH="$(cd "$(dirname "$0")" && pwd -P)"
 timestamp="$(date "+%Y-%m-%d-%H-%M-%S")"

@@ -16,7 +16,8 @@ struct backend_infer_timing {
 
 struct backend_infer_io {
     unsigned batch_size, padded_batch; /* padded_batch is a supported size >= batch_size */
-    const uint8_t *input;              /* compressed inputs, NULL when the backend does not need them */
+    const uint8_t *input;              /* compressed inputs (or, with n_inputs 0, the raw batch input);
+                                        * NULL when the backend does not need them */
     const uint32_t *input_sizes;
     size_t n_inputs, input_len;
     uint8_t *output; /* batch_size * output_size bytes, zeroed; NULL for zero-size inputs */
@@ -28,8 +29,8 @@ struct backend_ops {
     int needs_input; /* 0: the worker need not keep the input bytes (emulation) */
     /* Transfers m's weights into `pages`, starting at `start` (worker clock, already reached);
      * blocks until done and sets *end. Returns an action status (0 on success). */
-    int (*load_weights)(void *impl, const struct model_info *m, const unsigned *pages, unsigned npages,
-                        uint64_t start, uint64_t *end);
+    int (*load_weights)(void *impl, const struct model_info *m, const unsigned *pages, unsigned npages, uint64_t start,
+                        uint64_t *end);
     /* Copies inputs in, executes the padded batch, copies outputs out; blocks until done. */
     int (*infer)(void *impl, const struct model_info *m, const unsigned *pages, unsigned npages,
                  const struct backend_infer_io *io, uint64_t start, struct backend_infer_timing *t);

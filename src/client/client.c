@@ -331,17 +331,10 @@ static int on_message(struct net_conn *conn, const struct net_msg *m, void *data
     (void)conn;
     struct cw_client *c = data;
     switch (m->type) {
-    case CLOCKWORK__REQUEST_TYPE__RSP_INFERENCE:
-        handle_infer(c, m);
-        break;
-    case CLOCKWORK__REQUEST_TYPE__RSP_LOAD_REMOTE_MODEL:
-        handle_load(c, m);
-        break;
-    case CLOCKWORK__REQUEST_TYPE__RSP_LS:
-        handle_ls(c, m);
-        break;
-    default:
-        log_warn("unexpected message type %llu from controller ignored", (unsigned long long)m->type);
+    case CLOCKWORK__REQUEST_TYPE__RSP_INFERENCE: handle_infer(c, m); break;
+    case CLOCKWORK__REQUEST_TYPE__RSP_LOAD_REMOTE_MODEL: handle_load(c, m); break;
+    case CLOCKWORK__REQUEST_TYPE__RSP_LS: handle_ls(c, m); break;
+    default: log_warn("unexpected message type %llu from controller ignored", (unsigned long long)m->type);
     }
     return 0;
 }
@@ -358,8 +351,8 @@ static void fail_all_pending(struct cw_client *c)
         ptable_remove(&c->pt, p);
         if (copy.kind == K_INFER) {
             record_result(c, &copy, CW_DISCONNECTED, 0);
-            struct cw_infer_result res = {.status = CW_DISCONNECTED, .message = "connection closed",
-                                          .model_id = copy.model_id};
+            struct cw_infer_result res = {
+                .status = CW_DISCONNECTED, .message = "connection closed", .model_id = copy.model_id};
             if (copy.cb)
                 copy.cb(&res, copy.arg, copy.tag);
         } else {
@@ -463,8 +456,7 @@ int cw_client_connect_sync(struct cw_client *c)
                 log_error("%s", c->reason);
             return rc;
         }
-        printf("%s, retrying in %gs\n", c->reason,
-               (double)retry_ms(c) / 1000.0);
+        printf("%s, retrying in %gs\n", c->reason, (double)retry_ms(c) / 1000.0);
         fflush(stdout);
         if (sleep_sync(c, retry_ms(c)) != 0)
             return CW_STOPPED;

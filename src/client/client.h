@@ -16,11 +16,11 @@
 struct cw_client;
 
 struct cw_client_opts {
-    int print_summary;        /* print "throughput=… min= max= mean=" once per second */
-    int disable_inputs;       /* send empty bodies (CLOCKWORK_DISABLE_INPUTS=1) */
-    const char *log_path;     /* per-request TSV (CLOCKWORK_CLIENT_LOG), or NULL */
-    const char *output_dir;   /* first output (and input) per model (CLOCKWORK_SAVE_OUTPUTS), or NULL */
-    uint64_t retry_ms;        /* connect / LS retry interval; 0 means 1000 */
+    int print_summary;      /* print "throughput=… min= max= mean=" once per second */
+    int disable_inputs;     /* send empty bodies (CLOCKWORK_DISABLE_INPUTS=1) */
+    const char *log_path;   /* per-request TSV (CLOCKWORK_CLIENT_LOG), or NULL */
+    const char *output_dir; /* first output (and input) per model (CLOCKWORK_SAVE_OUTPUTS), or NULL */
+    uint64_t retry_ms;      /* connect / LS retry interval; 0 means 1000 */
     void (*on_disconnect)(void *arg, const char *reason); /* connection lost after being up */
     void *arg;
 };

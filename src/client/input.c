@@ -1,5 +1,5 @@
 #include "input.h"
-#include "workloads/gen.h"
+#include "workload/gen.h"
 #include <limits.h>
 #include <lz4.h>
 #include <stdlib.h>

@@ -9,8 +9,8 @@
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S 1000000000ULL
 
-uint64_t clock_now_ns(void);          /* CLOCK_REALTIME, ns since the Unix epoch */
-uint64_t clock_mono_ns(void);         /* CLOCK_MONOTONIC, for measuring durations */
+uint64_t clock_now_ns(void);           /* CLOCK_REALTIME, ns since the Unix epoch */
+uint64_t clock_mono_ns(void);          /* CLOCK_MONOTONIC, for measuring durations */
 void clock_sleep_until(uint64_t t_ns); /* absolute CLOCK_REALTIME sleep, restarts on EINTR */
 
 #endif

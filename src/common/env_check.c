@@ -1,6 +1,6 @@
 #include "env_check.h"
 #include "clock.h"
-#include "config.h"
+#include "worker_config.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

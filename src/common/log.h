@@ -6,6 +6,10 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
+/* Also hands every message that passes the level to fn (formatted, no newline), from the
+ * thread that logs it; NULL: none. For tests that check what a component reported. */
+typedef void (*log_observer_fn)(void *data, enum log_level level, const char *line);
+void log_set_observer(log_observer_fn fn, void *data);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

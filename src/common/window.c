@@ -62,7 +62,4 @@ void min_window_add(struct min_window *w, int64_t v)
     w->len++;
 }
 
-int64_t min_window_get(const struct min_window *w)
-{
-    return w->len ? w->vals[w->head] : INT64_MAX;
-}
+int64_t min_window_get(const struct min_window *w) { return w->len ? w->vals[w->head] : INT64_MAX; }

@@ -10,12 +10,6 @@
 
 enum { REQ_UPLOAD = 1, REQ_INFER = 2, REQ_LOAD_REMOTE = 3, REQ_EVICT = 4, REQ_LS = 5, RSP_OFFSET = 100 };
 
-void client_session_unref(struct client_session *s)
-{
-    if (--s->refs == 0)
-        free(s);
-}
-
 static void set_header(Clockwork__ResponseHeaderProto *h, int user_request_id, int status, const char *message)
 {
     h->has_user_request_id = 1;
@@ -25,11 +19,10 @@ static void set_header(Clockwork__ResponseHeaderProto *h, int user_request_id, i
     h->message = (char *)(message ? message : "");
 }
 
-void client_send_load_model_response(struct client_session *s, uint64_t msg_id, int user_request_id, int status,
-                                     const char *message, unsigned model_id, const struct model_info *info,
-                                     int copies)
+void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
+                                     const char *message, unsigned model_id, const struct model_info *info, int copies)
 {
-    if (!s->conn)
+    if (!s || !s->conn)
         return;
     Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
     Clockwork__LoadModelFromDiskRspProto p = CLOCKWORK__LOAD_MODEL_FROM_DISK_RSP_PROTO__INIT;
@@ -44,7 +37,7 @@ void client_send_load_model_response(struct client_session *s, uint64_t msg_id, 
 
 /* Every response type has required fields besides its header: fill them, so that clients
  * with strict proto2 parsers (the original's) accept error replies too. */
-static void send_error(struct client_session *s, uint64_t type, uint64_t msg_id, int user_request_id, int status,
+static void send_error(struct net_session *s, uint64_t type, uint64_t msg_id, int user_request_id, int status,
                        const char *message)
 {
     Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
@@ -55,18 +48,28 @@ static void send_error(struct client_session *s, uint64_t type, uint64_t msg_id,
     Clockwork__ModelUploadRspProto upload = CLOCKWORK__MODEL_UPLOAD_RSP_PROTO__INIT;
     ProtobufCMessage *msg;
     switch (type) {
-    case REQ_INFER: infer.header = &h; msg = &infer.base; break;
-    case REQ_LS: ls.header = &h; msg = &ls.base; break;
-    case REQ_EVICT: evict.header = &h; msg = &evict.base; break;
-    case REQ_UPLOAD: upload.header = &h; msg = &upload.base; break;
-    default:
-        client_send_load_model_response(s, msg_id, user_request_id, status, message, 0, NULL, 0);
-        return;
+    case REQ_INFER:
+        infer.header = &h;
+        msg = &infer.base;
+        break;
+    case REQ_LS:
+        ls.header = &h;
+        msg = &ls.base;
+        break;
+    case REQ_EVICT:
+        evict.header = &h;
+        msg = &evict.base;
+        break;
+    case REQ_UPLOAD:
+        upload.header = &h;
+        msg = &upload.base;
+        break;
+    default: client_send_load_model_response(s, msg_id, user_request_id, status, message, 0, NULL, 0); return;
     }
     net_conn_send(s->conn, type + RSP_OFFSET, msg_id, msg, NULL, 0);
 }
 
-static void send_ls(struct controller *ctl, struct client_session *s, uint64_t msg_id, int user_request_id)
+static void send_ls(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id)
 {
     Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
     Clockwork__LSRspProto p = CLOCKWORK__LSRSP_PROTO__INIT;
@@ -101,7 +104,7 @@ static int user_request_id_of(const Clockwork__RequestHeaderProto *h)
     return h && h->has_user_request_id ? h->user_request_id : 0;
 }
 
-static int handle_infer(struct controller *ctl, struct client_session *s, const struct net_msg *m)
+static int handle_infer(struct controller *ctl, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__ModelInferenceReqProto *p = clockwork__model_inference_req_proto__unpack(NULL, m->header_len, m->header);
     if (!p) {
@@ -129,7 +132,7 @@ static int handle_infer(struct controller *ctl, struct client_session *s, const 
             req->r.input_len = m->body_len;
             req->msg_id = m->id;
             req->session = s;
-            s->refs++;
+            net_session_ref(s);
             controller_submit_request(ctl, req);
         }
     }
@@ -137,7 +140,7 @@ static int handle_infer(struct controller *ctl, struct client_session *s, const 
     return 0;
 }
 
-static int handle_load_remote(struct controller *ctl, struct client_session *s, const struct net_msg *m)
+static int handle_load_remote(struct controller *ctl, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__LoadModelFromDiskReqProto *p =
         clockwork__load_model_from_disk_req_proto__unpack(NULL, m->header_len, m->header);
@@ -165,7 +168,7 @@ static int handle_load_remote(struct controller *ctl, struct client_session *s, 
 }
 
 /* Requests without a body of interest: only their header is needed for the reply. */
-static int handle_simple(struct controller *ctl, struct client_session *s, const struct net_msg *m)
+static int handle_simple(struct controller *ctl, struct net_session *s, const struct net_msg *m)
 {
     const ProtobufCMessageDescriptor *d = m->type == REQ_LS      ? &clockwork__lsreq_proto__descriptor
                                           : m->type == REQ_EVICT ? &clockwork__evict_req_proto__descriptor
@@ -190,10 +193,8 @@ static int handle_simple(struct controller *ctl, struct client_session *s, const
     return 0;
 }
 
-static int on_client_message(struct net_conn *c, const struct net_msg *m, void *data)
+int client_link_handle(struct controller *ctl, struct net_session *s, const struct net_msg *m)
 {
-    struct controller *ctl = data;
-    struct client_session *s = net_conn_data(c);
     switch (m->type) {
     case REQ_INFER: return handle_infer(ctl, s, m);
     case REQ_LOAD_REMOTE: return handle_load_remote(ctl, s, m);
@@ -201,10 +202,15 @@ static int on_client_message(struct net_conn *c, const struct net_msg *m, void *
     case REQ_EVICT:
     case REQ_UPLOAD: return handle_simple(ctl, s, m);
     default:
-        log_warn("client %s: unknown message type %llu; closing connection", net_conn_peer(c),
+        log_warn("client %s: unknown message type %llu; closing connection", net_conn_peer(s->conn),
                  (unsigned long long)m->type);
         return -1;
     }
+}
+
+static int on_client_message(struct net_conn *c, const struct net_msg *m, void *data)
+{
+    return client_link_handle(data, net_conn_data(c), m);
 }
 
 static void on_client_connect(struct net_conn *c, int status, void *data)
@@ -212,38 +218,19 @@ static void on_client_connect(struct net_conn *c, int status, void *data)
     struct controller *ctl = data;
     if (status != 0)
         return;
-    struct client_session *s = calloc(1, sizeof *s);
-    if (!s) {
-        net_conn_close(c, "out of memory");
+    if (!net_session_open(&ctl->sessions, c))
         return;
-    }
-    s->ctl = ctl;
-    s->conn = c;
-    s->refs = 1;
-    s->next = ctl->sessions;
-    if (ctl->sessions)
-        ctl->sessions->prev = s;
-    ctl->sessions = s;
-    net_conn_set_data(c, s);
     log_info("Client connected from %s", net_conn_peer(c));
 }
 
 static void on_client_close(struct net_conn *c, const char *reason, void *data)
 {
     struct controller *ctl = data;
-    struct client_session *s = net_conn_data(c);
+    struct net_session *s = net_conn_data(c);
     if (!s)
         return;
     log_info("Client %s disconnected (%s)", net_conn_peer(c), reason);
-    s->conn = NULL;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        ctl->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    startup_session_closed(ctl, s);
-    client_session_unref(s);
+    net_session_closed(&ctl->sessions, s); /* requests and pending loads keep it until answered */
 }
 
 int client_link_start(struct controller *ctl, char *err, size_t errlen)
@@ -266,6 +253,5 @@ void client_link_stop(struct controller *ctl)
 {
     net_server_stop(ctl->client_server);
     ctl->client_server = NULL;
-    while (ctl->sessions)
-        net_conn_close(ctl->sessions->conn, "controller shutting down");
+    net_session_close_all(&ctl->sessions, "controller shutting down");
 }

@@ -19,25 +19,8 @@
 static void op_send_action(void *data, const struct sched_action *a)
 {
     struct controller *ctl = data;
-    struct send_item *it = calloc(1, sizeof *it);
-    if (!it) {
-        log_error("out of memory queueing action %llu", (unsigned long long)a->id);
-        return;
-    }
-    it->action = *a;
-    if (a->n_requests) {
-        it->requests = malloc(a->n_requests * sizeof *it->requests);
-        if (it->requests)
-            memcpy(it->requests, a->requests, a->n_requests * sizeof *it->requests);
-        else
-            it->action.n_requests = 0;
-    }
-    it->action.requests = it->requests;
-    if (ctl->send_tail)
-        ctl->send_tail->next = it;
-    else
-        ctl->send_head = it;
-    ctl->send_tail = it;
+    if (send_queue_push(&ctl->sends, a) != 0)
+        log_error("out of memory queueing action %llu; it fails at the next pump", (unsigned long long)a->id);
 }
 
 static void record_client_latency(struct controller *ctl, int status, uint64_t latency)
@@ -54,12 +37,12 @@ static void record_client_latency(struct controller *ctl, int status, uint64_t l
         cs->lat_max = latency;
 }
 
-static void op_request_done(void *data, struct sched_request *r, int status, const char *message,
-                            const uint8_t *output, size_t output_len)
+static void op_request_done(void *data, struct sched_request *r, int status, const char *message, const uint8_t *output,
+                            size_t output_len)
 {
     struct controller *ctl = data;
     struct ctl_request *req = r->host_ctx;
-    struct client_session *s = req->session;
+    struct net_session *s = req->session;
     record_client_latency(ctl, status, clock_now_ns() - r->arrival);
     if (s->conn) {
         Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
@@ -73,7 +56,7 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
         p.batch_size = 1;
         net_conn_send(s->conn, 102, req->msg_id, &p.base, output, output ? output_len : 0);
     }
-    client_session_unref(s);
+    net_session_unref(s);
     free(r->input);
     free(req);
 }
@@ -95,17 +78,12 @@ static const struct sched_ops controller_sched_ops = {
     .log_action = op_log_action,
 };
 
-/* ---- action sending: at most CONTROLLER_SEND_CONCURRENCY writes in flight; an action
- * whose send-by time has passed is failed locally instead of sent late ---- */
+/* ---- action sending (send_queue.h): the scheduler is told of every action that cannot
+ * leave; the silence clock of a worker starts with its first outstanding action ---- */
 
-static void fail_locally(struct controller *ctl, const struct sched_action *a, int status, const char *msg)
+static unsigned sq_in_flight(void *data)
 {
-    struct sched_result res = {.action_id = a->id, .status = status, .message = msg, .received = clock_now_ns()};
-    scheduler_on_result(ctl->sched, res.received, &res);
-}
-
-static unsigned writes_in_flight(struct controller *ctl)
-{
+    struct controller *ctl = data;
     unsigned n = 0;
     for (unsigned i = 0; i < ctl->n_workers; i++)
         if (ctl->workers[i].conn)
@@ -113,55 +91,43 @@ static unsigned writes_in_flight(struct controller *ctl)
     return n;
 }
 
-static void send_one(struct controller *ctl, struct send_item *it)
+static int sq_worker_ready(void *data, unsigned worker_id)
 {
-    const struct sched_action *a = &it->action;
-    struct worker_peer *w = a->worker_id < ctl->n_workers ? &ctl->workers[a->worker_id] : NULL;
-    uint64_t now = clock_now_ns();
-    if (!w || !w->conn || w->lost)
-        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "worker not connected");
-    else if (now > a->send_by)
-        fail_locally(ctl, a, ACTION_NETWORK_SEND_TOO_LATE, "network send too late");
-    else if (worker_send_sched_action(w->conn, a) != 0)
-        fail_locally(ctl, a, ACTION_RUNTIME_ERROR, "send to worker failed");
-    else if (w->outstanding++ == 0)
-        w->last_heard = clock_mono_ns(); /* the silence clock starts with the first outstanding action */
+    struct controller *ctl = data;
+    return worker_id < ctl->n_workers && ctl->workers[worker_id].conn && !ctl->workers[worker_id].lost;
 }
+
+static int sq_send(void *data, const struct sched_action *a, uint64_t now)
+{
+    (void)now;
+    struct worker_peer *w = &((struct controller *)data)->workers[a->worker_id];
+    if (worker_send_sched_action(w->conn, a) != 0)
+        return -1;
+    if (w->outstanding++ == 0)
+        w->last_heard = clock_mono_ns();
+    return 0;
+}
+
+static void sq_fail(void *data, const struct sched_action *a, int status, const char *message, uint64_t now)
+{
+    struct sched_result res = {.action_id = a->id, .status = status, .message = message, .received = now};
+    scheduler_on_result(((struct controller *)data)->sched, now, &res);
+}
+
+static const struct send_queue_ops controller_send_ops = {
+    .in_flight = sq_in_flight,
+    .worker_ready = sq_worker_ready,
+    .send = sq_send,
+    .fail = sq_fail,
+};
 
 void controller_pump(struct controller *ctl)
 {
-    if (ctl->pumping || !ctl->sched)
+    if (!ctl->sched)
         return;
-    ctl->pumping = 1;
-    while (ctl->send_head && writes_in_flight(ctl) < CONTROLLER_SEND_CONCURRENCY) {
-        struct send_item *it = ctl->send_head;
-        ctl->send_head = it->next;
-        if (!ctl->send_head)
-            ctl->send_tail = NULL;
-        send_one(ctl, it);
-        free(it->requests);
-        free(it);
-    }
-    ctl->pumping = 0;
+    send_queue_pump(&ctl->sends, clock_now_ns());
     if (ctl->precise_wake)
         wake_timer_arm(&ctl->wake, scheduler_next_wakeup(ctl->sched, clock_now_ns()));
-}
-
-static void drop_queued_sends(struct controller *ctl, unsigned worker_id)
-{
-    struct send_item **pp = &ctl->send_head, *last = NULL;
-    while (*pp) {
-        struct send_item *it = *pp;
-        if (it->action.worker_id == worker_id) {
-            *pp = it->next;
-            free(it->requests);
-            free(it);
-        } else {
-            last = it;
-            pp = &it->next;
-        }
-    }
-    ctl->send_tail = last;
 }
 
 void controller_submit_request(struct controller *ctl, struct ctl_request *req)
@@ -180,10 +146,7 @@ static void connect_worker(struct worker_peer *w);
 
 static void on_retry(uv_timer_t *t) { connect_worker(t->data); }
 
-static void schedule_retry(struct worker_peer *w)
-{
-    uv_timer_start(&w->retry_timer, on_retry, 1000, 0);
-}
+static void schedule_retry(struct worker_peer *w) { uv_timer_start(&w->retry_timer, on_retry, 1000, 0); }
 
 static void handle_worker_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r)
 {
@@ -286,7 +249,7 @@ static void on_worker_close(struct net_conn *c, const char *reason, void *data)
     w->lost = 1;
     w->rejoining = 0;
     if (ctl->serving && was_serving) {
-        drop_queued_sends(ctl, w->index);
+        send_queue_drop_worker(&ctl->sends, w->index);
         scheduler_on_worker_lost(ctl->sched, clock_now_ns(), w->index);
         controller_pump(ctl);
     }
@@ -340,38 +303,37 @@ static void build_gpus(struct controller *ctl, struct sched_gpu *gpus, unsigned 
         }
 }
 
-static void on_tick(uv_timer_t *t)
+static void tick_scheduler(struct controller *ctl)
 {
-    struct controller *ctl = t->data;
     if (!ctl->sched)
         return;
     scheduler_tick(ctl->sched, clock_now_ns());
     controller_pump(ctl);
 }
+
+static void on_tick(uv_timer_t *t) { tick_scheduler(t->data); }
 
 static void on_wake(struct wake_timer *t, void *data)
 {
     (void)t;
-    struct controller *ctl = data;
-    if (!ctl->sched)
-        return;
-    scheduler_tick(ctl->sched, clock_now_ns());
-    controller_pump(ctl);
+    tick_scheduler(data);
 }
 
-/* A scheduler with a tick period gets it (INFER5: 1 ms, as the original); one without is
- * woken exactly when it asks, re-armed after every event. */
+/* A TYPE with a tick period gets it (INFER5 and the test controllers: 1 ms, as the original);
+ * one without is woken exactly when it asks, re-armed after every event. */
 static void start_ticks(struct controller *ctl)
 {
-    if (sched_type_tick_ns(ctl->opts->sched.type) == 0) {
+    uint64_t tick_ms = sched_type_tick_ns(ctl->opts->sched.type) / NS_PER_MS;
+    if (tick_ms == 0) {
         if (wake_timer_init(&ctl->loop, &ctl->wake, on_wake, ctl) == 0) {
             ctl->precise_wake = 1;
             controller_pump(ctl);
             return;
         }
         log_warn("no timerfd (%s): scheduling on a %d ms tick instead of exact wake-ups", strerror(errno), TICK_MS);
+        tick_ms = TICK_MS;
     }
-    uv_timer_start(&ctl->tick_timer, on_tick, TICK_MS, TICK_MS);
+    uv_timer_start(&ctl->tick_timer, on_tick, tick_ms, tick_ms);
 }
 
 void controller_start_serving(struct controller *ctl)
@@ -399,21 +361,32 @@ void controller_start_serving(struct controller *ctl)
 
 /* ---- status lines ---- */
 
+/* " errors=N" when some actions failed, else nothing. */
+static const char *errors_suffix(uint64_t errors, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (errors)
+        snprintf(buf, len, " errors=%llu", (unsigned long long)errors);
+    return buf;
+}
+
 static void print_gpu_stats(const struct sched_gpu_stats *g, double secs)
 {
-    if (g->load_count)
+    char err[48];
+    uint64_t lc = g->load_count ? g->load_count : 1, ic = g->infer_count ? g->infer_count : 1;
+    if (g->load_count || g->load_errors)
         log_info("W%u-GPU%u LoadW min=%.2f max=%.2f mean=%.2f e2emean=%.2f e2emax=%.2f throughput=%.1f "
-                 "utilization=0.00 clock=[0-0] norm_max=0.00 norm_mean=0.00",
+                 "utilization=0.00 clock=[0-0] norm_max=0.00 norm_mean=0.00%s",
                  g->worker_id, g->gpu_id, g->load_exec_min / 1e6, g->load_exec_max / 1e6,
-                 g->load_exec_sum / 1e6 / (double)g->load_count, g->load_e2e_sum / 1e6 / (double)g->load_count,
-                 g->load_e2e_max / 1e6, (double)g->load_count / secs);
-    if (g->infer_count)
+                 g->load_exec_sum / 1e6 / (double)lc, g->load_e2e_sum / 1e6 / (double)lc, g->load_e2e_max / 1e6,
+                 (double)g->load_count / secs, errors_suffix(g->load_errors, err, sizeof err));
+    if (g->infer_count || g->infer_errors)
         log_info("W%u-GPU%u Infer min=%.2f max=%.2f mean=%.2f e2emean=%.2f e2emax=%.2f throughput=%.1f "
-                 "utilization=%.2f clock=[1380-1380] norm_max=%.2f norm_mean=%.2f",
+                 "utilization=%.2f clock=[1380-1380] norm_max=%.2f norm_mean=%.2f%s",
                  g->worker_id, g->gpu_id, g->infer_exec_min / 1e6, g->infer_exec_max / 1e6,
-                 g->infer_exec_sum / 1e6 / (double)g->infer_count, g->infer_e2e_sum / 1e6 / (double)g->infer_count,
-                 g->infer_e2e_max / 1e6, (double)g->infer_count / secs, (double)g->infer_busy_ns / (secs * 1e9),
-                 g->infer_exec_max / 1e6, g->infer_exec_sum / 1e6 / (double)g->infer_count);
+                 g->infer_exec_sum / 1e6 / (double)ic, g->infer_e2e_sum / 1e6 / (double)ic, g->infer_e2e_max / 1e6,
+                 (double)g->infer_count / secs, (double)g->infer_busy_ns / (secs * 1e9), g->infer_exec_max / 1e6,
+                 g->infer_exec_sum / 1e6 / (double)ic, errors_suffix(g->infer_errors, err, sizeof err));
 }
 
 static void print_network(struct controller *ctl, double secs)
@@ -466,8 +439,8 @@ static void on_status(uv_timer_t *t)
         print_gpu_stats(&stats[i], secs);
     struct client_stats *cs = &ctl->cstats;
     log_info("Client throughput=%.1f success=%.2f%% min=%.1f max=%.1f mean=%.1f", (double)cs->count / secs,
-             cs->count ? 100.0 * (double)cs->success / (double)cs->count : 100.0, cs->lat_min / 1e6,
-             cs->lat_max / 1e6, cs->success ? cs->lat_sum / 1e6 / (double)cs->success : 0.0);
+             cs->count ? 100.0 * (double)cs->success / (double)cs->count : 100.0, cs->lat_min / 1e6, cs->lat_max / 1e6,
+             cs->success ? cs->lat_sum / 1e6 / (double)cs->success : 0.0);
     memset(cs, 0, sizeof *cs);
     print_network(ctl, secs);
 }
@@ -484,6 +457,15 @@ static void on_signal(uv_signal_t *s, int signum)
 static void print_config(const struct controller_options *o)
 {
     const struct sched_config *c = &o->sched;
+    if (c->type == SCHED_TYPE_STRESS)
+        log_info("STRESS test controller using: model=%s copies=%d max_models_on_gpu=%u max_outstanding=%u "
+                 "stress_infer=%d stress_loadweights=%d",
+                 o->preload_path, o->preload_copies, c->stress.max_models_on_gpu ? c->stress.max_models_on_gpu : 200,
+                 c->stress.max_outstanding ? c->stress.max_outstanding : 2, !c->stress.no_infer, !c->stress.no_load);
+    if (!sched_type_is_scheduler(c->type)) {
+        log_info("%s test controller (no scheduler: see controller -h)", o->type);
+        return;
+    }
     log_info("%s Scheduler using:", o->type);
     log_info("default_slo=%llu", (unsigned long long)c->default_slo);
     log_info("latest_delta=%llu", (unsigned long long)c->latest_delta);
@@ -533,12 +515,7 @@ static void shutdown_controller(struct controller *ctl)
     }
     if (ctl->sched) {
         scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
-        while (ctl->send_head) {
-            struct send_item *it = ctl->send_head;
-            ctl->send_head = it->next;
-            free(it->requests);
-            free(it);
-        }
+        send_queue_clear(&ctl->sends);
         scheduler_destroy(ctl->sched);
         ctl->sched = NULL;
         ctl->serving = 0;
@@ -556,8 +533,6 @@ static void close_handle(uv_handle_t *h, void *arg)
 static int run_loop(struct controller *ctl)
 {
     char err[512];
-    init_timer(ctl, &ctl->tick_timer);
-    init_timer(ctl, &ctl->status_timer);
     if (client_link_start(ctl, err, sizeof err) != 0) {
         log_error("%s", err);
         return 1;
@@ -570,22 +545,22 @@ static int run_loop(struct controller *ctl)
     return 0;
 }
 
-int controller_run(const struct controller_options *opts)
+struct controller *controller_create(const struct controller_options *opts)
 {
     struct controller *ctl = calloc(1, sizeof *ctl);
     if (!ctl)
-        return 1;
+        return NULL;
     ctl->opts = opts;
     ctl->n_workers = opts->n_workers;
-    ctl->workers = calloc(opts->n_workers, sizeof *ctl->workers);
+    send_queue_init(&ctl->sends, &controller_send_ops, ctl);
+    ctl->workers = calloc(opts->n_workers + 1, sizeof *ctl->workers);
     if (!ctl->workers) {
         free(ctl);
-        return 1;
+        return NULL;
     }
     uv_loop_init(&ctl->loop);
-    log_info("Starting Clockwork Controller");
-    open_telemetry(ctl);
-    print_config(opts);
+    init_timer(ctl, &ctl->tick_timer);
+    init_timer(ctl, &ctl->status_timer);
     for (unsigned i = 0; i < ctl->n_workers; i++) {
         struct worker_peer *w = &ctl->workers[i];
         w->ctl = ctl;
@@ -594,12 +569,11 @@ int controller_run(const struct controller_options *opts)
         uv_timer_init(&ctl->loop, &w->retry_timer);
         w->retry_timer.data = w;
     }
-    uv_signal_init(&ctl->loop, &ctl->sigint);
-    uv_signal_init(&ctl->loop, &ctl->sigterm);
-    ctl->sigint.data = ctl->sigterm.data = ctl;
-    uv_signal_start(&ctl->sigint, on_signal, SIGINT);
-    uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
-    int rc = run_loop(ctl);
+    return ctl;
+}
+
+void controller_destroy(struct controller *ctl)
+{
     shutdown_controller(ctl);
     startup_free(ctl);
     close_connections(ctl);
@@ -613,5 +587,23 @@ int controller_run(const struct controller_options *opts)
     free(ctl->models);
     free(ctl->groups);
     free(ctl);
+}
+
+int controller_run(const struct controller_options *opts)
+{
+    struct controller *ctl = controller_create(opts);
+    if (!ctl)
+        return 1;
+    log_info("Starting Clockwork Controller");
+    open_telemetry(ctl);
+    print_config(opts);
+    uv_signal_init(&ctl->loop, &ctl->sigint);
+    uv_signal_init(&ctl->loop, &ctl->sigterm);
+    ctl->sigint.data = ctl->sigterm.data = ctl;
+    uv_signal_start(&ctl->sigint, on_signal, SIGINT);
+    uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
+    int rc = run_loop(ctl);
+    rc = rc ? rc : ctl->exit_code;
+    controller_destroy(ctl);
     return rc;
 }

@@ -4,10 +4,12 @@
 #define CW_CONTROLLER_INTERNAL_H
 #include "controller/options.h"
 #include "controller/scheduler.h"
+#include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "controller/wake_timer.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
+#include "net/session.h"
 #include <uv.h>
 
 struct controller;
@@ -29,24 +31,17 @@ struct worker_peer {
     uv_timer_t retry_timer;
 };
 
-/* A client connection; outlives its socket while requests it sent are still queued. */
-struct client_session {
-    struct controller *ctl;
-    struct net_conn *conn; /* NULL once closed */
-    unsigned refs;
-    struct client_session *prev, *next; /* open sessions, for shutdown */
-};
-
 struct ctl_request {
     struct sched_request r;
     uint64_t msg_id;
-    struct client_session *session;
+    struct net_session *session; /* the client's connection; the request holds a reference */
 };
 
 /* A client's LoadModel during start-up, forwarded to every worker. */
 struct pending_load {
     struct pending_load *next;
-    struct client_session *session;
+    struct net_session *session; /* holds a reference; the reply is dropped if it closed; NULL: the
+                                  * controller's own (options.preload_path) */
     uint64_t msg_id;
     int user_request_id;
     char path[512];
@@ -67,10 +62,12 @@ struct load_group {
     char path[512];
 };
 
-struct send_item {
-    struct send_item *next;
-    struct sched_action action;
-    struct sched_request **requests; /* owned copy of the pointer array */
+/* Start-up stages, numbered as the original's log lines "(Startup-N)". */
+enum startup_stage {
+    STARTUP_NOT_BEGUN = 0,
+    STARTUP_QUERYING_WORKERS = 2, /* GetWorkerState sent to every worker */
+    STARTUP_AWAITING_LOADS = 3,   /* every worker answered; waiting for clients' LoadModel */
+    STARTUP_LOADING_MODELS = 4,   /* the first LoadModel went out to the workers */
 };
 
 struct client_stats {
@@ -85,7 +82,7 @@ struct controller {
     int precise_wake;
     uv_signal_t sigint, sigterm;
     struct net_server *client_server;
-    struct client_session *sessions; /* open client connections */
+    struct net_session_list sessions; /* client connections */
     struct worker_peer *workers;
     unsigned n_workers;
     struct telemetry_writer *telemetry;
@@ -93,7 +90,8 @@ struct controller {
     /* start-up */
     int serving; /* 0 during start-up, 1 once the scheduler runs */
     int stopping;
-    int startup_stage;
+    int exit_code; /* of controller_run */
+    enum startup_stage startup_stage;
     uint64_t page_size;
     struct sched_model *models;
     unsigned n_models, cap_models;
@@ -105,34 +103,30 @@ struct controller {
     /* serving */
     struct scheduler *sched;
     uint64_t next_request_id;
-    struct send_item *send_head, *send_tail;
-    unsigned sends_in_flight;
-    int pumping;
+    struct send_queue sends;
     struct client_stats cstats;
     uint64_t net_prev_bytes_sent, net_prev_msgs_sent, net_prev_bytes_recv, net_prev_msgs_recv;
 };
 
-#define CONTROLLER_SEND_CONCURRENCY 2
-
 /* startup.c */
 void startup_begin(struct controller *ctl);
 void startup_on_worker_state(struct controller *ctl, struct worker_peer *w);
-void startup_on_load_model_request(struct controller *ctl, struct client_session *s, uint64_t msg_id,
-                                   int user_request_id, const char *path, int copies);
+/* s: the client's session, or NULL for the controller's own preload. */
+void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id,
+                                   const char *path, int copies);
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);
 /* Drops pending LoadModel requests (shutdown). */
 void startup_free(struct controller *ctl);
-void startup_session_closed(struct controller *ctl, struct client_session *s);
 /* After start-up: finds `copies` consecutive models loaded from `path` (so a client that
  * reconnects can rerun its workload). 0 with *first set, or -1. */
 int startup_find_loaded(const struct controller *ctl, const char *path, int copies, unsigned *first);
 
 /* client_link.c */
 int client_link_start(struct controller *ctl, char *err, size_t errlen);
-void client_send_load_model_response(struct client_session *s, uint64_t msg_id, int user_request_id, int status,
-                                     const char *message, unsigned model_id, const struct model_info *info,
-                                     int copies);
-void client_session_unref(struct client_session *s);
+/* Handles one message from a client session: 0, or -1 to close the connection (logged). */
+int client_link_handle(struct controller *ctl, struct net_session *s, const struct net_msg *m);
+void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
+                                     const char *message, unsigned model_id, const struct model_info *info, int copies);
 /* Stops listening and closes every client connection (shutdown). */
 void client_link_stop(struct controller *ctl);
 
@@ -141,7 +135,11 @@ void client_link_stop(struct controller *ctl);
 void rejoin_begin(struct controller *ctl, struct worker_peer *w, const struct worker_result *state);
 void rejoin_on_load_result(struct controller *ctl, struct worker_peer *w, const struct worker_result *r);
 
-/* controller.c */
+/* controller.c. controller_run is create, open telemetry, run the loop, destroy; the fuzzer
+ * drives a created controller's handlers without running its loop. */
+struct controller *controller_create(const struct controller_options *opts);
+/* Answers what is pending, closes every connection and frees everything. */
+void controller_destroy(struct controller *ctl);
 void controller_start_serving(struct controller *ctl);
 void controller_submit_request(struct controller *ctl, struct ctl_request *req);
 void controller_pump(struct controller *ctl);

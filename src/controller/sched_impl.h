@@ -1,14 +1,13 @@
-/* The implementer's side of scheduler.h: each scheduler (infer5/, infer6/) exports one table
- * of its entry points, and its state struct starts with a struct sched_head, through which
- * the dispatcher (scheduler.c) finds the table. Hosts never include this header. */
+/* The implementer's side of scheduler.h: each scheduler (infer5/, infer6/, test_controllers/)
+ * exports one table of its entry points, and its state struct starts with a struct sched_head,
+ * through which the dispatcher (scheduler.c) finds the table. Hosts never include this header. */
 #ifndef CW_SCHED_IMPL_H
 #define CW_SCHED_IMPL_H
 #include "controller/scheduler.h"
 
 struct sched_impl {
-    struct scheduler *(*create)(const struct sched_config *cfg, const struct sched_model *models,
-                                unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
-                                const struct sched_ops *ops, void *data);
+    struct scheduler *(*create)(const struct sched_config *cfg, const struct sched_model *models, unsigned n_models,
+                                const struct sched_gpu *gpus, unsigned n_gpus, const struct sched_ops *ops, void *data);
     void (*destroy)(struct scheduler *s);
     void (*on_request)(struct scheduler *s, uint64_t now, struct sched_request *r);
     void (*on_result)(struct scheduler *s, uint64_t now, const struct sched_result *res);
@@ -28,5 +27,8 @@ struct sched_head {
 
 extern const struct sched_impl infer5_impl;
 extern const struct sched_impl infer6_impl;
+extern const struct sched_impl echo_impl;
+extern const struct sched_impl direct_impl;
+extern const struct sched_impl stress_impl;
 
 #endif

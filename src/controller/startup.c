@@ -17,7 +17,8 @@ static void print_model_line(const char *prefix, const struct model_info *m)
                                 (double)m->exec_ns[i] / 1e6);
     log_info("%sinput=%llu output=%llu weights=%.1f MB (%u pages) xfer=%.1f%s", prefix,
              (unsigned long long)m->input_size, (unsigned long long)m->output_size,
-             (double)m->weights_size / (1024.0 * 1024.0), m->num_weights_pages, (double)m->weights_load_ns / 1e6, times);
+             (double)m->weights_size / (1024.0 * 1024.0), m->num_weights_pages, (double)m->weights_load_ns / 1e6,
+             times);
 }
 
 static void print_workers(struct controller *ctl)
@@ -56,9 +57,9 @@ static void send_next_load(struct controller *ctl)
     struct pending_load *l = ctl->loads_head;
     if (!l || l->sent || !all_workers_ready(ctl))
         return;
-    if (ctl->startup_stage < 4) {
+    if (ctl->startup_stage < STARTUP_LOADING_MODELS) {
         log_info("(Startup-4) LoadModelStage has begun");
-        ctl->startup_stage = 4;
+        ctl->startup_stage = STARTUP_LOADING_MODELS;
     }
     uv_timer_stop(&ctl->quiet_timer);
     l->sent = 1;
@@ -68,7 +69,8 @@ static void send_next_load(struct controller *ctl)
         int id = ctl->next_action_id++;
         log_info("Worker <-- A%d:LoadModelFromDisk model=%u [0.0, %.1f] %s", id, l->first_model_id,
                  (double)UINT64_MAX / 1e6, l->path);
-        if (!w->conn || worker_send_load_model(w->conn, id, l->first_model_id, l->path, l->copies) != 0) {
+        if (!w->conn ||
+            worker_send_load_model(w->conn, id, l->first_model_id, l->path, l->copies, &ctl->opts->sched) != 0) {
             l->failed = 1;
             snprintf(l->error, sizeof l->error, "worker %u is not connected", i);
             l->responses++;
@@ -78,17 +80,21 @@ static void send_next_load(struct controller *ctl)
         finish_load(ctl);
 }
 
-void startup_on_load_model_request(struct controller *ctl, struct client_session *s, uint64_t msg_id,
-                                   int user_request_id, const char *path, int copies)
+void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id,
+                                   const char *path, int copies)
 {
     struct pending_load *l = calloc(1, sizeof *l);
     if (!l) {
         client_send_load_model_response(s, msg_id, user_request_id, CLIENT_ERROR, "out of memory", 0, NULL, 0);
         return;
     }
-    log_info("Client --> Req%d:LoadModel path=%s copies=%d", user_request_id, path, copies);
+    if (s)
+        log_info("Client --> Req%d:LoadModel path=%s copies=%d", user_request_id, path, copies);
+    else
+        log_info("Controller --> LoadModel path=%s copies=%d (%s)", path, copies, ctl->opts->type);
     l->session = s;
-    s->refs++;
+    if (s)
+        net_session_ref(s);
     l->msg_id = msg_id;
     l->user_request_id = user_request_id;
     snprintf(l->path, sizeof l->path, "%s", path);
@@ -159,18 +165,22 @@ static void finish_load(struct controller *ctl)
         l->failed = 1;
         snprintf(l->error, sizeof l->error, "controller out of memory");
     }
-    if (l->failed) {
+    if (l->failed && !l->session) {
+        log_error("%s cannot load its model %s: %s; stopping", ctl->opts->type, l->path, l->error);
+        ctl->exit_code = 1;
+        uv_stop(&ctl->loop);
+    } else if (l->failed) {
         log_info("Client <-- Rsp%d:LoadModel error %d: %s", l->user_request_id, CLIENT_ERROR, l->error);
-        client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_ERROR, l->error, 0, NULL,
-                                        0);
-    } else {
+        client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_ERROR, l->error, 0, NULL, 0);
+    } else if (l->session) {
         log_info("Client <-- Rsp%d:LoadModel model_id=[%u->%u] input=%llu output=%llu", l->user_request_id,
                  l->first_model_id, l->first_model_id + (unsigned)l->copies_created - 1,
                  (unsigned long long)l->info.input_size, (unsigned long long)l->info.output_size);
         client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_SUCCESS, "",
                                         l->first_model_id, &l->info, l->copies_created);
     }
-    client_session_unref(l->session);
+    if (l->session)
+        net_session_unref(l->session);
     free(l);
     restart_quiet_timer(ctl);
     send_next_load(ctl);
@@ -201,12 +211,6 @@ void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w,
     }
     if (++l->responses == ctl->n_workers)
         finish_load(ctl);
-}
-
-void startup_session_closed(struct controller *ctl, struct client_session *s)
-{
-    (void)ctl;
-    (void)s; /* pending loads keep their reference; their reply is dropped (s->conn == NULL) */
 }
 
 static void print_capacity(struct controller *ctl)
@@ -256,7 +260,7 @@ void startup_on_worker_state(struct controller *ctl, struct worker_peer *w)
                      (unsigned long long)ctl->workers[i].state.page_size, (unsigned long long)ctl->page_size);
     print_workers(ctl);
     log_info("(Startup-3) Awaiting LoadModel requests from clients");
-    ctl->startup_stage = 3;
+    ctl->startup_stage = STARTUP_AWAITING_LOADS;
     send_next_load(ctl);
 }
 
@@ -267,7 +271,9 @@ void startup_begin(struct controller *ctl)
     log_info("(Startup) Running ControllerStartup");
     log_info("(Startup-1) Bouncing LS and Infer requests until startup is complete");
     log_info("(Startup-2) Querying current worker state");
-    ctl->startup_stage = 2;
+    ctl->startup_stage = STARTUP_QUERYING_WORKERS;
+    if (ctl->opts->preload_copies > 0) /* sent once every worker has answered */
+        startup_on_load_model_request(ctl, NULL, 0, 0, ctl->opts->preload_path, ctl->opts->preload_copies);
 }
 
 int startup_find_loaded(const struct controller *ctl, const char *path, int copies, unsigned *first)
@@ -288,7 +294,8 @@ void startup_free(struct controller *ctl)
     while (ctl->loads_head) {
         struct pending_load *l = ctl->loads_head;
         ctl->loads_head = l->next;
-        client_session_unref(l->session);
+        if (l->session)
+            net_session_unref(l->session);
         free(l);
     }
     ctl->loads_tail = NULL;

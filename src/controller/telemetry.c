@@ -37,21 +37,21 @@ void telemetry_format_action(FILE *f, const struct action_row *a)
     fprintf(f,
             "%" PRIu64 "\t%" PRIu64 "\t%d\t%d\t%u\t%u\t%u\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
             "\t%u\t%u\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%g\t%u\t%u\n",
-            a->t, a->action_id, telemetry_action_type(a->action_type), a->status, a->worker_id, a->gpu_id,
-            a->model_id, a->batch_size, a->expected_exec_duration, a->worker_exec_duration,
-            a->expected_exec_complete, a->worker_exec_complete, a->expected_gpu_clock, a->worker_gpu_clock_before,
-            a->worker_gpu_clock, a->worker_copy_output_complete, a->worker_action_received, a->worker_result_sent,
+            a->t, a->action_id, telemetry_action_type(a->action_type), a->status, a->worker_id, a->gpu_id, a->model_id,
+            a->batch_size, a->expected_exec_duration, a->worker_exec_duration, a->expected_exec_complete,
+            a->worker_exec_complete, a->expected_gpu_clock, a->worker_gpu_clock_before, a->worker_gpu_clock,
+            a->worker_copy_output_complete, a->worker_action_received, a->worker_result_sent,
             a->controller_result_enqueue, a->controller_action_duration, a->goodput, a->requests_queued,
             a->copies_loaded);
 }
 
-static FILE *open_log(const char *dir, const char *name, const char *header, char **buf, char *err, int errlen)
+static FILE *open_log(const char *dir, const char *name, const char *header, char **buf, char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f) {
-        snprintf(err, (size_t)errlen, "cannot write %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return NULL;
     }
     *buf = malloc(TELEMETRY_BUF);
@@ -61,11 +61,11 @@ static FILE *open_log(const char *dir, const char *name, const char *header, cha
     return f;
 }
 
-struct telemetry_writer *telemetry_open(const char *dir, char *err, int errlen)
+struct telemetry_writer *telemetry_open(const char *dir, char *err, size_t errlen)
 {
     struct telemetry_writer *w = calloc(1, sizeof *w);
     if (!w) {
-        snprintf(err, (size_t)errlen, "out of memory");
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     w->requests = open_log(dir, "clockwork_request_log.tsv", REQUEST_LOG_HEADER, &w->reqbuf, err, errlen);

@@ -7,14 +7,14 @@
 #include <stdio.h>
 
 struct request_row {
-    uint64_t t;            /* arrival, absolute ns */
+    uint64_t t; /* arrival, absolute ns */
     uint64_t request_id;
     int result;
     int user_id;
     unsigned model_id;
     double slo_factor;
-    uint64_t latency;      /* departure - arrival */
-    uint64_t deadline;     /* relative to t */
+    uint64_t latency;  /* departure - arrival */
+    uint64_t deadline; /* relative to t */
     int deadline_met;
     uint64_t arrival_count;
     uint64_t departure_count;
@@ -22,7 +22,7 @@ struct request_row {
 };
 
 struct action_row {
-    uint64_t t;            /* when the action was scheduled/sent, absolute ns */
+    uint64_t t; /* when the action was scheduled/sent, absolute ns */
     uint64_t action_id;
     int action_type; /* wire action type (2 load, 3 infer, 4 evict); written as the original's
                         telemetry numbering (1 load, 2 infer, 3 evict) */
@@ -55,7 +55,7 @@ extern const char ACTION_LOG_HEADER[];
 struct telemetry_writer;
 /* Opens DIR/clockwork_{request,action}_log.tsv and writes the header rows. NULL with err
  * if the directory is not writable. */
-struct telemetry_writer *telemetry_open(const char *dir, char *err, int errlen);
+struct telemetry_writer *telemetry_open(const char *dir, char *err, size_t errlen);
 void telemetry_write_request(struct telemetry_writer *w, const struct request_row *r);
 void telemetry_write_action(struct telemetry_writer *w, const struct action_row *a);
 void telemetry_flush(struct telemetry_writer *w);

@@ -1,12 +1,20 @@
 #include "worker_link.h"
 #include "common/status.h"
 #include "proto/clockwork.pb-c.h"
+#include "proto/error_action.h"
 #include <stdlib.h>
 #include <string.h>
 
 enum { ACT_LOAD_MODEL = 1, ACT_LOAD_WEIGHTS = 2, ACT_INFER = 3, ACT_EVICT = 4, ACT_CLEAR = 5, ACT_STATE = 6 };
-enum { RES_ERROR = 100, RES_LOAD_MODEL = 101, RES_LOAD_WEIGHTS = 102, RES_INFER = 103, RES_EVICT = 104,
-       RES_CLEAR = 105, RES_STATE = 106 };
+enum {
+    RES_ERROR = 100,
+    RES_LOAD_MODEL = 101,
+    RES_LOAD_WEIGHTS = 102,
+    RES_INFER = 103,
+    RES_EVICT = 104,
+    RES_CLEAR = 105,
+    RES_STATE = 106
+};
 
 int worker_send_get_state(struct net_conn *c, int action_id)
 {
@@ -22,7 +30,8 @@ int worker_send_clear_cache(struct net_conn *c, int action_id)
     return net_conn_send(c, ACT_CLEAR, 0, &p.base, NULL, 0);
 }
 
-int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies)
+int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies,
+                           const struct sched_config *limits)
 {
     Clockwork__LoadModelFromDiskActionProto p = CLOCKWORK__LOAD_MODEL_FROM_DISK_ACTION_PROTO__INIT;
     p.action_id = action_id;
@@ -31,6 +40,8 @@ int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id,
     p.earliest = 0;
     p.latest = UINT64_MAX;
     p.no_of_copies = copies;
+    p.max_batch_size = limits->max_batch;
+    p.max_exec_duration = limits->max_exec;
     return net_conn_send(c, ACT_LOAD_MODEL, 0, &p.base, NULL, 0);
 }
 
@@ -57,8 +68,9 @@ static int send_infer(struct net_conn *c, const struct sched_action *a)
     FILL_TIMED_ACTION(p, a);
     p.expected_duration = a->expected_duration;
     p.batch_size = n;
-    /* All-empty inputs are sent as no input_sizes: the worker generates inputs. */
-    p.n_input_sizes = total ? n : 0;
+    /* One size per request even when all are 0 (the worker then generates inputs), as the
+     * original sends it. */
+    p.n_input_sizes = n;
     p.input_sizes = sizes;
     uint8_t *body = NULL;
     if (total) {
@@ -90,8 +102,9 @@ int worker_send_sched_action(struct net_conn *c, const struct sched_action *a)
     return net_conn_send(c, ACT_EVICT, 0, &p.base, NULL, 0);
 }
 
-/* Worker timestamps are in the worker's clock; 0 means "not set" and stays 0. */
-static uint64_t to_controller(uint64_t t, int64_t offset) { return t ? (uint64_t)((int64_t)t + offset) : 0; }
+/* Worker timestamps are in the worker's clock; 0 means "not set" and stays 0. They are peer
+ * input: unsigned arithmetic (two's complement, as a signed add would be) cannot overflow. */
+static uint64_t to_controller(uint64_t t, int64_t offset) { return t ? t + (uint64_t)offset : 0; }
 
 static void copy_model_info(struct model_info *m, const char *source, uint64_t in, uint64_t out, size_t nb,
                             const uint32_t *bs, size_t nt, const uint64_t *times, uint64_t wsize, unsigned pages,
@@ -117,7 +130,7 @@ static int decode_error(const struct net_msg *m, int64_t off, struct worker_resu
     if (!p)
         return -1;
     r->action_id = p->action_id;
-    r->action_type = p->action_type;
+    r->action_type = error_action_wire_type(p->action_type);
     r->sched.status = p->status ? p->status : ACTION_RUNTIME_ERROR;
     snprintf(r->message, sizeof r->message, "%s", p->message ? p->message : "");
     r->sched.worker_action_received = to_controller(p->action_received, off);
@@ -133,9 +146,9 @@ static int decode_load_model(const struct net_msg *m, struct worker_result *r)
     if (!p)
         return -1;
     r->action_id = p->action_id;
-    copy_model_info(&r->info, NULL, p->input_size, p->output_size, p->n_supported_batch_sizes,
-                    p->supported_batch_sizes, p->n_batch_size_exec_times_nanos, p->batch_size_exec_times_nanos,
-                    p->weights_size_in_cache, p->num_weights_pages, p->weights_load_time_nanos);
+    copy_model_info(&r->info, NULL, p->input_size, p->output_size, p->n_supported_batch_sizes, p->supported_batch_sizes,
+                    p->n_batch_size_exec_times_nanos, p->batch_size_exec_times_nanos, p->weights_size_in_cache,
+                    p->num_weights_pages, p->weights_load_time_nanos);
     r->copies_created = p->copies_created;
     r->duration = p->timing ? p->timing->duration : 0;
     clockwork__load_model_from_disk_result_proto__free_unpacked(p, NULL);

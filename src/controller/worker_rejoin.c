@@ -37,11 +37,12 @@ void rejoin_begin(struct controller *ctl, struct worker_peer *w, const struct wo
     }
     w->rejoining = 1;
     w->rejoin_pending = ctl->n_groups;
-    log_info("Worker %u (%s:%d) reconnected: registering %u model groups again", w->index, w->addr.host,
-             w->addr.port, ctl->n_groups);
+    log_info("Worker %u (%s:%d) reconnected: registering %u model groups again", w->index, w->addr.host, w->addr.port,
+             ctl->n_groups);
     for (unsigned i = 0; i < ctl->n_groups; i++) {
         const struct load_group *g = &ctl->groups[i];
-        if (worker_send_load_model(w->conn, ctl->next_action_id++, g->first, g->path, g->copies) != 0)
+        if (worker_send_load_model(w->conn, ctl->next_action_id++, g->first, g->path, g->copies, &ctl->opts->sched) !=
+            0)
             return; /* the connection closed: it will be retried */
     }
     if (ctl->n_groups == 0)

@@ -18,7 +18,7 @@ struct net_conn {
     int closing;
     int connected;
     uv_connect_t connect_req;
-    struct clock_skew skew;
+    struct net_skew skew;
     struct net_stats stats;
     unsigned writes_pending;
 };
@@ -67,7 +67,7 @@ static struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h)
     if (c->h.max_body == 0)
         c->h.max_body = FRAME_MAX_BODY_LEN;
     frame_reader_init(&c->reader, c->h.max_body);
-    clock_skew_init(&c->skew);
+    net_skew_init(&c->skew);
     return c;
 }
 
@@ -110,7 +110,7 @@ static void deliver_messages(struct net_conn *c, uint64_t now)
             .recv_time = c->msg_start_time ? c->msg_start_time : now,
             .send_time = fm.ph.send_time,
         };
-        clock_skew_update(&c->skew, m.recv_time, fm.ph.send_time, fm.ph.peer_offset);
+        net_skew_update(&c->skew, m.recv_time, fm.ph.send_time, fm.ph.peer_offset);
         c->stats.msgs_received++;
         c->stats.bytes_received += FRAME_PREHEADER_LEN + fm.ph.header_len + fm.ph.body_len;
         c->msg_start_time = frame_reader_pending(&c->reader) ? now : 0;
@@ -227,6 +227,19 @@ struct net_server *net_server_start(uv_loop_t *loop, const char *host, int port,
     return s;
 }
 
+int net_server_port(const struct net_server *s)
+{
+    struct sockaddr_storage addr;
+    int len = sizeof addr;
+    if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&addr, &len) != 0)
+        return -1;
+    if (addr.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+    return -1;
+}
+
 void net_server_stop(struct net_server *s)
 {
     if (s)
@@ -314,7 +327,7 @@ static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const Prot
         .msg_type = type,
         .msg_id = id,
         .send_time = clock_now_ns(),
-        .peer_offset = clock_skew_local_min(&c->skew),
+        .peer_offset = net_skew_local_min(&c->skew),
     };
     frame_preheader_encode(&ph, head);
     w->head = head;
@@ -376,8 +389,8 @@ int net_conn_send_owned(struct net_conn *c, uint64_t type, uint64_t id, const Pr
 void net_conn_set_data(struct net_conn *c, void *data) { c->user = data; }
 void *net_conn_data(const struct net_conn *c) { return c->user; }
 const char *net_conn_peer(const struct net_conn *c) { return c->peer; }
-int64_t net_conn_clock_offset(const struct net_conn *c) { return clock_skew_offset(&c->skew); }
-uint64_t net_conn_rtt(const struct net_conn *c) { return clock_skew_rtt(&c->skew); }
+int64_t net_conn_clock_offset(const struct net_conn *c) { return net_skew_offset(&c->skew); }
+uint64_t net_conn_rtt(const struct net_conn *c) { return net_skew_rtt(&c->skew); }
 size_t net_conn_write_queue_bytes(const struct net_conn *c) { return c->tcp.write_queue_size; }
 unsigned net_conn_writes_pending(const struct net_conn *c) { return c->writes_pending; }
 const struct net_stats *net_conn_stats(const struct net_conn *c) { return &c->stats; }

@@ -18,8 +18,8 @@ struct net_msg {
     size_t header_len;
     const uint8_t *body; /* valid only during the callback */
     size_t body_len;
-    uint64_t recv_time;  /* local clock, when the message started arriving */
-    uint64_t send_time;  /* peer clock */
+    uint64_t recv_time; /* local clock, when the message started arriving */
+    uint64_t send_time; /* peer clock */
 };
 
 struct net_handlers {
@@ -44,6 +44,8 @@ struct net_stats {
 struct net_server *net_server_start(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h,
                                     char *err, size_t errlen);
 void net_server_stop(struct net_server *s);
+/* The port it listens on (the kernel's choice when started with port 0), or -1. */
+int net_server_port(const struct net_server *s);
 
 /* Starts an asynchronous connect. Returns NULL (with err) only if the address cannot be resolved. */
 struct net_conn *net_connect(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h, char *err,

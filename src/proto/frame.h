@@ -24,14 +24,13 @@ void frame_preheader_decode(const uint8_t in[FRAME_PREHEADER_LEN], struct frame_
 /* 0 if the lengths are acceptable, else -1 with a human-readable reason. */
 int frame_preheader_check(const struct frame_preheader *ph, uint64_t max_body, const char **reason);
 
-
 /* Reassembles frames from a byte stream (no I/O: the caller reads into reserved space).
  * Messages returned by frame_reader_next point into the buffer and stay valid until the
  * next frame_reader_reserve or frame_reader_compact. */
 struct frame_reader {
     uint8_t *buf;
-    size_t len;      /* bytes held */
-    size_t off;      /* bytes already returned as messages */
+    size_t len; /* bytes held */
+    size_t off; /* bytes already returned as messages */
     size_t cap;
     uint64_t max_body;
 };

@@ -4,7 +4,7 @@
  * (docs/simulator.md). */
 #ifndef CW_SIM_LATENCY_H
 #define CW_SIM_LATENCY_H
-#include "client/workloads/gen.h"
+#include "workload/gen.h"
 #include <stdint.h>
 
 /* base + Exp(jitter), plus, with probability tail_prob, Exp(tail): the rare stall a loaded

@@ -1,7 +1,7 @@
 /* The simulator's run: set-up (workload first, as the live controller's start-up phase, then
  * the scheduler), the event loop over virtual time, progress lines and the final summary. */
 #include "common/clock.h"
-#include "common/config.h"
+#include "common/worker_config.h"
 #include "sim_internal.h"
 #include <stdarg.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * sleeping; same config + seed give byte-identical telemetry. A process may run many. */
 #ifndef CW_SIM_H
 #define CW_SIM_H
-#include "client/workloads/workloads.h"
+#include "workload/workloads.h"
 #include "controller/scheduler.h"
 #include "latency.h"
 #include <stdint.h>
@@ -44,7 +44,7 @@ struct sim_config {
     const char *zoo_dir;   /* NULL: zoo_default_dir() */
     FILE *progress;        /* a line per progress_s simulated seconds; NULL: none */
     double progress_s;
-    FILE *out;             /* workload messages and the summary; NULL: none */
+    FILE *out; /* workload messages and the summary; NULL: none */
     struct sim_observer obs;
 };
 

@@ -56,10 +56,10 @@ static int b_load(void *data, const char *name, unsigned copies, struct wl_loade
     }
     if (s->cfg->out)
         fprintf(s->cfg->out, "Loaded %u cop%s of %s: model ids %u-%u input=%llu output=%llu\n", copies,
-                copies == 1 ? "y" : "ies", name, first_id, first_id + copies - 1,
-                (unsigned long long)info.input_size, (unsigned long long)info.output_size);
-    *out = (struct wl_loaded){.first = (unsigned)first, .n = copies, .input_size = info.input_size,
-                              .output_size = info.output_size};
+                copies == 1 ? "y" : "ies", name, first_id, first_id + copies - 1, (unsigned long long)info.input_size,
+                (unsigned long long)info.output_size);
+    *out = (struct wl_loaded){
+        .first = (unsigned)first, .n = copies, .input_size = info.input_size, .output_size = info.output_size};
     return 0;
 }
 

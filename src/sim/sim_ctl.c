@@ -1,13 +1,12 @@
 /* The simulated controller host: wires the scheduler's ops to virtual time exactly as the live
  * controller (controller.c) wires them to libuv: one event at a time (each costing the
  * controller's per-event processing time), a scheduler tick on the live tick grid, and the
- * action send queue with 2 sends in flight and local failure (status 45) past send_by. */
+ * action send queue (send_queue.h, shared with the live controller) whose sends each hold a
+ * slot for the --send overhead. */
 #include "common/status.h"
 #include "sim_internal.h"
 #include <stdlib.h>
 #include <string.h>
-
-#define SEND_CONCURRENCY 2 /* CONTROLLER_SEND_CONCURRENCY of the live controller */
 
 struct ctl_item *sim_ctl_item(struct sim *s, enum ctl_kind kind)
 {
@@ -24,32 +23,17 @@ struct ctl_item *sim_ctl_item(struct sim *s, enum ctl_kind kind)
 static void op_send_action(void *data, const struct sched_action *a)
 {
     struct sim *s = data;
-    struct send_item *it = calloc(1, sizeof *it);
-    if (!it || (a->n_requests && !(it->requests = malloc(a->n_requests * sizeof *it->requests)))) {
-        free(it);
-        sim_fail(s, "out of memory queueing an action");
-        return;
-    }
-    it->a = *a;
-    if (a->n_requests)
-        memcpy(it->requests, a->requests, a->n_requests * sizeof *it->requests);
-    it->a.requests = it->requests;
-    if (s->send_tail)
-        s->send_tail->next = it;
-    else
-        s->send_head = it;
-    s->send_tail = it;
+    send_queue_push(&s->sends, a); /* out of memory: failed at the next pump */
 }
 
-static void op_request_done(void *data, struct sched_request *r, int status, const char *message,
-                            const uint8_t *output, size_t output_len)
+static void op_request_done(void *data, struct sched_request *r, int status, const char *message, const uint8_t *output,
+                            size_t output_len)
 {
     (void)message, (void)output, (void)output_len;
     struct sim *s = data;
     struct sim_req *q = r->host_ctx;
     q->status = status;
-    sim_push(s, s->ctl_done_at + sim_delay_sample(&s->cfg->lat, HOP_CTL_TO_CLIENT, &s->rng_net), EV_CLIENT_RECV, 0,
-             q);
+    sim_push(s, s->ctl_done_at + sim_delay_sample(&s->cfg->lat, HOP_CTL_TO_CLIENT, &s->rng_net), EV_CLIENT_RECV, 0, q);
 }
 
 static void op_log_request(void *data, const struct request_row *row)
@@ -87,41 +71,36 @@ static void enqueue(struct sim *s, struct ctl_item *it)
     s->ctl_tail = it;
 }
 
-static void fail_locally(struct sim *s, const struct sched_action *a, int status, const char *msg)
+static unsigned sq_in_flight(void *data) { return ((struct sim *)data)->sends_in_flight; }
+
+static int sq_send(void *data, const struct sched_action *a, uint64_t now)
 {
+    struct sim *s = data;
+    s->sends_in_flight++;
+    sim_push(s, now + sim_delay_sample(&s->cfg->lat, HOP_SEND, &s->rng_net), EV_SEND_DONE, 0, NULL);
+    sim_worker_send(s, a, now);
+    return 0;
+}
+
+static void sq_fail(void *data, const struct sched_action *a, int status, const char *message, uint64_t now)
+{
+    (void)now;
+    struct sim *s = data;
     struct ctl_item *it = sim_ctl_item(s, CTL_RESULT);
     if (!it)
         return;
-    it->res = (struct sched_result){.action_id = a->id, .status = status, .message = msg};
+    it->res = (struct sched_result){.action_id = a->id, .status = status, .message = message};
     enqueue(s, it); /* handled after the current item, like the live host's next loop iteration */
 }
 
-/* Starts queued sends at time t while a slot is free. */
-static void pump(struct sim *s, uint64_t t)
-{
-    while (s->send_head && s->sends_in_flight < SEND_CONCURRENCY) {
-        struct send_item *it = s->send_head;
-        s->send_head = it->next;
-        if (!s->send_head)
-            s->send_tail = NULL;
-        if (t > it->a.send_by) {
-            fail_locally(s, &it->a, ACTION_NETWORK_SEND_TOO_LATE, "network send too late");
-        } else {
-            s->sends_in_flight++;
-            sim_push(s, t + sim_delay_sample(&s->cfg->lat, HOP_SEND, &s->rng_net), EV_SEND_DONE, 0, NULL);
-            sim_worker_send(s, &it->a, t);
-        }
-        free(it->requests);
-        free(it);
-    }
-}
+static const struct send_queue_ops SIM_SEND_OPS = {.in_flight = sq_in_flight, .send = sq_send, .fail = sq_fail};
 
 static void run_next(struct sim *s);
 
 void sim_ctl_send_done(struct sim *s)
 {
     s->sends_in_flight--;
-    pump(s, s->now);
+    send_queue_pump(&s->sends, s->now);
     run_next(s);
 }
 
@@ -171,7 +150,7 @@ static void run_next(struct sim *s)
         s->ctl_done_at = now + sim_delay_sample(&s->cfg->lat, HOP_CTL_EVENT, &s->rng_net);
         handle(s, it, now);
         free(it);
-        pump(s, s->ctl_done_at);
+        send_queue_pump(&s->sends, s->ctl_done_at);
         arm_tick(s, now);
         if (s->ctl_done_at > now) {
             s->ctl_busy = 1;
@@ -219,11 +198,14 @@ static void open_telemetry(struct sim *s)
         return;
     s->tel = telemetry_open(s->cfg->log_dir, err, sizeof err);
     if (!s->tel)
-        fprintf(stderr, "WARN: Telemetry disabled: %s. Set CLOCKWORK_LOG_DIR or --log-dir to an existing writable "
-                        "directory.\n", err);
+        fprintf(stderr,
+                "WARN: Telemetry disabled: %s. Set CLOCKWORK_LOG_DIR or --log-dir to an existing writable "
+                "directory.\n",
+                err);
     else if (s->cfg->out)
-        fprintf(s->cfg->out, "Logging requests to %s/clockwork_request_log.tsv\n"
-                             "Logging actions to %s/clockwork_action_log.tsv\n",
+        fprintf(s->cfg->out,
+                "Logging requests to %s/clockwork_request_log.tsv\n"
+                "Logging actions to %s/clockwork_action_log.tsv\n",
                 s->cfg->log_dir, s->cfg->log_dir);
 }
 
@@ -237,6 +219,7 @@ int sim_ctl_start(struct sim *s)
     build_gpus(s, gpus);
     s->pending_tick = UINT64_MAX;
     s->tick_ns = s->cfg->tick_ns == SIM_TICK_SCHEDULER ? sched_type_tick_ns(s->cfg->sched.type) : s->cfg->tick_ns;
+    send_queue_init(&s->sends, &SIM_SEND_OPS, s);
     s->sched = scheduler_create(&s->cfg->sched, s->models, s->n_models, gpus, s->n_devices, &SIM_SCHED_OPS, s);
     free(gpus);
     if (!s->sched) {
@@ -254,12 +237,7 @@ void sim_ctl_free(struct sim *s)
         scheduler_destroy(s->sched);
         s->sched = NULL;
     }
-    while (s->send_head) {
-        struct send_item *it = s->send_head;
-        s->send_head = it->next;
-        free(it->requests);
-        free(it);
-    }
+    send_queue_clear(&s->sends);
     while (s->ctl_head) {
         struct ctl_item *it = s->ctl_head;
         s->ctl_head = it->next;

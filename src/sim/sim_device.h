@@ -16,14 +16,14 @@ struct sim_task {
     uint64_t action_id;
     int32_t model_id;
     const struct model_info *info;
-    unsigned batch_size;      /* infer: requests in the batch (padded by the device) */
+    unsigned batch_size;       /* infer: requests in the batch (padded by the device) */
     uint64_t earliest, latest; /* worker clock = controller clock in the simulator */
     uint64_t received;
     /* filled by the device */
     int status;
-    int waiting;              /* window open, waiting for the start time */
+    int waiting; /* window open, waiting for the start time */
     uint64_t start, end, version;
-    void *host;               /* the host's context */
+    void *host; /* the host's context */
 };
 
 struct sim_device;

@@ -3,23 +3,24 @@
  * request sources), sim_worker.c (worker links and devices). */
 #ifndef CW_SIM_INTERNAL_H
 #define CW_SIM_INTERNAL_H
-#include "client/workloads/sources.h"
-#include "client/zoo.h"
+#include "workload/sources.h"
+#include "workload/zoo.h"
+#include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "event_queue.h"
 #include "sim.h"
 #include "sim_device.h"
 
 enum sim_ev {
-    EV_SOURCES,      /* the workload's sources are due */
-    EV_STOP,         /* the duration is over */
-    EV_CTL_ARRIVE,   /* p: ctl_item reaches the controller */
-    EV_CTL_FREE,     /* the controller finished processing an item */
-    EV_TICK,         /* scheduler tick */
-    EV_SEND_DONE,    /* a send slot frees */
-    EV_WORKER_RECV,  /* p: sim_task reaches its worker; idx: device */
-    EV_DEVICE_WAKE,  /* idx: device * 2 + executor */
-    EV_CLIENT_RECV,  /* p: sim_req's response reaches the client */
+    EV_SOURCES,     /* the workload's sources are due */
+    EV_STOP,        /* the duration is over */
+    EV_CTL_ARRIVE,  /* p: ctl_item reaches the controller */
+    EV_CTL_FREE,    /* the controller finished processing an item */
+    EV_TICK,        /* scheduler tick */
+    EV_SEND_DONE,   /* a send slot frees */
+    EV_WORKER_RECV, /* p: sim_task reaches its worker; idx: device */
+    EV_DEVICE_WAKE, /* idx: device * 2 + executor */
+    EV_CLIENT_RECV, /* p: sim_req's response reaches the client */
 };
 
 struct sim_req {
@@ -35,12 +36,6 @@ struct ctl_item {
     enum ctl_kind kind;
     struct sim_req *req;     /* CTL_REQUEST */
     struct sched_result res; /* CTL_RESULT */
-};
-
-struct send_item {
-    struct send_item *next;
-    struct sched_action a;
-    struct sched_request **requests;
 };
 
 struct sim_link {
@@ -61,7 +56,7 @@ struct sim {
     struct zoo zoo;
     struct wl_sources *src;
     struct wl_emit emit;
-    unsigned *target_model;  /* target -> model id */
+    unsigned *target_model; /* target -> model id */
     unsigned n_targets;
     uint64_t pending_sources; /* time of the EV_SOURCES event that counts, UINT64_MAX: none */
     uint64_t sources_woke;    /* when the sources last ran (the client tick counts from there) */
@@ -80,8 +75,8 @@ struct sim {
     uint64_t pending_tick;
     uint64_t tick_ns;     /* the tick grid in use (cfg->tick_ns resolved) */
     uint64_t next_request_id;
-    struct send_item *send_head, *send_tail;
-    unsigned sends_in_flight;
+    struct send_queue sends;
+    unsigned sends_in_flight; /* sends holding a slot until their EV_SEND_DONE */
 
     /* workers */
     struct sim_device *devices;

@@ -1,7 +1,7 @@
 #include "sim_options.h"
 #include "common/parse.h"
 #include "common/clock.h"
-#include "common/config.h"
+#include "common/worker_config.h"
 #include "controller/options.h"
 #include <errno.h>
 #include <math.h>
@@ -19,6 +19,8 @@ void sim_usage(FILE *out)
           "  network and processing overheads. Writes clockwork_request_log.tsv and\n"
           "  clockwork_action_log.tsv like the controller; same arguments and seed give identical files.\n"
           "  TYPE and its options are the controller's (see `controller -h`), e.g. INFER5 0 6 5000000;\n"
+          "  TYPE is a scheduler: INFER5 (INFER4), or INFER6 (the test controllers ECHO, DIRECT and\n"
+          "  STRESS exercise the live paths only and are refused).\n"
           "  WORKLOAD and its parameters are the client's (see `client -h`), e.g.\n"
           "  slo-exp-1 resnet50_v2 12 poisson 600 1 100 1.5 mul 30.\n"
           "CLUSTER\n"
@@ -198,10 +200,7 @@ static int value_option(struct sim_options *o, const char *name, const char *val
     return overhead_option(o, name, val);
 }
 
-static void ideal(struct sim_config *c)
-{
-    memset(&c->lat, 0, sizeof c->lat);
-}
+static void ideal(struct sim_config *c) { memset(&c->lat, 0, sizeof c->lat); }
 
 /* Options before TYPE. Returns the index of TYPE, or -1 / -2 (help) with err. */
 static int parse_flags(struct sim_options *o, int argc, char **argv, char *err, size_t errlen)

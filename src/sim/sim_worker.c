@@ -64,9 +64,18 @@ static void d_wake_at(void *data, struct sim_device *d, unsigned ex, uint64_t t)
 static void trace(struct sim *s, const struct sim_device *d, const struct sim_task *t)
 {
     struct sim_trace tr = {
-        .device = d->index, .worker_id = d->worker_id, .gpu_id = d->gpu_id, .type = t->type, .status = t->status,
-        .model_id = t->model_id, .batch_size = t->batch_size, .earliest = t->earliest, .latest = t->latest,
-        .received = t->received, .start = t->start, .end = t->end,
+        .device = d->index,
+        .worker_id = d->worker_id,
+        .gpu_id = d->gpu_id,
+        .type = t->type,
+        .status = t->status,
+        .model_id = t->model_id,
+        .batch_size = t->batch_size,
+        .earliest = t->earliest,
+        .latest = t->latest,
+        .received = t->received,
+        .start = t->start,
+        .end = t->end,
         .pages_used = weights_cache_total_pages(&d->cache) - weights_cache_free_pages(&d->cache),
         .pages_total = weights_cache_total_pages(&d->cache),
     };

@@ -23,25 +23,24 @@ static uint64_t to_local(uint64_t t, int64_t offset)
     return t > UINT64_MAX - (uint64_t)offset ? UINT64_MAX : t + (uint64_t)offset;
 }
 
-static void reject(struct worker *w, struct session *s, int32_t id, int type, int status, const char *msg,
+static void reject(struct worker *w, struct net_session *s, int32_t id, int type, int status, const char *msg,
                    uint64_t received)
 {
     w->counts.errors++;
     if (w->opt.verbose || type == CLOCKWORK__ACTION_TYPE__ACT_LOAD_MODEL_FROM_DISK)
         log_info("Sending R%d:Error %d: %s", id, status, msg);
-    results_send_error(s, id, type, status, msg, received);
+    worker_results_send_error(s, id, type, status, msg, received);
 }
 
-static void submit(struct worker *w, struct session *s, struct worker_task *t)
+static void submit(struct worker *w, struct net_session *s, struct worker_task *t)
 {
     t->origin = s;
-    s->refs++;
+    net_session_ref(s);
     w->pending++;
     device_submit(w->devices[t->gpu_id], t);
 }
 
-static void fill_load_result(Clockwork__LoadModelFromDiskResultProto *r, const struct model_info *m,
-                             uint64_t page_size)
+static void fill_load_result(Clockwork__LoadModelFromDiskResultProto *r, const struct model_info *m, uint64_t page_size)
 {
     r->input_size = m->input_size;
     r->output_size = m->output_size;
@@ -67,7 +66,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         snprintf(msg, msglen, "model path too long");
         return ACTION_INVALID_MODEL_PATH;
     }
-    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, path)) {
+    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, a->model_path)) {
         *out = registry_get(&w->registry, a->model_id);
         return 0;
     }
@@ -77,10 +76,13 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         return ACTION_INVALID_MODEL_ID;
     }
     struct model_info m;
-    if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, (int)msglen) != 0)
+    if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
+    /* before the backend builds anything: batch sizes the controller will never use cost nothing */
+    model_info_limit_batches(&m, a->max_batch_size, a->max_exec_duration);
     if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
+    snprintf(m.source, sizeof m.source, "%s", a->model_path); /* reported as the controller named it */
     if (registry_add(&w->registry, a->model_id, a->no_of_copies, &m) != 0) {
         if (w->opt.free_model && m.backend_data)
             w->opt.free_model(w->opt.backend_ctx, &m);
@@ -91,7 +93,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     return 0;
 }
 
-static int handle_load_model(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_load_model(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__LoadModelFromDiskActionProto *a =
         clockwork__load_model_from_disk_action_proto__unpack(NULL, m->header_len, m->header);
@@ -129,7 +131,7 @@ static int handle_load_model(struct worker *w, struct session *s, const struct n
 }
 
 /* Common part of LoadWeights/Evict/Infer: finds model and device, else answers an error. */
-static const struct model_info *lookup(struct worker *w, struct session *s, int32_t id, int type, int32_t model_id,
+static const struct model_info *lookup(struct worker *w, struct net_session *s, int32_t id, int type, int32_t model_id,
                                        unsigned gpu_id, int unknown_status, int gpu_status, uint64_t received)
 {
     char msg[128];
@@ -169,7 +171,7 @@ static void verbose_received(struct worker *w, const char *name, int32_t id, int
     log_info("Received A%d:%s model=%d %s", id, name, model, win);
 }
 
-static int handle_load_weights(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_load_weights(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__LoadWeightsActionProto *a = clockwork__load_weights_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -177,12 +179,11 @@ static int handle_load_weights(struct worker *w, struct session *s, const struct
     int64_t off = net_conn_clock_offset(s->conn);
     uint64_t e = to_local(a->earliest, off), l = to_local(a->latest, off);
     verbose_received(w, "LoadWeights", a->action_id, a->model_id, e, l);
-    const struct model_info *info = lookup(w, s, a->action_id, TASK_LOAD_WEIGHTS, a->model_id, a->gpu_id,
-                                           ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL, ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL,
-                                           m->recv_time);
-    struct worker_task *t = info ? new_task(TASK_LOAD_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info,
-                                            m->recv_time)
-                                 : NULL;
+    const struct model_info *info =
+        lookup(w, s, a->action_id, TASK_LOAD_WEIGHTS, a->model_id, a->gpu_id, ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL,
+               ACTION_LOAD_WEIGHTS_UNKNOWN_MODEL, m->recv_time);
+    struct worker_task *t =
+        info ? new_task(TASK_LOAD_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
         reject(w, s, a->action_id, TASK_LOAD_WEIGHTS, ACTION_RUNTIME_ERROR, "out of memory", m->recv_time);
     if (t) {
@@ -195,19 +196,19 @@ static int handle_load_weights(struct worker *w, struct session *s, const struct
     return 0;
 }
 
-static int handle_evict(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_evict(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
-    Clockwork__EvictWeightsActionProto *a = clockwork__evict_weights_action_proto__unpack(NULL, m->header_len, m->header);
+    Clockwork__EvictWeightsActionProto *a =
+        clockwork__evict_weights_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
         return -1;
     int64_t off = net_conn_clock_offset(s->conn);
     uint64_t e = to_local(a->earliest, off), l = to_local(a->latest, off);
     verbose_received(w, "EvictWeights", a->action_id, a->model_id, e, l);
     const struct model_info *info = lookup(w, s, a->action_id, TASK_EVICT_WEIGHTS, a->model_id, a->gpu_id,
-                                           ACTION_EVICT_UNKNOWN_MODEL, ACTION_EVICT_INVALID_GPU, m->recv_time);
-    struct worker_task *t = info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info,
-                                            m->recv_time)
-                                 : NULL;
+                                           ACTION_EVICT_UNKNOWN_MODEL, ACTION_INVALID_GPU, m->recv_time);
+    struct worker_task *t =
+        info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
         reject(w, s, a->action_id, TASK_EVICT_WEIGHTS, ACTION_RUNTIME_ERROR, "out of memory", m->recv_time);
     if (t) {
@@ -226,18 +227,25 @@ static int check_infer(struct worker *w, const Clockwork__InferActionProto *a, c
     if (a->batch_size == 0 || model_info_padded_batch(info, a->batch_size) == 0) {
         snprintf(msg, msglen, "unsupported batch size %u (largest is %u)", a->batch_size,
                  info->batch_sizes[info->n_batch_sizes - 1]);
-        return ACTION_INVALID_BATCH_SIZE;
+        return ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     }
-    uint64_t sum = 0;
+    /* With input_sizes: one compressed input per request. Without, a body is the batch's raw,
+     * uncompressed input (as the original's STRESS controller sends it). */
+    uint64_t sum = 0, raw_len = (uint64_t)a->batch_size * info->input_size;
     for (size_t i = 0; i < a->n_input_sizes; i++)
         sum += a->input_sizes[i];
-    if (sum != body_len) {
+    if (a->n_input_sizes > 0 && sum != body_len) {
         snprintf(msg, msglen, "input_sizes add up to %llu bytes but the body has %zu", (unsigned long long)sum,
                  body_len);
         return ACTION_COPY_INPUT_INVALID_INPUT;
     }
-    if (body_len > 0 && a->n_input_sizes != a->batch_size) {
+    if (a->n_input_sizes > 0 && a->n_input_sizes != a->batch_size) {
         snprintf(msg, msglen, "%zu inputs for batch size %u", a->n_input_sizes, a->batch_size);
+        return ACTION_COPY_INPUT_INVALID_INPUT;
+    }
+    if (a->n_input_sizes == 0 && body_len > 0 && body_len != raw_len) {
+        snprintf(msg, msglen, "raw input of %zu bytes for batch size %u (expected %llu)", body_len, a->batch_size,
+                 (unsigned long long)raw_len);
         return ACTION_COPY_INPUT_INVALID_INPUT;
     }
     if (body_len == 0 && !w->opt.allow_zero_size_inputs) {
@@ -271,11 +279,12 @@ static int fill_infer(struct worker *w, struct worker_task *t, const Clockwork__
     return 0;
 }
 
-static void infer(struct worker *w, struct session *s, const Clockwork__InferActionProto *a, const struct net_msg *m)
+static void infer(struct worker *w, struct net_session *s, const Clockwork__InferActionProto *a,
+                  const struct net_msg *m)
 {
-    const struct model_info *info = lookup(w, s, a->action_id, TASK_INFER, a->model_id, a->gpu_id,
-                                           ACTION_COPY_INPUT_UNKNOWN_MODEL, ACTION_COPY_INPUT_UNKNOWN_MODEL,
-                                           m->recv_time);
+    const struct model_info *info =
+        lookup(w, s, a->action_id, TASK_INFER, a->model_id, a->gpu_id, ACTION_COPY_INPUT_UNKNOWN_MODEL,
+               ACTION_COPY_INPUT_UNKNOWN_MODEL, m->recv_time);
     if (!info)
         return;
     char msg[200];
@@ -296,7 +305,7 @@ static void infer(struct worker *w, struct session *s, const Clockwork__InferAct
     submit(w, s, t);
 }
 
-static int handle_infer(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_infer(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__InferActionProto *a = clockwork__infer_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -310,7 +319,7 @@ static int handle_infer(struct worker *w, struct session *s, const struct net_ms
     return 0;
 }
 
-static int handle_clear_cache(struct worker *w, struct session *s, const struct net_msg *m)
+static int handle_clear_cache(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__ClearCacheActionProto *a = clockwork__clear_cache_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
@@ -328,7 +337,7 @@ static int handle_clear_cache(struct worker *w, struct session *s, const struct 
     return 0;
 }
 
-int actions_handle(struct worker *w, struct session *s, const struct net_msg *m)
+int worker_actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     int rc;
     switch (m->type) {
@@ -337,7 +346,7 @@ int actions_handle(struct worker *w, struct session *s, const struct net_msg *m)
     case CLOCKWORK__ACTION_TYPE__ACT_INFER: rc = handle_infer(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_EVICT_WEIGHTS: rc = handle_evict(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_CLEAR_CACHE: rc = handle_clear_cache(w, s, m); break;
-    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: rc = actions_get_worker_state(w, s, m); break;
+    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: rc = worker_state_handle(w, s, m); break;
     default:
         log_warn("closing connection %s: unknown message type %llu", net_conn_peer(s->conn),
                  (unsigned long long)m->type);

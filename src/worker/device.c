@@ -43,7 +43,7 @@ static void fail_status(struct device *d, struct worker_task *t, int status)
     case ACTION_EVICT_WEIGHTS_NOT_PRESENT:
         task_fail(t, status, "model %d has no weights on GPU %u", t->model_id, t->gpu_id);
         break;
-    case ACTION_WEIGHTS_NOT_PRESENT:
+    case ACTION_EXEC_WEIGHTS_NOT_PRESENT:
         task_fail(t, status, "weights of model %d are not on GPU %u", t->model_id, t->gpu_id);
         break;
     case ACTION_EXEC_WEIGHTS_CHANGED:
@@ -80,8 +80,8 @@ static void run_load(struct device *d, struct worker_task *t)
     pthread_mutex_unlock(&d->lock);
     if (rc != 0)
         return;
-    int status = d->backend.ops->load_weights(d->backend.impl, t->info, pages, t->info->num_weights_pages, t->begin,
-                                              &t->end);
+    int status =
+        d->backend.ops->load_weights(d->backend.impl, t->info, pages, t->info->num_weights_pages, t->begin, &t->end);
     free(pages);
     pthread_mutex_lock(&d->lock);
     status = weights_cache_load_end(&d->cache, t->model_id, version, status);
@@ -137,13 +137,18 @@ static void run_infer(struct device *d, struct worker_task *t)
         return;
     }
     struct backend_infer_io io = {
-        .batch_size = t->batch_size, .padded_batch = t->padded_batch, .input = t->input,
-        .input_sizes = t->input_sizes, .n_inputs = t->n_inputs, .input_len = t->input_len,
-        .output = t->output, .output_len = t->output_len,
+        .batch_size = t->batch_size,
+        .padded_batch = t->padded_batch,
+        .input = t->input,
+        .input_sizes = t->input_sizes,
+        .n_inputs = t->n_inputs,
+        .input_len = t->input_len,
+        .output = t->output,
+        .output_len = t->output_len,
     };
     /* An evict meanwhile is reported by the version check below (status 84). */
-    int status = d->backend.ops->infer(d->backend.impl, t->info, pages, t->info->num_weights_pages, &io, t->begin,
-                                       &t->infer);
+    int status =
+        d->backend.ops->infer(d->backend.impl, t->info, pages, t->info->num_weights_pages, &io, t->begin, &t->infer);
     free(pages);
     t->end = t->infer.copy_output_end;
     if (status != ACTION_SUCCESS) {

@@ -1,16 +1,17 @@
 /* Encoding of results (ErrorResultProto and the timed actions' results) onto a connection. */
 #include "common/clock.h"
+#include "proto/error_action.h"
 #include "proto/clockwork.pb-c.h"
 #include "worker_internal.h"
 
-void results_send_error(struct session *s, int32_t action_id, int action_type, int status, const char *message,
-                        uint64_t action_received)
+void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status,
+                               const char *message, uint64_t action_received)
 {
     if (!s->conn)
         return;
     Clockwork__ErrorResultProto r = CLOCKWORK__ERROR_RESULT_PROTO__INIT;
     r.action_id = action_id;
-    r.action_type = action_type;
+    r.action_type = error_action_code(action_type);
     r.status = status;
     r.message = (char *)(message ? message : "");
     r.action_received = action_received;
@@ -27,7 +28,7 @@ static Clockwork__TimingProto timing(uint64_t begin, uint64_t end)
     return t;
 }
 
-static void send_infer(struct session *s, struct worker_task *t)
+static void send_infer(struct net_session *s, struct worker_task *t)
 {
     Clockwork__InferResultProto r = CLOCKWORK__INFER_RESULT_PROTO__INIT;
     Clockwork__TimingProto in = timing(t->infer.copy_input_begin, t->infer.copy_input_end);
@@ -49,7 +50,7 @@ static void send_infer(struct session *s, struct worker_task *t)
     net_conn_send_owned(s->conn, CLOCKWORK__ACTION_TYPE__RES_INFER, 0, &r.base, body, len);
 }
 
-static void send_load_or_evict(struct session *s, struct worker_task *t)
+static void send_load_or_evict(struct net_session *s, struct worker_task *t)
 {
     Clockwork__TimingProto tm = timing(t->begin, t->end);
     if (t->kind == TASK_LOAD_WEIGHTS) {
@@ -69,13 +70,13 @@ static void send_load_or_evict(struct session *s, struct worker_task *t)
     }
 }
 
-void results_send_task(struct worker *w, struct session *s, struct worker_task *t)
+void worker_results_send_task(struct worker *w, struct net_session *s, struct worker_task *t)
 {
     (void)w;
     if (!s->conn)
         return;
     if (t->status != 0)
-        results_send_error(s, t->action_id, t->kind, t->status, t->message, t->action_received);
+        worker_results_send_error(s, t->action_id, t->kind, t->status, t->message, t->action_received);
     else if (t->kind == TASK_INFER)
         send_infer(s, t);
     else

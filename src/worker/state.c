@@ -123,7 +123,7 @@ static void print_state(const Clockwork__WorkerMemoryInfoProto *info, int32_t ac
     }
 }
 
-int actions_get_worker_state(struct worker *w, struct session *s, const struct net_msg *m)
+int worker_state_handle(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
     Clockwork__GetWorkerStateActionProto *a =
         clockwork__get_worker_state_action_proto__unpack(NULL, m->header_len, m->header);
@@ -133,8 +133,8 @@ int actions_get_worker_state(struct worker *w, struct session *s, const struct n
     struct state_buffers b = {0};
     size_t n_models = 0;
     if (fill_gpus(w, &b) != 0 || fill_models(w, &b, &n_models) != 0) {
-        results_send_error(s, a->action_id, CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE, 2, "out of memory",
-                           m->recv_time);
+        worker_results_send_error(s, a->action_id, CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE, 2, "out of memory",
+                                  m->recv_time);
     } else {
         Clockwork__WorkerMemoryInfoProto info = CLOCKWORK__WORKER_MEMORY_INFO_PROTO__INIT;
         info.page_size = w->cfg.weights_cache_page_size;

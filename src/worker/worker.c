@@ -23,12 +23,6 @@ void worker_options_defaults(struct worker_options *o)
     o->allow_zero_size_inputs = 1;
 }
 
-static void session_release(struct session *s)
-{
-    if (--s->refs == 0)
-        free(s);
-}
-
 /* ---- finished tasks: executor threads -> loop thread ---- */
 
 static void on_task_done(struct worker_task *t, void *ctx)
@@ -54,17 +48,17 @@ static void count_result(struct worker *w, const struct worker_task *t)
 
 static void finish_task(struct worker *w, struct worker_task *t)
 {
-    struct session *s = t->origin;
+    struct net_session *s = t->origin;
     count_result(w, t);
     if (w->opt.verbose) {
         char line[400];
         describe_task_result(line, sizeof line, t);
         log_info("Sending %s", line);
     }
-    results_send_task(w, s, t); /* no-op if the connection has closed */
+    worker_results_send_task(w, s, t); /* no-op if the connection has closed */
     w->pending--;
     task_free(t);
-    session_release(s);
+    net_session_unref(s);
 }
 
 static void drain_done(struct worker *w)
@@ -87,43 +81,25 @@ static void on_connect(struct net_conn *c, int status, void *data)
     struct worker *w = data;
     if (status != 0)
         return;
-    struct session *s = calloc(1, sizeof *s);
-    if (!s) {
-        net_conn_close(c, "out of memory");
+    if (!net_session_open(&w->sessions, c))
         return;
-    }
-    s->conn = c;
-    s->refs = 1;
-    s->next = w->sessions;
-    if (w->sessions)
-        w->sessions->prev = s;
-    w->sessions = s;
-    net_conn_set_data(c, s);
     log_info("Controller connected from %s", net_conn_peer(c));
 }
 
 static void on_close(struct net_conn *c, const char *reason, void *data)
 {
     struct worker *w = data;
-    struct session *s = net_conn_data(c);
+    struct net_session *s = net_conn_data(c);
     if (!s)
         return;
     log_info("Connection %s closed: %s", net_conn_peer(c), reason);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        w->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->conn = NULL;
-    net_conn_set_data(c, NULL);
-    session_release(s);
+    net_session_closed(&w->sessions, s);
 }
 
 static int on_message(struct net_conn *c, const struct net_msg *m, void *data)
 {
-    struct session *s = net_conn_data(c);
-    return s ? actions_handle(data, s, m) : -1;
+    struct net_session *s = net_conn_data(c);
+    return s ? worker_actions_handle(data, s, m) : -1;
 }
 
 /* ---- status line ---- */
@@ -133,9 +109,9 @@ static void on_status_timer(uv_timer_t *h)
     struct worker *w = h->data;
     long long skew = 0;
     unsigned long long rtt = 0;
-    if (w->sessions) { /* the most recent controller */
-        skew = (long long)net_conn_clock_offset(w->sessions->conn);
-        rtt = (unsigned long long)net_conn_rtt(w->sessions->conn);
+    if (w->sessions.head) { /* the most recent controller */
+        skew = (long long)net_conn_clock_offset(w->sessions.head->conn);
+        rtt = (unsigned long long)net_conn_rtt(w->sessions.head->conn);
     }
     log_info("Clock Skew=%lld RTT=%llu LdWts=%llu Inf=%llu Evct=%llu || Total Pending=%llu Errors=%llu", skew, rtt,
              w->counts.loads, w->counts.infers, w->counts.evicts, w->pending, w->counts.errors);
@@ -167,8 +143,7 @@ static void shutdown_worker(struct worker *w)
     w->stopped = 1;
     net_server_stop(w->server);
     w->server = NULL;
-    while (w->sessions)
-        net_conn_close(w->sessions->conn, "worker shutting down");
+    net_session_close_all(&w->sessions, "worker shutting down");
     destroy_devices(w);
     drain_done(w);
     close_handle((uv_handle_t *)&w->status_timer);
@@ -202,8 +177,11 @@ static int create_devices(struct worker *w, char *err, size_t errlen)
             return -1;
         }
         struct device_config dc = {
-            .id = i, .weights_cache_size = w->cfg.weights_cache_size, .page_size = w->cfg.weights_cache_page_size,
-            .io_pool_size = w->cfg.io_pool_size, .workspace_pool_size = w->cfg.workspace_pool_size,
+            .id = i,
+            .weights_cache_size = w->cfg.weights_cache_size,
+            .page_size = w->cfg.weights_cache_page_size,
+            .io_pool_size = w->cfg.io_pool_size,
+            .workspace_pool_size = w->cfg.workspace_pool_size,
         };
         w->devices[i] = device_create(&dc, b, on_task_done, w, err, errlen);
         if (!w->devices[i])
@@ -240,8 +218,7 @@ static int start_server(struct worker *w, char *err, size_t errlen)
     return 0;
 }
 
-struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err,
-                             size_t errlen)
+struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err, size_t errlen)
 {
     if (o->num_devices == 0 || cfg->weights_cache_page_size == 0) {
         snprintf(err, errlen, "need at least one device and a non-zero page size");

@@ -4,7 +4,7 @@
 #ifndef CW_WORKER_H
 #define CW_WORKER_H
 #include "backend/backend.h"
-#include "common/config.h"
+#include "common/worker_config.h"
 #include <stddef.h>
 
 /* Makes the backend for device `gpu_id`; returns 0 or -1. */
@@ -16,14 +16,14 @@ typedef int (*backend_load_model_fn)(void *ctx, struct model_info *m, char *err,
 typedef void (*backend_free_model_fn)(void *ctx, struct model_info *m);
 
 struct worker_options {
-    unsigned num_devices;       /* default 1 */
-    const char *host;           /* default "0.0.0.0" */
-    int port;                   /* default 12345 */
-    int verbose;                /* print every action and result */
-    int print_status;           /* once-per-second status line (default on) */
-    int handle_signals;         /* SIGINT/SIGTERM stop the worker (default on) */
-    int allow_zero_size_inputs; /* accept Infer with no input bytes (default on) */
-    backend_factory_fn make_backend; /* required: the caller chooses the device backend */
+    unsigned num_devices;             /* default 1 */
+    const char *host;                 /* default "0.0.0.0" */
+    int port;                         /* default 12345 */
+    int verbose;                      /* print every action and result */
+    int print_status;                 /* once-per-second status line (default on) */
+    int handle_signals;               /* SIGINT/SIGTERM stop the worker (default on) */
+    int allow_zero_size_inputs;       /* accept Infer with no input bytes (default on) */
+    backend_factory_fn make_backend;  /* required: the caller chooses the device backend */
     backend_load_model_fn load_model; /* NULL: model.info + model.measurements only */
     backend_free_model_fn free_model;
     void *backend_ctx;
@@ -33,8 +33,7 @@ struct worker;
 
 void worker_options_defaults(struct worker_options *o);
 /* Creates devices and starts listening. NULL with a message in err on failure. */
-struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err,
-                             size_t errlen);
+struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err, size_t errlen);
 /* Serves until stopped. Returns 0. */
 int worker_run(struct worker *w);
 /* Asks a running worker to shut down; safe from any thread. */

@@ -5,19 +5,12 @@
 #define CW_WORKER_INTERNAL_H
 #include "device.h"
 #include "net/conn.h"
+#include "net/session.h"
 #include "registry.h"
 #include "task.h"
 #include "worker.h"
 #include <pthread.h>
 #include <uv.h>
-
-/* One controller connection. Tasks reference it; it outlives its connection until the last
- * task referring to it has come back, so results for a closed connection are dropped safely. */
-struct session {
-    struct net_conn *conn; /* NULL once closed */
-    unsigned refs;         /* 1 while open + one per task in flight */
-    struct session *prev, *next;
-};
 
 struct interval_counts {
     unsigned long long loads, infers, evicts, errors;
@@ -36,20 +29,21 @@ struct worker {
     unsigned n_devices;
     struct model_registry registry;
     pthread_mutex_t done_lock;
-    struct task_queue done; /* finished tasks from executor threads */
-    struct session *sessions; /* open ones */
-    unsigned long long pending; /* tasks submitted and not yet answered */
+    struct task_queue done;           /* finished tasks from executor threads */
+    struct net_session_list sessions; /* controller connections; tasks hold a reference */
+    unsigned long long pending;       /* tasks submitted and not yet answered */
     struct interval_counts counts;
     int stopped, loop_ready;
 };
 
 /* actions.c: handles one action message; returns 0, or -1 to close the connection. */
-int actions_handle(struct worker *w, struct session *s, const struct net_msg *m);
+int worker_actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m);
 /* state.c: GetWorkerState; returns 0, or -1 if the header is unparsable. */
-int actions_get_worker_state(struct worker *w, struct session *s, const struct net_msg *m);
-/* results.c */
-void results_send_error(struct session *s, int32_t action_id, int action_type, int status, const char *message,
-                        uint64_t action_received);
-void results_send_task(struct worker *w, struct session *s, struct worker_task *t);
+int worker_state_handle(struct worker *w, struct net_session *s, const struct net_msg *m);
+/* results.c. action_type is the wire action type (1..6); the error carries the original's
+ * 0-based code for it (proto/error_action.h). */
+void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status,
+                               const char *message, uint64_t action_received);
+void worker_results_send_task(struct worker *w, struct net_session *s, struct worker_task *t);
 
 #endif

@@ -3,7 +3,7 @@
  * own options and, once the config is known, its backend. */
 #ifndef CW_WORKER_MAIN_H
 #define CW_WORKER_MAIN_H
-#include "common/config.h"
+#include "common/worker_config.h"
 #include "worker/worker.h"
 #include <stddef.h>
 

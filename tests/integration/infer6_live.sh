@@ -28,7 +28,7 @@ later = [r for r in rows if float(r["slo_factor"]) >= 2.25]
 met = sum(int(r["deadline_met"]) for r in later)
 assert met / len(later) > 0.9, "deadlines from 2.25x mostly missed: %d/%d" % (met, len(later))
 acts = [a for a in csv.DictReader(open(d + "/clockwork_action_log.tsv"), delimiter="\t") if a["action_type"] == "2"]
-refused = sum(a["status"] == "11" for a in acts)
+refused = sum(a["status"] == "81" for a in acts)  # ACTION_EXEC_TOO_LATE
 assert refused <= max(5, len(acts) // 100), "%d of %d infers refused by the worker" % (refused, len(acts))
 print("requests %d, met from 2.25x %.1f%%, infers %d, refused %d" % (len(rows), 100.0 * met / len(later), len(acts), refused))
 PY

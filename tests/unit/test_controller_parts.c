@@ -32,8 +32,9 @@ static void test_options_fig7(void **state)
     static struct controller_options o;
     char err[256];
     unsetenv("CLOCKWORK_LOG_DIR");
-    assert_int_equal(parse(&o, "controller INFER5 c3:12345,c4:12345,c5:12345,c6:12345,c7:12345,c8:12345 0 6 5000000", err),
-                     OPTIONS_OK);
+    assert_int_equal(
+        parse(&o, "controller INFER5 c3:12345,c4:12345,c5:12345,c6:12345,c7:12345,c8:12345 0 6 5000000", err),
+        OPTIONS_OK);
     assert_int_equal(o.n_workers, 6);
     assert_string_equal(o.workers[5].host, "c8");
     assert_int_equal(o.workers[5].port, 12345);
@@ -69,6 +70,40 @@ static void test_options_all_and_errors(void **state)
     assert_int_equal(parse(&o, "controller INFER5 h:1 0 1 2 3 4 5 6", err), OPTIONS_ERROR);
 }
 
+/* The test controllers: DIRECT and ECHO take no options, STRESS its own. */
+static void test_options_test_controllers(void **state)
+{
+    (void)state;
+    static struct controller_options o;
+    char err[256];
+    assert_int_equal(parse(&o, "controller ECHO h:1", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_ECHO);
+    assert_int_equal(o.preload_copies, 0);
+    assert_int_equal(parse(&o, "controller DIRECT h:1,g:2", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_DIRECT);
+    assert_int_equal(parse(&o, "controller DIRECT h:1 0", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "DIRECT takes no options"));
+    assert_int_equal(parse(&o, "controller INFER5 h:1", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_INFER5);
+    setenv("CLOCKWORK_MODEL_DIR", "/zoo", 1);
+    assert_int_equal(parse(&o, "controller STRESS h:1", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_STRESS);
+    assert_string_equal(o.preload_path, "/zoo/resnet50_v2/model"); /* a zoo name */
+    assert_int_equal(o.preload_copies, 2000);
+    assert_int_equal(o.sched.stress.max_models_on_gpu, 0); /* 0: the default, 200 */
+    assert_int_equal(parse(&o, "controller STRESS h:1 /m/x/model 10 4 3 false 0", err), OPTIONS_OK);
+    assert_string_equal(o.preload_path, "/m/x/model"); /* a path prefix */
+    assert_int_equal(o.preload_copies, 10);
+    assert_int_equal(o.sched.stress.max_models_on_gpu, 4);
+    assert_int_equal(o.sched.stress.max_outstanding, 3);
+    assert_int_equal(o.sched.stress.no_infer, 1);
+    assert_int_equal(o.sched.stress.no_load, 1);
+    assert_int_equal(parse(&o, "controller STRESS h:1 m 0", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "copies"));
+    assert_int_equal(parse(&o, "controller STRESS h:1 m 1 2 3 yes no extra", err), OPTIONS_ERROR);
+    unsetenv("CLOCKWORK_MODEL_DIR");
+}
+
 static void test_telemetry_files(void **state)
 {
     (void)state;
@@ -77,12 +112,28 @@ static void test_telemetry_files(void **state)
     char err[256];
     struct telemetry_writer *w = telemetry_open(dir, err, sizeof err);
     assert_non_null(w);
-    struct request_row r = {.t = 1000, .request_id = 7, .result = CLIENT_TIMEOUT, .user_id = 2, .model_id = 3,
-                            .slo_factor = 1.5, .latency = 99, .deadline = 4350000, .deadline_met = 0,
-                            .arrival_count = 5, .departure_count = 4, .is_coldstart = 1};
-    struct action_row a = {.t = 2000, .action_id = 9, .action_type = 3 /* wire infer */, .status = 0, .batch_size = 4,
-                           .expected_exec_duration = 7500000, .worker_exec_complete = -12, .goodput = 0.75,
-                           .requests_queued = 1, .copies_loaded = 2};
+    struct request_row r = {.t = 1000,
+                            .request_id = 7,
+                            .result = CLIENT_TIMEOUT,
+                            .user_id = 2,
+                            .model_id = 3,
+                            .slo_factor = 1.5,
+                            .latency = 99,
+                            .deadline = 4350000,
+                            .deadline_met = 0,
+                            .arrival_count = 5,
+                            .departure_count = 4,
+                            .is_coldstart = 1};
+    struct action_row a = {.t = 2000,
+                           .action_id = 9,
+                           .action_type = 3 /* wire infer */,
+                           .status = 0,
+                           .batch_size = 4,
+                           .expected_exec_duration = 7500000,
+                           .worker_exec_complete = -12,
+                           .goodput = 0.75,
+                           .requests_queued = 1,
+                           .copies_loaded = 2};
     telemetry_write_request(w, &r);
     telemetry_write_action(w, &a);
     telemetry_close(w);
@@ -139,6 +190,31 @@ static void test_decode_infer_result_maps_clock(void **state)
     worker_result_free(&r);
 }
 
+/* A worker's timestamps are peer input: any value maps without overflow (two's complement). */
+static void test_decode_maps_extreme_timestamps(void **state)
+{
+    (void)state;
+    Clockwork__TimingProto t = CLOCKWORK__TIMING_PROTO__INIT;
+    t.begin = (uint64_t)INT64_MAX;
+    t.end = UINT64_MAX;
+    Clockwork__LoadWeightsResultProto p = CLOCKWORK__LOAD_WEIGHTS_RESULT_PROTO__INIT;
+    p.action_id = 1;
+    p.timing = &t;
+    p.action_received = (uint64_t)INT64_MAX + 1;
+    p.result_sent = 1;
+    uint8_t buf[256];
+    size_t n = protobuf_c_message_pack(&p.base, buf);
+    struct net_msg m = {.type = 102, .header = buf, .header_len = n};
+    struct worker_result r;
+    assert_int_equal(worker_result_decode(&m, INT64_MAX, &r), 0);
+    assert_int_equal(r.sched.worker_exec_begin, (uint64_t)INT64_MAX + (uint64_t)INT64_MAX);
+    assert_int_equal(r.sched.worker_action_received, (uint64_t)INT64_MAX + 1 + (uint64_t)INT64_MAX);
+    worker_result_free(&r);
+    assert_int_equal(worker_result_decode(&m, INT64_MIN, &r), 0);
+    assert_int_equal(r.sched.worker_result_sent, 1 + (uint64_t)INT64_MIN);
+    worker_result_free(&r);
+}
+
 static void test_decode_rejects_bad_results(void **state)
 {
     (void)state;
@@ -168,8 +244,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options_fig7),
         cmocka_unit_test(test_options_all_and_errors),
+        cmocka_unit_test(test_options_test_controllers),
         cmocka_unit_test(test_telemetry_files),
         cmocka_unit_test(test_decode_infer_result_maps_clock),
+        cmocka_unit_test(test_decode_maps_extreme_timestamps),
         cmocka_unit_test(test_decode_rejects_bad_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -175,9 +175,12 @@ static void test_foreign_domain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_relu),       cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_truncated),        cmocka_unit_test(test_unsupported_op),
-        cmocka_unit_test(test_conv_without_weights), cmocka_unit_test(test_undefined_input),
+        cmocka_unit_test(test_valid_relu),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_unsupported_op),
+        cmocka_unit_test(test_conv_without_weights),
+        cmocka_unit_test(test_undefined_input),
         cmocka_unit_test(test_foreign_domain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -190,7 +190,8 @@ static void test_channel_affine(void **state)
         if (s.nd < 2)
             s.nd = 2, s.d[1] = 3;
         uint64_t n = kshape_elems(&s), rest = n / (uint64_t)s.d[0] / (uint64_t)s.d[1];
-        float *x = random_data(n), *y = random_data(n), *sc = random_data((uint64_t)s.d[1]), *sh = random_data((uint64_t)s.d[1]);
+        float *x = random_data(n), *y = random_data(n), *sc = random_data((uint64_t)s.d[1]),
+              *sh = random_data((uint64_t)s.d[1]);
         kernel_channel_affine(y, x, &s, sc, sh);
         for (uint64_t i = 0; i < n; i++) {
             uint64_t c = i / rest % (uint64_t)s.d[1];
@@ -204,16 +205,21 @@ static void test_channel_affine(void **state)
 
 enum { C = 16, CIN = 3, HW = 3, NT = 10 };
 
-/* x (3 channels) -> conv(channel c copies input channel c % 3) a; conv(identity, bias) b; c = a + b; d = relu c; e = d * a;
- * f = concat(e, a) on channels; g = flatten f (graph output). Weights: identity, zeros, bias. */
+/* x (3 channels) -> conv(channel c copies input channel c % 3) a; conv(identity, bias) b; c = a + b; d = relu c; e = d
+ * * a; f = concat(e, a) on channels; g = flatten f (graph output). Weights: identity, zeros, bias. */
 static void blocked_plan(struct plan *p)
 {
-    static const struct { const char *name; uint32_t kind, nd; int64_t d[4]; uint64_t off; } t[NT] = {
-        {"x", PLAN_ACT, 4, {1, CIN, HW, HW}, 0},     {"w", PLAN_WEIGHT, 4, {C, CIN, 1, 1}, 0},
-        {"zero", PLAN_WEIGHT, 1, {C}, C * CIN * 4},  {"bias", PLAN_WEIGHT, 1, {C}, C * CIN * 4 + C * 4},
-        {"a", PLAN_ACT, 4, {1, C, HW, HW}, 0},       {"b", PLAN_ACT, 4, {1, C, HW, HW}, 0},
-        {"c", PLAN_ACT, 4, {1, C, HW, HW}, 0},       {"d", PLAN_ACT, 4, {1, C, HW, HW}, 0},
-        {"e", PLAN_ACT, 4, {1, C, HW, HW}, 0},       {"f", PLAN_ACT, 4, {1, 2 * C, HW, HW}, 0},
+    static const struct {
+        const char *name;
+        uint32_t kind, nd;
+        int64_t d[4];
+        uint64_t off;
+    } t[NT] = {
+        {"x", PLAN_ACT, 4, {1, CIN, HW, HW}, 0},    {"w", PLAN_WEIGHT, 4, {C, CIN, 1, 1}, 0},
+        {"zero", PLAN_WEIGHT, 1, {C}, C * CIN * 4}, {"bias", PLAN_WEIGHT, 1, {C}, C * CIN * 4 + C * 4},
+        {"a", PLAN_ACT, 4, {1, C, HW, HW}, 0},      {"b", PLAN_ACT, 4, {1, C, HW, HW}, 0},
+        {"c", PLAN_ACT, 4, {1, C, HW, HW}, 0},      {"d", PLAN_ACT, 4, {1, C, HW, HW}, 0},
+        {"e", PLAN_ACT, 4, {1, C, HW, HW}, 0},      {"f", PLAN_ACT, 4, {1, 2 * C, HW, HW}, 0},
     };
     memset(p, 0, sizeof *p);
     p->n_tensors = NT + 1, p->n_ops = 7, p->n_inputs = 1, p->n_outputs = 1;
@@ -233,8 +239,11 @@ static void blocked_plan(struct plan *p)
     p->tensors[NT] = (struct plan_tensor){"g", PLAN_ACT, 2, {1, 2 * C * HW * HW}, 0};
     for (int i = 0; i < C; i++)
         p->weights[i * CIN + i % CIN] = 1, p->weights[C * CIN + C + i] = (float)i / 8 - 1;
-    static const struct { uint32_t type, n_in; int32_t in[2], out; } o[7] = {
-        {OP_CONV, 3, {0, 1}, 4}, {OP_CONV, 3, {0, 1}, 5}, {OP_ADD, 2, {4, 5}, 6}, {OP_ACT, 1, {6}, 7},
+    static const struct {
+        uint32_t type, n_in;
+        int32_t in[2], out;
+    } o[7] = {
+        {OP_CONV, 3, {0, 1}, 4}, {OP_CONV, 3, {0, 1}, 5},   {OP_ADD, 2, {4, 5}, 6}, {OP_ACT, 1, {6}, 7},
         {OP_MUL, 2, {7, 4}, 8},  {OP_CONCAT, 2, {8, 4}, 9}, {OP_COPY, 1, {9}, NT},
     };
     for (int i = 0; i < 7; i++) {

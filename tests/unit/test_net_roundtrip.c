@@ -191,7 +191,8 @@ static void test_client_messages(void **state)
     inf.batch_size = 1;
     inf.slo_factor = 1.5f;
     struct received *r = send_and_receive(h, 2, &inf.base, "compressed-input");
-    Clockwork__ModelInferenceReqProto *back = clockwork__model_inference_req_proto__unpack(NULL, r->header_len, r->header);
+    Clockwork__ModelInferenceReqProto *back =
+        clockwork__model_inference_req_proto__unpack(NULL, r->header_len, r->header);
     assert_non_null(back);
     assert_int_equal(back->model_id, 3);
     assert_true(back->slo_factor == 1.5f);

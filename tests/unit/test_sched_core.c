@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include "test_sched_harness.h"
+#include <math.h>
 
-static const uint64_t EXEC4[] = { 1 * MS, 2 * MS, 3 * MS, 4 * MS };
+static const uint64_t EXEC4[] = {1 * MS, 2 * MS, 3 * MS, 4 * MS};
 
 /* One GPU holding models [0, n_models). */
 static void start_one_gpu(struct harness *h, const struct sched_model *models, unsigned n)
@@ -15,7 +16,7 @@ static void start_one_gpu(struct harness *h, const struct sched_model *models, u
     unsigned loaded[8];
     for (unsigned i = 0; i < n; i++)
         loaded[i] = models[i].id;
-    struct sched_gpu gpu = { 0, 0, 100, n, loaded };
+    struct sched_gpu gpu = {0, 0, 100, n, loaded};
     h_start(h, models, n, &gpu, 1);
 }
 
@@ -66,9 +67,9 @@ static struct harness *priority_setup(void)
     struct harness *h = h_new();
     h->cfg.schedule_ahead = 1 * MS;
     h->cfg.buffer = 0;
-    static const uint64_t a_exec[] = { 1 * MS, 2 * MS }, b_exec[] = { 1 * MS }, c_exec[] = { 5 * MS };
-    struct sched_model ms[3] = { h_model(0, 2, a_exec, MS, 1, 0), h_model(1, 1, b_exec, MS, 1, 0),
-                                 h_model(2, 1, c_exec, MS, 1, 0) };
+    static const uint64_t a_exec[] = {1 * MS, 2 * MS}, b_exec[] = {1 * MS}, c_exec[] = {5 * MS};
+    struct sched_model ms[3] = {h_model(0, 2, a_exec, MS, 1, 0), h_model(1, 1, b_exec, MS, 1, 0),
+                                h_model(2, 1, c_exec, MS, 1, 0)};
     start_one_gpu(h, ms, 3);
     h_request(h, 0, 2, 0);
     assert_int_equal(h->n_acts, 1);
@@ -107,12 +108,12 @@ static void test_infeasible_request_dropped(void **state)
     struct harness *h = h_new();
     h->cfg.schedule_ahead = 1 * MS;
     h->cfg.buffer = 0;
-    static const uint64_t e[] = { 5 * MS };
+    static const uint64_t e[] = {5 * MS};
     struct sched_model m = h_model(0, 1, e, MS, 1, 0);
     start_one_gpu(h, &m, 1);
-    h_request(h, 0, 0, 0);            /* runs 0..5 ms */
-    h_request(h, 0, 0, 1.2f);         /* target 6 ms: cannot finish before 10 ms */
-    h_request(h, 0, 0, 3.0f);         /* target 15 ms: fine */
+    h_request(h, 0, 0, 0);    /* runs 0..5 ms */
+    h_request(h, 0, 0, 1.2f); /* target 6 ms: cannot finish before 10 ms */
+    h_request(h, 0, 0, 3.0f); /* target 15 ms: fine */
     scheduler_tick(h->s, 4 * MS + MS / 2);
     assert_int_equal(h->answered[1], 1);
     assert_int_equal(h->n_dones, 1);
@@ -131,9 +132,9 @@ static void test_deadline_expiry_while_queued(void **state)
 {
     (void)state;
     struct harness *h = h_new();
-    static const uint64_t e[] = { 1 * MS };
+    static const uint64_t e[] = {1 * MS};
     struct sched_model m = h_model(0, 1, e, MS, 4, 0); /* 4 pages never fit in 2 */
-    struct sched_gpu gpu = { 0, 0, 2, 0, NULL };
+    struct sched_gpu gpu = {0, 0, 2, 0, NULL};
     h_start(h, &m, 1, &gpu, 1);
     h_request(h, 0, 0, 0);
     assert_int_equal(h->n_acts, 0);
@@ -164,7 +165,7 @@ static void test_estimates_follow_measurements(void **state)
 {
     (void)state;
     struct harness *h = h_new();
-    static const uint64_t e[] = { 1 * MS };
+    static const uint64_t e[] = {1 * MS};
     struct sched_model m = h_model(0, 1, e, MS, 1, 0);
     start_one_gpu(h, &m, 1);
     uint64_t t = 0;
@@ -193,8 +194,8 @@ static void test_infer_error_answers_once(void **state)
     assert_int_equal(h->n_acts, 2);
     assert_int_equal(h->acts[1].a.n_requests, 4);
 
-    struct sched_result r = { .action_id = h->acts[1].a.id, .status = ACTION_RUNTIME_ERROR,
-                              .message = "boom", .received = 2 * MS };
+    struct sched_result r = {
+        .action_id = h->acts[1].a.id, .status = ACTION_RUNTIME_ERROR, .message = "boom", .received = 2 * MS};
     scheduler_on_result(h->s, 2 * MS, &r);
     scheduler_on_result(h->s, 2 * MS, &r); /* duplicate: ignored */
     assert_int_equal(h->n_dones, 4);
@@ -207,7 +208,7 @@ static void test_infer_error_answers_once(void **state)
     assert_int_equal(h->arows[0].status, ACTION_RUNTIME_ERROR);
     assert_true(h->arows[0].goodput == 0.0);
 
-    struct sched_result late = { .action_id = h->acts[0].a.id, .status = ACTION_NETWORK_SEND_TOO_LATE };
+    struct sched_result late = {.action_id = h->acts[0].a.id, .status = ACTION_NETWORK_SEND_TOO_LATE};
     scheduler_on_result(h->s, 3 * MS, &late);
     assert_int_equal(h->answered[0], 1);
     assert_int_equal(h->dones[4].status, CLIENT_TIMEOUT);
@@ -227,7 +228,7 @@ static void test_success_output_and_goodput(void **state)
     scheduler_tick(h->s, MS / 2);
     const struct h_action *x = &h->acts[1];
     assert_int_equal(x->a.batch_size, 2);
-    uint8_t out[8] = { 0xA0, 0, 0, 0, 0xB0, 0, 0, 0 };
+    uint8_t out[8] = {0xA0, 0, 0, 0, 0xB0, 0, 0, 0};
     struct sched_result r = h_ok(x, 1 * MS, 2 * MS, 3 * MS);
     r.output = out;
     r.output_len = sizeof out;
@@ -269,12 +270,30 @@ static void test_unknown_model_rejected(void **state)
     h_free(h);
 }
 
+/* slo_factor is any float a client sends: huge and infinite ones give a far deadline, not an
+ * out-of-range conversion (UBSan) or a deadline that wraps around; NaN means the default. */
+static void test_any_slo_factor_gives_a_sane_deadline(void **state)
+{
+    (void)state;
+    struct harness *h = h_new();
+    struct sched_model m = h_model(0, 1, EXEC4, MS, 1, 0);
+    start_one_gpu(h, &m, 1);
+    const float factors[] = {1e30f, (float)INFINITY, 3e9f, (float)NAN};
+    for (unsigned i = 0; i < 4; i++) {
+        struct sched_request *r = h_request(h, 10 * MS, 0, factors[i]);
+        assert_true(r->deadline > 10 * MS);
+        assert_true(r->deadline < 10 * MS + 400ULL * 86400 * 1000000000ULL);
+    }
+    assert_int_equal(h->reqs[3].deadline, 10 * MS + h->cfg.default_slo);
+    h_free(h);
+}
+
 static unsigned max_batch_used(unsigned max_batch)
 {
     struct harness *h = h_new();
     h->cfg.schedule_ahead = 1 * MS;
     h->cfg.max_batch = max_batch;
-    static const uint64_t e[] = { 1 * MS, 2 * MS, 3 * MS, 4 * MS, 30 * MS, 40 * MS };
+    static const uint64_t e[] = {1 * MS, 2 * MS, 3 * MS, 4 * MS, 30 * MS, 40 * MS};
     struct sched_model m = h_model(0, 6, e, MS, 1, 0);
     start_one_gpu(h, &m, 1);
     h_request(h, 0, 0, 0);
@@ -296,8 +315,8 @@ static unsigned max_batch_used(unsigned max_batch)
 static void test_max_batch_and_max_exec(void **state)
 {
     (void)state;
-    assert_int_equal(max_batch_used(4), 4);   /* max_batch */
-    assert_int_equal(max_batch_used(32), 8);  /* 16 and 32 exceed max_exec */
+    assert_int_equal(max_batch_used(4), 4);  /* max_batch */
+    assert_int_equal(max_batch_used(32), 8); /* 16 and 32 exceed max_exec */
 }
 
 static void test_worker_lost_answers_once(void **state)
@@ -306,8 +325,8 @@ static void test_worker_lost_answers_once(void **state)
     struct harness *h = h_new();
     h->cfg.schedule_ahead = 1 * MS;
     struct sched_model m = h_model(0, 1, EXEC4, MS, 1, 0);
-    unsigned loaded[] = { 0 };
-    struct sched_gpu gpus[2] = { { 0, 0, 10, 1, loaded }, { 1, 0, 10, 1, loaded } };
+    unsigned loaded[] = {0};
+    struct sched_gpu gpus[2] = {{0, 0, 10, 1, loaded}, {1, 0, 10, 1, loaded}};
     h_start(h, &m, 1, gpus, 2);
     for (int i = 0; i < 4; i++)
         h_request(h, 0, 0, 0);
@@ -335,8 +354,8 @@ static void test_worker_back_serves_again(void **state)
     struct harness *h = h_new();
     h->cfg.schedule_ahead = 1 * MS;
     struct sched_model m = h_model(0, 1, EXEC4, MS, 1, 0);
-    unsigned loaded[] = { 0 };
-    struct sched_gpu gpus[1] = { { 0, 0, 10, 1, loaded } };
+    unsigned loaded[] = {0};
+    struct sched_gpu gpus[1] = {{0, 0, 10, 1, loaded}};
     h_start(h, &m, 1, gpus, 1);
     scheduler_on_worker_lost(h->s, 0, 0);
     unsigned before = h->n_acts;
@@ -362,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_infer_error_answers_once),
         cmocka_unit_test(test_success_output_and_goodput),
         cmocka_unit_test(test_unknown_model_rejected),
+        cmocka_unit_test(test_any_slo_factor_gives_a_sane_deadline),
         cmocka_unit_test(test_max_batch_and_max_exec),
         cmocka_unit_test(test_worker_lost_answers_once),
         cmocka_unit_test(test_worker_back_serves_again),

@@ -53,14 +53,14 @@ static inline void h_send(void *d, const struct sched_action *a)
     x->a.requests = NULL;
 }
 
-static inline void h_done_cb(void *d, struct sched_request *r, int status, const char *msg,
-                      const uint8_t *out, size_t len)
+static inline void h_done_cb(void *d, struct sched_request *r, int status, const char *msg, const uint8_t *out,
+                             size_t len)
 {
     struct harness *h = d;
     (void)msg;
     h->answered[r->id]++;
     if (h->n_dones < H_MAX_REQ)
-        h->dones[h->n_dones++] = (struct h_done){ r->id, status, len, len ? out[0] : 0 };
+        h->dones[h->n_dones++] = (struct h_done){r->id, status, len, len ? out[0] : 0};
 }
 
 static inline void h_log_req(void *d, const struct request_row *row)
@@ -77,11 +77,11 @@ static inline void h_log_act(void *d, const struct action_row *row)
         h->arows[h->n_arows++] = *row;
 }
 
-static const struct sched_ops h_ops = { h_send, h_done_cb, h_log_req, h_log_act };
+static const struct sched_ops h_ops = {h_send, h_done_cb, h_log_req, h_log_act};
 
 /* A model: n batch sizes 1,2,4,... with the given exec times (ns). */
 static inline struct sched_model h_model(unsigned id, unsigned n, const uint64_t *exec, uint64_t load_ns,
-                                  unsigned pages, uint64_t output_size)
+                                         unsigned pages, uint64_t output_size)
 {
     struct sched_model m;
     memset(&m, 0, sizeof m);
@@ -107,7 +107,7 @@ static inline struct harness *h_new(void)
 }
 
 static inline void h_start(struct harness *h, const struct sched_model *models, unsigned n_models,
-                    const struct sched_gpu *gpus, unsigned n_gpus)
+                           const struct sched_gpu *gpus, unsigned n_gpus)
 {
     h->s = scheduler_create(&h->cfg, models, n_models, gpus, n_gpus, &h_ops, h);
 }

@@ -6,14 +6,14 @@
 #include <cmocka.h>
 #include "test_sched_harness.h"
 
-static const uint64_t E2[] = { 2 * MS };
+static const uint64_t E2[] = {2 * MS};
 
 static void test_cold_start_load_then_infer(void **state)
 {
     (void)state;
     struct harness *h = h_new();
     struct sched_model m = h_model(0, 1, E2, 8 * MS, 3, 0);
-    struct sched_gpu gpu = { 0, 0, 10, 0, NULL };
+    struct sched_gpu gpu = {0, 0, 10, 0, NULL};
     h_start(h, &m, 1, &gpu, 1);
     h_request(h, 0, 0, 0);
     assert_int_equal(h->n_acts, 1);
@@ -52,8 +52,8 @@ static struct harness *full_gpu(void)
     struct sched_model ms[5];
     for (unsigned i = 0; i < 5; i++)
         ms[i] = h_model(i, 1, E2, 4 * MS, 4, 0);
-    static unsigned loaded[] = { 0, 1, 2 };
-    struct sched_gpu gpu = { 0, 0, 12, 3, loaded };
+    static unsigned loaded[] = {0, 1, 2};
+    struct sched_gpu gpu = {0, 0, 12, 3, loaded};
     h_start(h, ms, 5, &gpu, 1);
     return h;
 }
@@ -77,12 +77,12 @@ static void test_idle_model_evicted_lru(void **state)
     assert_int_equal(h->acts[2].a.type, SCHED_LOAD_WEIGHTS);
     assert_int_equal(h->acts[2].a.model_id, 3);
 
-    complete(h, &h->acts[0], 2 * MS);  /* model 0 idle, used at 2 ms */
-    h_request(h, 3 * MS, 2, 0);        /* model 2 used after it */
+    complete(h, &h->acts[0], 2 * MS); /* model 0 idle, used at 2 ms */
+    h_request(h, 3 * MS, 2, 0);       /* model 2 used after it */
     complete(h, h_last(h, SCHED_INFER), 5 * MS);
-    complete(h, &h->acts[2], 5 * MS);  /* model 3 loaded; still has its request */
+    complete(h, &h->acts[2], 5 * MS); /* model 3 loaded; still has its request */
     unsigned before = h_count(h, SCHED_EVICT_WEIGHTS);
-    h_request(h, 6 * MS, 4, 0);        /* evict the LRU idle one: 0 */
+    h_request(h, 6 * MS, 4, 0); /* evict the LRU idle one: 0 */
     assert_int_equal(h_count(h, SCHED_EVICT_WEIGHTS), before + 1);
     assert_int_equal(h_last(h, SCHED_EVICT_WEIGHTS)->a.model_id, 0);
     assert_int_equal(h_last(h, SCHED_LOAD_WEIGHTS)->a.model_id, 4);
@@ -96,8 +96,8 @@ static void test_no_eviction_with_demand(void **state)
     struct sched_model ms[3];
     for (unsigned i = 0; i < 3; i++)
         ms[i] = h_model(i, 1, E2, 4 * MS, 4, 0);
-    static unsigned loaded[] = { 0, 1 };
-    struct sched_gpu gpu = { 0, 0, 8, 2, loaded };
+    static unsigned loaded[] = {0, 1};
+    struct sched_gpu gpu = {0, 0, 8, 2, loaded};
     h_start(h, ms, 3, &gpu, 1);
     h_request(h, 0, 0, 0);
     h_request(h, 0, 1, 0);
@@ -117,12 +117,12 @@ static void test_load_error_keeps_requests(void **state)
     (void)state;
     struct harness *h = h_new();
     struct sched_model m = h_model(0, 1, E2, 8 * MS, 3, 0);
-    struct sched_gpu gpu = { 0, 0, 3, 0, NULL };
+    struct sched_gpu gpu = {0, 0, 3, 0, NULL};
     h_start(h, &m, 1, &gpu, 1);
     h_request(h, 0, 0, 0);
     assert_int_equal(h_count(h, SCHED_LOAD_WEIGHTS), 1);
-    struct sched_result r = { .action_id = h->acts[0].a.id,
-                              .status = ACTION_LOAD_WEIGHTS_INSUFFICIENT_CACHE, .received = MS };
+    struct sched_result r = {
+        .action_id = h->acts[0].a.id, .status = ACTION_LOAD_WEIGHTS_INSUFFICIENT_CACHE, .received = MS};
     scheduler_on_result(h->s, MS, &r); /* pages freed, request still queued: reload */
     assert_int_equal(h->n_dones, 0);
     assert_int_equal(h_count(h, SCHED_LOAD_WEIGHTS), 2);

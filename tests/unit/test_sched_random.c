@@ -46,7 +46,7 @@ static void push_event(struct sim *s, uint64_t at, const struct sched_result *r)
 {
     for (unsigned i = 0; i < MAX_EVENTS; i++) {
         if (!s->ev[i].live) {
-            s->ev[i] = (struct event){ at, *r, 1 };
+            s->ev[i] = (struct event){at, *r, 1};
             return;
         }
     }
@@ -143,7 +143,7 @@ static void sim_done(void *d, struct sched_request *r, int st, const char *m, co
 static void sim_log_req(void *d, const struct request_row *row) { h_log_req(((struct sim *)d)->h, row); }
 static void sim_log_act(void *d, const struct action_row *row) { h_log_act(((struct sim *)d)->h, row); }
 
-static const struct sched_ops sim_ops = { sim_send, sim_done, sim_log_req, sim_log_act };
+static const struct sched_ops sim_ops = {sim_send, sim_done, sim_log_req, sim_log_act};
 
 static void sim_setup(struct sim *s, uint64_t seed, enum sched_type type)
 {
@@ -162,7 +162,7 @@ static void sim_setup(struct sim *s, uint64_t seed, enum sched_type type)
             s->ready_at[g][m] = UINT64_MAX;
     struct sched_gpu gpus[N_GPUS];
     for (unsigned g = 0; g < N_GPUS; g++)
-        gpus[g] = (struct sched_gpu){ g / 2, g % 2, GPU_PAGES, 0, NULL };
+        gpus[g] = (struct sched_gpu){g / 2, g % 2, GPU_PAGES, 0, NULL};
     s->h->s = scheduler_create(&s->h->cfg, s->models, N_MODELS, gpus, N_GPUS, &sim_ops, s);
 }
 

@@ -9,8 +9,7 @@
 #include <unistd.h>
 
 /* Parses "clockwork-sim ARGS..." (space separated) and runs it. log_dir may be NULL. */
-static inline int ts_run(const char *cmdline, const char *log_dir, const struct sim_observer *obs,
-                         struct sim_stats *st)
+static inline int ts_run(const char *cmdline, const char *log_dir, const struct sim_observer *obs, struct sim_stats *st)
 {
     char buf[1024], *argv[64], *save = NULL, err[1024];
     int argc = 0;
@@ -74,6 +73,41 @@ static inline void ts_rmdir(const char *dir)
     snprintf(path, sizeof path, "%s/clockwork_action_log.tsv", dir);
     unlink(path);
     rmdir(dir);
+}
+
+/* How many responses each request id got (ids are dense from 0). */
+struct ts_answers {
+    unsigned *count;
+    size_t n;
+    uint64_t total;
+};
+
+static inline void ts_answers_add(struct ts_answers *a, uint64_t id)
+{
+    if (id >= a->n) {
+        size_t n = a->n ? a->n : 4096;
+        while (n <= id)
+            n *= 2;
+        unsigned *c = realloc(a->count, n * sizeof *c);
+        if (!c)
+            abort();
+        memset(c + a->n, 0, (n - a->n) * sizeof *c);
+        a->count = c;
+        a->n = n;
+    }
+    a->count[id]++;
+    a->total++;
+}
+
+/* 1 if requests [0, n) got exactly one response each and no other id got any. */
+static inline int ts_answers_once(const struct ts_answers *a, uint64_t n)
+{
+    if (a->total != n || a->n < n)
+        return 0;
+    for (uint64_t id = 0; id < n; id++)
+        if (a->count[id] != 1)
+            return 0;
+    return 1;
 }
 
 static inline uint64_t ts_fnv(const char *b, size_t n)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/workloads/workloads.h"
+#include "workload/workloads.h"
 
 static int parse(const char *name, const char *line, struct wl_args *a)
 {
@@ -231,8 +231,8 @@ static void test_unknown_workload(void **state)
     assert_non_null(wl_find("slo-exp-1"));
 }
 
-#define SLO_EXP_2_USAGE                                                                                     \
-    "slo-exp-2 model copies-fg dist-fg rate-fg slo-start-fg slo-end-fg slo-factor-fg slo-op-fg period-fg copies-bg " \
+#define SLO_EXP_2_USAGE                                                                                                \
+    "slo-exp-2 model copies-fg dist-fg rate-fg slo-start-fg slo-end-fg slo-factor-fg slo-op-fg period-fg copies-bg "   \
     "concurrency-bg slo-bg"
 
 static void test_usage_text(void **state)
@@ -251,12 +251,26 @@ static void test_usage_text(void **state)
                                  "\t\t\t model: model name (e.g., \"resnet50_v2\")\n"));
     assert_non_null(strstr(text, "\t\t\t\t (increases slo every 3s as follows: 10 20 30 ... 100)\n"
                                  "\t\t In each case, an open loop client is used\n"));
-    const char *names[] = {"example", "simple", "spam [modelname]", "single-spam", "simple-slo-factor",
-                           "simple-parametric models clients concurrency requests", "poisson-open-loop num_models rate",
-                           "fill_memory", "--duration", "scalability-exp-1 num-models rate-min rate-max rate-factor rate-op period",
+    const char *names[] = {"example",
+                           "simple",
+                           "spam [modelname]",
+                           "single-spam",
+                           "simple-slo-factor",
+                           "simple-parametric models clients concurrency requests",
+                           "poisson-open-loop num_models rate",
+                           "fill_memory",
+                           "--duration",
+                           "scalability-exp-1 num-models rate-min rate-max rate-factor rate-op period",
                            SLO_EXP_2_USAGE,
-                           "comparison_experiment", "comparison_experiment2", "azure [num_workers", "azure_scalability_exp",
-                           "azure_small", "azure_single", "azure_fast", "azure_half", "bursty_experiment",
+                           "comparison_experiment",
+                           "comparison_experiment2",
+                           "azure [num_workers",
+                           "azure_scalability_exp",
+                           "azure_small",
+                           "azure_single",
+                           "azure_fast",
+                           "azure_half",
+                           "bursty_experiment",
                            "AZURE_TRACE_DIR"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         assert_non_null(strstr(text, names[i]));
@@ -266,11 +280,16 @@ static void test_usage_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_param_workloads), cmocka_unit_test(test_spam),
-        cmocka_unit_test(test_simple_parametric),  cmocka_unit_test(test_poisson_open_loop),
-        cmocka_unit_test(test_slo_exp_1),          cmocka_unit_test(test_slo_exp_2),
-        cmocka_unit_test(test_scalability),        cmocka_unit_test(test_comparison_and_bursty),
-        cmocka_unit_test(test_azure),              cmocka_unit_test(test_unknown_workload),
+        cmocka_unit_test(test_no_param_workloads),
+        cmocka_unit_test(test_spam),
+        cmocka_unit_test(test_simple_parametric),
+        cmocka_unit_test(test_poisson_open_loop),
+        cmocka_unit_test(test_slo_exp_1),
+        cmocka_unit_test(test_slo_exp_2),
+        cmocka_unit_test(test_scalability),
+        cmocka_unit_test(test_comparison_and_bursty),
+        cmocka_unit_test(test_azure),
+        cmocka_unit_test(test_unknown_workload),
         cmocka_unit_test(test_usage_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

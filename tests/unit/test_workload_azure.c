@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client/workloads/azure.h"
+#include "workload/azure.h"
 
 struct tmpdir {
     char dir[64];

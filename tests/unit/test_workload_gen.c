@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "client/workloads/gen.h"
+#include "workload/gen.h"
 
 static void test_poisson_mean_and_cv(void **state)
 {
@@ -85,8 +85,8 @@ static void test_slo_schedules(void **state)
     expect_schedule(WL_SLO_MUL, 2, 32, 2, mul, 5);
     const double add[] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100};
     expect_schedule(WL_SLO_ADD, 10, 100, 10, add, 10);
-    const double fig7[] = {1, 1.5, 2.25, 3.375, 5.0625, 7.59375, 11.390625, 17.0859375, 25.62890625, 38.443359375,
-                           57.6650390625, 86.49755859375};
+    const double fig7[] = {1,         1.5,        2.25,        3.375,        5.0625,        7.59375,
+                           11.390625, 17.0859375, 25.62890625, 38.443359375, 57.6650390625, 86.49755859375};
     expect_schedule(WL_SLO_MUL, 1, 100, 1.5, fig7, 12);
     const double tenth[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
     expect_schedule(WL_SLO_ADD, 0.1, 1.0, 0.1, tenth, 10); /* rounding does not end it early */
@@ -179,10 +179,10 @@ static void test_arrivals_set_rate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_poisson_mean_and_cv), cmocka_unit_test(test_poisson_is_seeded),
-        cmocka_unit_test(test_fixed_rate_exact),    cmocka_unit_test(test_slo_schedules),
+        cmocka_unit_test(test_poisson_mean_and_cv),  cmocka_unit_test(test_poisson_is_seeded),
+        cmocka_unit_test(test_fixed_rate_exact),     cmocka_unit_test(test_slo_schedules),
         cmocka_unit_test(test_slo_toggle_and_parse), cmocka_unit_test(test_rng_below_uniform),
-        cmocka_unit_test(test_trace_arrivals),      cmocka_unit_test(test_arrivals_set_rate),
+        cmocka_unit_test(test_trace_arrivals),       cmocka_unit_test(test_arrivals_set_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

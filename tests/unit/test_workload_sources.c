@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client/workloads/azure.h"
-#include "client/workloads/sources.h"
-#include "client/workloads/workloads.h"
+#include "workload/azure.h"
+#include "workload/sources.h"
+#include "workload/workloads.h"
 
 #define SEC 1000000000ULL
 #define MAX_BUCKETS 4096

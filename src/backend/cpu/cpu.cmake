@@ -1,4 +1,4 @@
-# Optional CPU device (oneDNN) and ONNX converter: component cw_cpu, built only when oneDNN
+# Optional CPU device (oneDNN) and ONNX converter: component cw_backend_cpu, built only when oneDNN
 # and onnx.proto (libdnnl-dev, libonnx-dev) are installed. Sets CW_HAVE_CPU.
 find_path(DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.h)
 find_library(DNNL_LIBRARY dnnl)
@@ -16,10 +16,10 @@ if(DNNL_INCLUDE_DIR AND DNNL_LIBRARY AND ONNX_PROTO AND GOMP_LIBRARY)
     DEPENDS ${ONNX_PROTO}
     COMMENT "protoc-c onnx.proto")
   set_source_files_properties(${ONNX_OUT}/onnx.pb-c.c PROPERTIES COMPILE_OPTIONS "-Wno-unused-parameter")
-  cw_component(cw_cpu backend/cpu)
-  target_sources(cw_cpu PRIVATE ${ONNX_OUT}/onnx.pb-c.c)
-  target_include_directories(cw_cpu PUBLIC ${DNNL_INCLUDE_DIR} ${ONNX_OUT})
-  target_link_libraries(cw_cpu PUBLIC cw_worker ${DNNL_LIBRARY} ${GOMP_LIBRARY})
+  cw_library(cw_backend_cpu backend/cpu cw_backend cw_model cw_common PkgConfig::PROTOBUFC ${DNNL_LIBRARY}
+             ${GOMP_LIBRARY} m pthread)
+  target_sources(cw_backend_cpu PRIVATE ${ONNX_OUT}/onnx.pb-c.c)
+  target_include_directories(cw_backend_cpu PUBLIC ${DNNL_INCLUDE_DIR} ${ONNX_OUT})
   message(STATUS "CPU device (oneDNN) and ONNX converter: enabled")
 else()
   message(STATUS "CPU device (oneDNN) and ONNX converter: disabled (install libdnnl-dev libonnx-dev)")

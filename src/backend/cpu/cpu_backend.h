@@ -3,7 +3,7 @@
  * and its LoadModelFromDisk hook (load plan, build primitives, measure timings). */
 #ifndef CW_CPU_BACKEND_H
 #define CW_CPU_BACKEND_H
-#include "common/config.h"
+#include "common/worker_config.h"
 #include "backend/backend.h"
 #include <stddef.h>
 

@@ -45,7 +45,8 @@ static int bind_weights(struct cpu_binding *b, uint8_t *const *pages)
         b->wptr[t] = pages[w->page] + w->offset;
         if (mem(&b->wmem[t], &w->cache, m->engine, b->wptr[t]) != 0)
             return -1;
-        if (w->reorder && mem(&b->wsrc[t], &w->plain, m->engine, (uint8_t *)m->plan.weights + m->plan.tensors[t].offset) != 0)
+        if (w->reorder &&
+            mem(&b->wsrc[t], &w->plain, m->engine, (uint8_t *)m->plan.weights + m->plan.tensors[t].offset) != 0)
             return -1;
     }
     return 0;
@@ -187,7 +188,8 @@ int cpu_binding_load_weights(struct cpu_binding *b, dnnl_stream_t s)
         if (m->plan.tensors[t].kind != PLAN_WEIGHT)
             continue;
         if (!w->reorder) {
-            memcpy(b->wptr[t], (uint8_t *)m->plan.weights + m->plan.tensors[t].offset, plan_tensor_elems(&m->plan, (int32_t)t, 1) * 4);
+            memcpy(b->wptr[t], (uint8_t *)m->plan.weights + m->plan.tensors[t].offset,
+                   plan_tensor_elems(&m->plan, (int32_t)t, 1) * 4);
             continue;
         }
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, b->wsrc[t]}, {DNNL_ARG_TO, b->wmem[t]}};
@@ -226,7 +228,8 @@ static void run_simple(const struct cpu_binding *b, unsigned bi, const struct pl
     case OP_ACT: kernel_act(y, x, kshape_elems(&so), o->act, o->act_min, o->act_max); break;
     case OP_SOFTMAX: kernel_softmax(y, x, &s0, (unsigned)o->axis, (int)o->flag); break;
     case OP_CHANNEL_AFFINE: kernel_channel_affine(y, x, &s0, ptr(b, bi, o->in[1]), ptr(b, bi, o->in[2])); break;
-    case OP_ADD: case OP_MUL:
+    case OP_ADD:
+    case OP_MUL:
         shape_of(p, o->in[1], bs, &s1);
         kernel_binary(y, &so, x, &s0, ptr(b, bi, o->in[1]), &s1, o->type == OP_MUL);
         break;
@@ -254,7 +257,8 @@ int cpu_binding_run(struct cpu_binding *b, unsigned bi, dnnl_stream_t s)
         if (cb->pre[i] && dnnl_primitive_execute(cb->pre[i], s, 3, &b->bb[bi].pre_args[i * 3]) != dnnl_success)
             return -1;
         if (cb->prim[i]) {
-            if (dnnl_primitive_execute(cb->prim[i], s, b->bb[bi].nargs[i], &b->bb[bi].args[i * MAX_ARGS]) != dnnl_success)
+            if (dnnl_primitive_execute(cb->prim[i], s, b->bb[bi].nargs[i], &b->bb[bi].args[i * MAX_ARGS]) !=
+                dnnl_success)
                 return -1;
             pending = 1;
             continue;

@@ -12,9 +12,12 @@ static int accepts_blocked(const struct plan *p, const struct plan_op *o, uint32
     const struct plan_tensor *y = &p->tensors[o->out];
     switch (o->type) {
     case OP_CONV: return k == 0;
-    case OP_MAXPOOL: case OP_AVGPOOL: case OP_ACT: case OP_COPY: return 1; /* copy: a reorder to plain */
-    case OP_ADD: case OP_MUL:
-        return o->n_in == 2 && same_dims(&p->tensors[o->in[0]], y) && same_dims(&p->tensors[o->in[1]], y);
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+    case OP_ACT:
+    case OP_COPY: return 1; /* copy: a reorder to plain */
+    case OP_ADD:
+    case OP_MUL: return o->n_in == 2 && same_dims(&p->tensors[o->in[0]], y) && same_dims(&p->tensors[o->in[1]], y);
     case OP_CONCAT: return o->axis == 1 && y->ndim == 4;
     default: return 0;
     }

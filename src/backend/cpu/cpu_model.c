@@ -1,6 +1,8 @@
 #include "cpu_model.h"
 #include "cpu_layout.h"
 #include "kernels.h"
+#include "model/act_arena.h"
+#include "model/weights_pages.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +39,10 @@ struct prim_ctx {
     uint32_t idx; /* op index */
     const struct plan_op *op;
     unsigned b;
-    int first;               /* first batch size: weights layouts are chosen here */
-    int out_from_pd;         /* the primitive decides the output's layout */
+    int first;                       /* first batch size: weights layouts are chosen here */
+    int out_from_pd;                 /* the primitive decides the output's layout */
     uint64_t pre_scratch, temp_size; /* of the input reorder, if any */
-    dnnl_memory_desc_t *md;  /* per tensor: its layout at this batch size */
+    dnnl_memory_desc_t *md;          /* per tensor: its layout at this batch size */
     const uint8_t *blockable;
     char *err;
     size_t errlen;
@@ -48,8 +50,10 @@ struct prim_ctx {
 
 static int dnnl_fail(struct prim_ctx *c, const char *what, dnnl_status_t st)
 {
-    snprintf(c->err, c->errlen, "op '%s': oneDNN cannot create the %s at batch %u (status %d: shapes or "
-             "parameters not supported)", c->op->name, what, c->b, (int)st);
+    snprintf(c->err, c->errlen,
+             "op '%s': oneDNN cannot create the %s at batch %u (status %d: shapes or "
+             "parameters not supported)",
+             c->op->name, what, c->b, (int)st);
     return -1;
 }
 
@@ -83,7 +87,7 @@ static void out_md(struct prim_ctx *c, dnnl_memory_desc_t *d, dnnl_format_tag_t 
 static dnnl_format_tag_t conv_act_tag(void)
 {
     return (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? dnnl_acdb
-                                                                                                : dnnl_format_tag_any;
+                                                                                                 : dnnl_format_tag_any;
 }
 
 static dnnl_primitive_attr_t plain_attr(void);
@@ -200,12 +204,13 @@ static int build_conv(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *scra
     dnnl_dims_t strides = {o->stride[0], o->stride[1]}, dil = {o->dilation[0] - 1, o->dilation[1] - 1},
                 pl = {o->pad_l[0], o->pad_l[1]}, pr = {o->pad_r[0], o->pad_r[1]};
     dnnl_convolution_desc_t cd;
-    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                                  &src, &w, &c->md[o->in[2]], &dst, strides, dil, pl, pr);
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
+        &cd, dnnl_forward_inference, dnnl_convolution_direct, &src, &w, &c->md[o->in[2]], &dst, strides, dil, pl, pr);
     add_arg(c, DNNL_ARG_WEIGHTS, o->in[1]);
     add_arg(c, DNNL_ARG_BIAS, o->in[2]);
     add_arg(c, DNNL_ARG_DST, o->out);
-    return st != dnnl_success ? dnnl_fail(c, "convolution", st) : finish_prim(c, &cd, "convolution", o->in[1], prim, scratch);
+    return st != dnnl_success ? dnnl_fail(c, "convolution", st)
+                              : finish_prim(c, &cd, "convolution", o->in[1], prim, scratch);
 }
 
 static int build_pool(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *scratch)
@@ -219,8 +224,8 @@ static int build_pool(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *scra
                 dil = {o->dilation[0] - 1, o->dilation[1] - 1}, pl = {o->pad_l[0], o->pad_l[1]},
                 pr = {o->pad_r[0], o->pad_r[1]};
     dnnl_alg_kind_t alg = o->type == OP_MAXPOOL ? dnnl_pooling_max
-                          : o->flag          ? dnnl_pooling_avg_include_padding
-                                             : dnnl_pooling_avg_exclude_padding;
+                          : o->flag             ? dnnl_pooling_avg_include_padding
+                                                : dnnl_pooling_avg_exclude_padding;
     dnnl_pooling_v2_desc_t pd;
     dnnl_status_t st = dnnl_pooling_v2_forward_desc_init(&pd, dnnl_forward_inference, alg, &c->md[o->in[0]], &dst,
                                                          strides, k, dil, pl, pr);
@@ -297,9 +302,9 @@ static int build_concat(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *sc
     add_arg(c, DNNL_ARG_DST, o->out);
     dnnl_primitive_attr_t attr = plain_attr();
     dnnl_primitive_desc_t pd;
-    dnnl_status_t st = attr ? dnnl_concat_primitive_desc_create(&pd, &dst, (int)o->n_in, (int)o->axis, src, attr,
-                                                                c->m->engine)
-                            : dnnl_out_of_memory;
+    dnnl_status_t st =
+        attr ? dnnl_concat_primitive_desc_create(&pd, &dst, (int)o->n_in, (int)o->axis, src, attr, c->m->engine)
+             : dnnl_out_of_memory;
     if (attr)
         dnnl_primitive_attr_destroy(attr);
     return st != dnnl_success ? dnnl_fail(c, "concat", st) : finish_pd(c, pd, "concat", -1, prim, scratch);
@@ -317,9 +322,9 @@ static int build_unblock(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *s
     add_arg(c, DNNL_ARG_TO, o->out);
     dnnl_primitive_attr_t attr = plain_attr();
     dnnl_primitive_desc_t pd;
-    dnnl_status_t st = attr ? dnnl_reorder_primitive_desc_create(&pd, &c->md[o->in[0]], c->m->engine, &dst,
-                                                                 c->m->engine, attr)
-                            : dnnl_out_of_memory;
+    dnnl_status_t st =
+        attr ? dnnl_reorder_primitive_desc_create(&pd, &c->md[o->in[0]], c->m->engine, &dst, c->m->engine, attr)
+             : dnnl_out_of_memory;
     if (attr)
         dnnl_primitive_attr_destroy(attr);
     return st != dnnl_success ? dnnl_fail(c, "reorder", st) : finish_pd(c, pd, "reorder", -1, prim, scratch);
@@ -336,7 +341,8 @@ static int build_follower(struct prim_ctx *c, dnnl_primitive_t *prim, uint64_t *
         return 0;
     switch (o->type) {
     case OP_ACT: return build_eltwise(c, prim, scratch);
-    case OP_ADD: case OP_MUL: return build_binary(c, prim, scratch);
+    case OP_ADD:
+    case OP_MUL: return build_binary(c, prim, scratch);
     case OP_CONCAT: return build_concat(c, prim, scratch);
     case OP_COPY: return build_unblock(c, prim, scratch);
     default: return snprintf(c->err, c->errlen, "op '%s': internal error: blocked input", o->name), -1;
@@ -350,13 +356,16 @@ static int check_simple(const struct plan *p, const struct plan_op *o, unsigned 
     const struct plan_tensor *x = &p->tensors[o->in[0]], *y = &p->tensors[o->out];
     int ok = 1;
     switch (o->type) {
-    case OP_COPY: case OP_ACT: ok = in0 == out && x->kind == PLAN_ACT; break;
+    case OP_COPY:
+    case OP_ACT: ok = in0 == out && x->kind == PLAN_ACT; break;
     case OP_SOFTMAX: ok = in0 == out && x->ndim == y->ndim && o->axis >= 0 && o->axis < x->ndim; break;
     case OP_CHANNEL_AFFINE:
         ok = o->n_in == 3 && in0 == out && x->ndim >= 2 && x->kind == PLAN_ACT &&
-             plan_tensor_elems(p, o->in[1], 1) == (uint64_t)x->dims[1] && plan_tensor_elems(p, o->in[2], 1) == (uint64_t)x->dims[1];
+             plan_tensor_elems(p, o->in[1], 1) == (uint64_t)x->dims[1] &&
+             plan_tensor_elems(p, o->in[2], 1) == (uint64_t)x->dims[1];
         break;
-    case OP_ADD: case OP_MUL:
+    case OP_ADD:
+    case OP_MUL:
         ok = o->n_in == 2;
         for (uint32_t k = 0; ok && k < 2; k++) {
             const struct plan_tensor *t = &p->tensors[o->in[k]];
@@ -397,7 +406,8 @@ static int build_prims(struct cpu_model *m, struct cpu_batch *cb, int first, dnn
         int rc;
         switch (c.op->type) {
         case OP_CONV: rc = c.op->n_in == 3 ? build_conv(&c, &cb->prim[i], &scratch) : -1; break;
-        case OP_MAXPOOL: case OP_AVGPOOL: rc = build_pool(&c, &cb->prim[i], &scratch); break;
+        case OP_MAXPOOL:
+        case OP_AVGPOOL: rc = build_pool(&c, &cb->prim[i], &scratch); break;
         case OP_GEMM: rc = c.op->n_in == 3 ? build_gemm(&c, &cb->prim[i], &scratch) : -1; break;
         default:
             rc = check_simple(&m->plan, c.op, cb->b, err, errlen);
@@ -418,117 +428,51 @@ static int build_prims(struct cpu_model *m, struct cpu_batch *cb, int first, dnn
     return 0;
 }
 
-/* ---- static memory plan: first-fit over live intervals ---- */
-
-struct block {
-    uint64_t off, size;
-    int32_t t;
-};
-
-static uint64_t place(struct block *live, unsigned *n, uint64_t size, int32_t t)
-{
-    uint64_t off = 0;
-    unsigned i = 0;
-    for (; i < *n; i++) { /* live is sorted by offset */
-        if (live[i].off >= off + size)
-            break;
-        uint64_t end = ALIGN_UP(live[i].off + live[i].size);
-        off = end > off ? end : off;
-    }
-    memmove(live + i + 1, live + i, (*n - i) * sizeof *live);
-    live[i] = (struct block){off, size, t};
-    (*n)++;
-    return off;
-}
-
-static void release(struct block *live, unsigned *n, int32_t t)
-{
-    for (unsigned i = 0; i < *n; i++)
-        if (live[i].t == t) {
-            memmove(live + i, live + i + 1, (*n - i - 1) * sizeof *live);
-            (*n)--;
-            return;
-        }
-}
-
-/* size[t]: bytes of tensor t in its layout (blocked layouts may pad channels). */
-static int plan_memory(struct cpu_model *m, struct cpu_batch *cb, const int32_t *last_use, const uint64_t *size)
-{
-    const struct plan *p = &m->plan;
-    struct block *live = calloc(p->n_tensors + 1, sizeof *live);
-    if (!live)
-        return -1;
-    unsigned n = 0;
-    uint64_t top = 0;
-    for (uint32_t i = 0; i < p->n_inputs; i++)
-        cb->act_off[p->inputs[i]] = place(live, &n, size[p->inputs[i]], p->inputs[i]);
-    for (uint32_t i = 0; i < p->n_ops; i++) {
-        int32_t out = p->ops[i].out;
-        cb->act_off[out] = place(live, &n, size[out], out);
-        for (unsigned k = 0; k < n; k++)
-            top = live[k].off + live[k].size > top ? live[k].off + live[k].size : top;
-        for (uint32_t k = 0; k < p->ops[i].n_in; k++)
-            if (last_use[p->ops[i].in[k]] == (int32_t)i)
-                release(live, &n, p->ops[i].in[k]);
-    }
-    free(live);
-    cb->arena_size = ALIGN_UP(top);
-    return 0;
-}
-
-static int32_t *last_uses(const struct plan *p)
-{
-    int32_t *lu = malloc((p->n_tensors + 1) * sizeof *lu);
-    if (!lu)
-        return NULL;
-    for (uint32_t t = 0; t < p->n_tensors; t++)
-        lu[t] = -1;
-    for (uint32_t i = 0; i < p->n_ops; i++)
-        for (uint32_t k = 0; k < p->ops[i].n_in; k++)
-            lu[p->ops[i].in[k]] = (int32_t)i;
-    for (uint32_t i = 0; i < p->n_outputs; i++)
-        lu[p->outputs[i]] = INT32_MAX;
-    return lu;
-}
-
 /* ---- weights: layouts, reorders, packing into pages ---- */
+
+static int weight_layout(struct cpu_model *m, uint32_t t, char *err, size_t errlen)
+{
+    struct cpu_weight *w = &m->w[t];
+    if (w->plain.ndims == 0 && plain_md(&m->plan, (int32_t)t, 1, &w->plain) != 0)
+        return snprintf(err, errlen, "weight '%s': bad shape", m->plan.tensors[t].name), -1;
+    if (w->cache.ndims == 0)
+        w->cache = w->plain;
+    w->size = ALIGN_UP(dnnl_memory_desc_get_size(&w->cache));
+    if (dnnl_memory_desc_equal(&w->plain, &w->cache))
+        return 0;
+    dnnl_primitive_desc_t pd;
+    if (dnnl_reorder_primitive_desc_create(&pd, &w->plain, m->engine, &w->cache, m->engine, NULL) != dnnl_success)
+        return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
+    dnnl_status_t st = dnnl_primitive_create(&w->reorder, pd);
+    dnnl_primitive_desc_destroy(pd);
+    return st == dnnl_success ? 0 : (snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1);
+}
 
 static int pack_weights(struct cpu_model *m, char *err, size_t errlen)
 {
-    unsigned page = 0;
-    uint64_t used = 0;
-    for (uint32_t t = 0; t < m->plan.n_tensors; t++) {
-        struct cpu_weight *w = &m->w[t];
-        if (m->plan.tensors[t].kind != PLAN_WEIGHT)
-            continue;
-        if (w->plain.ndims == 0 && plain_md(&m->plan, (int32_t)t, 1, &w->plain) != 0)
-            return snprintf(err, errlen, "weight '%s': bad shape", m->plan.tensors[t].name), -1;
-        if (w->cache.ndims == 0)
-            w->cache = w->plain;
-        w->size = ALIGN_UP(dnnl_memory_desc_get_size(&w->cache));
-        if (w->size > m->page_size)
-            return snprintf(err, errlen, "weight '%s' needs %llu bytes, more than a page (%llu)", m->plan.tensors[t].name,
-                            (unsigned long long)w->size, (unsigned long long)m->page_size), -1;
-        if (used + w->size > m->page_size) {
-            page++;
-            used = 0;
-        }
-        w->page = page;
-        w->offset = used;
-        used += w->size;
-        if (!dnnl_memory_desc_equal(&w->plain, &w->cache)) {
-            dnnl_primitive_desc_t pd;
-            if (dnnl_reorder_primitive_desc_create(&pd, &w->plain, m->engine, &w->cache, m->engine, NULL) != dnnl_success)
-                return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
-            dnnl_status_t st = dnnl_primitive_create(&w->reorder, pd);
-            dnnl_primitive_desc_destroy(pd);
-            if (st != dnnl_success)
-                return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
-        }
+    uint32_t nt = m->plan.n_tensors, big = 0;
+    uint64_t *size = calloc(nt + 1, sizeof *size);
+    struct weights_slot *slot = calloc(nt + 1, sizeof *slot);
+    struct weights_pages wp;
+    int rc = size && slot ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+    for (uint32_t t = 0; rc == 0 && t < nt; t++)
+        if (m->plan.tensors[t].kind == PLAN_WEIGHT && (rc = weight_layout(m, t, err, errlen)) == 0)
+            size[t] = m->w[t].size;
+    if (rc == 0 && weights_pages_pack(size, nt, m->page_size, ALIGN, slot, &wp, &big) != 0)
+        rc = (snprintf(err, errlen, "weight '%s' needs %llu bytes, more than a page (%llu)", m->plan.tensors[big].name,
+                       (unsigned long long)size[big], (unsigned long long)m->page_size),
+              -1);
+    for (uint32_t t = 0; rc == 0 && t < nt; t++) {
+        m->w[t].page = slot[t].page;
+        m->w[t].offset = slot[t].offset;
     }
-    m->n_pages = page + 1;
-    m->last_page_used = used;
-    return 0;
+    if (rc == 0) {
+        m->n_pages = wp.n_pages;
+        m->last_page_used = wp.last_page_used;
+    }
+    free(size);
+    free(slot);
+    return rc;
 }
 
 /* Per-tensor layouts, all plain to begin with; primitives replace those they choose. */
@@ -543,8 +487,7 @@ static dnnl_memory_desc_t *plain_layouts(const struct plan *p, unsigned b)
     return md;
 }
 
-static int build_batch(struct cpu_model *m, unsigned i, const int32_t *lu, const uint8_t *blockable, char *err,
-                       size_t errlen)
+static int build_batch(struct cpu_model *m, unsigned i, const uint8_t *blockable, char *err, size_t errlen)
 {
     struct cpu_batch *cb = &m->batch[i];
     uint32_t nt = m->plan.n_tensors, no = m->plan.n_ops;
@@ -556,12 +499,14 @@ static int build_batch(struct cpu_model *m, unsigned i, const int32_t *lu, const
     cb->temp_off = calloc(no + 1, sizeof *cb->temp_off);
     dnnl_memory_desc_t *md = plain_layouts(&m->plan, cb->b);
     uint64_t *size = calloc(nt + 1, sizeof *size), scratch = 0;
-    int rc = cb->act_off && cb->prim && cb->args && cb->nargs && cb->pre && cb->temp_off && md && size ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+    int rc = cb->act_off && cb->prim && cb->args && cb->nargs && cb->pre && cb->temp_off && md && size
+                 ? 0
+                 : (snprintf(err, errlen, "out of memory"), -1);
     if (rc == 0)
         rc = build_prims(m, cb, i == 0, md, blockable, &scratch, err, errlen);
     for (uint32_t t = 0; rc == 0 && t < nt; t++)
         size[t] = dnnl_memory_desc_get_size(&md[t]);
-    if (rc == 0 && plan_memory(m, cb, lu, size) != 0)
+    if (rc == 0 && act_arena_plan(&m->plan, size, ALIGN, cb->act_off, &cb->arena_size) != 0)
         rc = (snprintf(err, errlen, "out of memory"), -1);
     free(md);
     free(size);
@@ -588,16 +533,16 @@ int cpu_model_build(struct cpu_model **out, struct plan *plan, dnnl_engine_t eng
     m->page_size = page_size;
     m->n_batches = n_batches > CPU_MAX_BATCHES ? CPU_MAX_BATCHES : n_batches;
     m->w = calloc(m->plan.n_tensors + 1, sizeof *m->w);
-    int32_t *lu = last_uses(&m->plan);
     uint8_t *blockable = calloc(m->plan.n_tensors + 1, 1);
     if (blockable)
         cpu_layout_blockable(&m->plan, blockable);
-    int rc = m->w && lu && blockable && (m->plan.weights || m->plan.weights_size == 0) && page_size > 0 ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+    int rc = m->w && blockable && (m->plan.weights || m->plan.weights_size == 0) && page_size > 0
+                 ? 0
+                 : (snprintf(err, errlen, "out of memory"), -1);
     for (unsigned i = 0; rc == 0 && i < m->n_batches; i++) {
         m->batch[i].b = batch_sizes[i];
-        rc = build_batch(m, i, lu, blockable, err, errlen);
+        rc = build_batch(m, i, blockable, err, errlen);
     }
-    free(lu);
     free(blockable);
     if (rc == 0)
         rc = pack_weights(m, err, errlen);
@@ -636,5 +581,11 @@ void cpu_model_destroy(struct cpu_model *m)
     free(m);
 }
 
-uint64_t cpu_model_input_bytes(const struct cpu_model *m) { return plan_tensor_elems(&m->plan, m->plan.inputs[0], 1) * 4; }
-uint64_t cpu_model_output_bytes(const struct cpu_model *m) { return plan_tensor_elems(&m->plan, m->plan.outputs[0], 1) * 4; }
+uint64_t cpu_model_input_bytes(const struct cpu_model *m)
+{
+    return plan_tensor_elems(&m->plan, m->plan.inputs[0], 1) * 4;
+}
+uint64_t cpu_model_output_bytes(const struct cpu_model *m)
+{
+    return plan_tensor_elems(&m->plan, m->plan.outputs[0], 1) * 4;
+}

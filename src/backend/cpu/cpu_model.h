@@ -3,7 +3,7 @@
  * once built (devices share it); a binding ties it to one device and runs allocation-free. */
 #ifndef CW_CPU_MODEL_H
 #define CW_CPU_MODEL_H
-#include "plan.h"
+#include "model/plan.h"
 #include <oneapi/dnnl/dnnl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,12 +20,12 @@ struct cpu_arg {
 
 struct cpu_batch {
     unsigned b;
-    uint64_t *act_off;         /* per tensor: byte offset in the arena (activations) */
-    dnnl_primitive_t *prim;    /* per op, NULL for ops run by our own kernels (plain layout) */
-    struct cpu_arg *args;      /* per op: CPU_MAX_ARGS slots, nargs[op] used */
+    uint64_t *act_off;      /* per tensor: byte offset in the arena (activations) */
+    dnnl_primitive_t *prim; /* per op, NULL for ops run by our own kernels (plain layout) */
+    struct cpu_arg *args;   /* per op: CPU_MAX_ARGS slots, nargs[op] used */
     uint8_t *nargs;
-    dnnl_primitive_t *pre;     /* per op, or NULL: reorders input 0 into the op's temp before it runs */
-    uint64_t *temp_off;        /* per op: the temp's offset from scratch_off */
+    dnnl_primitive_t *pre; /* per op, or NULL: reorders input 0 into the op's temp before it runs */
+    uint64_t *temp_off;    /* per op: the temp's offset from scratch_off */
     uint64_t scratch_off, arena_size;
 };
 
@@ -46,7 +46,7 @@ struct cpu_model {
     uint64_t page_size;
     unsigned n_pages;
     uint64_t last_page_used; /* bytes used in the last page */
-    uint64_t arena_need; /* largest arena over batch sizes */
+    uint64_t arena_need;     /* largest arena over batch sizes */
 };
 
 /* Takes ownership of *plan (even on failure). Builds primitives for each batch size and packs

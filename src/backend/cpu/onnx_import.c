@@ -168,7 +168,8 @@ static int decode_tensor(const Onnx__TensorProto *t, struct konst *k, char *err,
     k->n = 1;
     k->ndim = (unsigned)t->n_dims;
     for (size_t i = 0; i < t->n_dims; i++) {
-        if (t->dims[i] < 0 || t->dims[i] > (1 << 28) || (t->dims[i] && k->n > (UINT64_C(1) << 32) / (uint64_t)t->dims[i])) {
+        if (t->dims[i] < 0 || t->dims[i] > (1 << 28) ||
+            (t->dims[i] && k->n > (UINT64_C(1) << 32) / (uint64_t)t->dims[i])) {
             snprintf(err, errlen, "tensor '%s': bad dimension", k->name);
             return -1;
         }
@@ -186,7 +187,8 @@ static int decode_tensor(const Onnx__TensorProto *t, struct konst *k, char *err,
         snprintf(err, errlen, "tensor '%s': external data not supported", k->name);
         return -1;
     }
-    size_t esz = is_f ? 4 : 8, have = t->has_raw_data ? t->raw_data.len / esz : (is_f ? t->n_float_data : t->n_int64_data);
+    size_t esz = is_f ? 4 : 8,
+           have = t->has_raw_data ? t->raw_data.len / esz : (is_f ? t->n_float_data : t->n_int64_data);
     if (have != k->n || (t->has_raw_data && t->raw_data.len != k->n * esz)) {
         snprintf(err, errlen, "tensor '%s': %zu values for %llu elements", k->name, have, (unsigned long long)k->n);
         return -1;
@@ -196,7 +198,10 @@ static int decode_tensor(const Onnx__TensorProto *t, struct konst *k, char *err,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(dst, t->has_raw_data ? (const void *)t->raw_data.data : is_f ? (const void *)t->float_data : (const void *)t->int64_data,
+    memcpy(dst,
+           t->has_raw_data ? (const void *)t->raw_data.data
+           : is_f          ? (const void *)t->float_data
+                           : (const void *)t->int64_data,
            k->n * esz);
     if (is_f)
         k->f = dst;
@@ -276,7 +281,10 @@ static int uses(const struct imp *m, const char *name)
     return n;
 }
 
-static const char *in_name(const Onnx__NodeProto *n, size_t i) { return i < n->n_input && n->input[i][0] ? n->input[i] : NULL; }
+static const char *in_name(const Onnx__NodeProto *n, size_t i)
+{
+    return i < n->n_input && n->input[i][0] ? n->input[i] : NULL;
+}
 
 /* ---- ops ---- */
 
@@ -320,7 +328,8 @@ static int spatial_pads(struct imp *m, struct plan_op *op, const int64_t *in_hw)
     int64_t pads[4];
     if (attr_ints(m, "pads", 4, pads, 0) != 0)
         return -1;
-    int same_upper = attr_is(m->node, "auto_pad", "SAME_UPPER"), same_lower = attr_is(m->node, "auto_pad", "SAME_LOWER");
+    int same_upper = attr_is(m->node, "auto_pad", "SAME_UPPER"),
+        same_lower = attr_is(m->node, "auto_pad", "SAME_LOWER");
     for (int d = 0; d < 2; d++) {
         op->pad_l[d] = pads[d];
         op->pad_r[d] = pads[d + 2];
@@ -430,7 +439,8 @@ static int import_pool(struct imp *m, uint32_t type, int global)
     if (spatial_out(m, op, hw, ceil_mode, out + 2))
         return -1;
     for (int d = 0; d < 2 && ceil_mode; d++) /* extra right padding realises ceil_mode */
-        op->pad_r[d] = (out[2 + d] - 1) * op->stride[d] + (op->kernel[d] - 1) * op->dilation[d] + 1 - hw[d] - op->pad_l[d];
+        op->pad_r[d] =
+            (out[2 + d] - 1) * op->stride[d] + (op->kernel[d] - 1) * op->dilation[d] + 1 - hw[d] - op->pad_l[d];
     return set_output(m, idx, 4, out);
 }
 
@@ -752,8 +762,8 @@ static int import_gemm(struct imp *m, int matmul)
     if (w < 0)
         return -1;
     if (T(m, a)->dims[T(m, a)->ndim - 1] != kn[0] || T(m, a)->ndim < 2)
-        return fail(m, "inner dimensions differ (A [..,%lld], B [%lld,..])", (long long)T(m, a)->dims[T(m, a)->ndim - 1],
-                    (long long)kn[0]);
+        return fail(m, "inner dimensions differ (A [..,%lld], B [%lld,..])",
+                    (long long)T(m, a)->dims[T(m, a)->ndim - 1], (long long)kn[0]);
     int c = gemm_bias(m, matmul ? 1 : rows, kn[1], matmul ? 0.0f : attr_f(m->node, "beta", 1.0f));
     if (c < 0)
         return -1;
@@ -805,25 +815,44 @@ static int import_node(struct imp *m)
     const char *t = m->node->op_type ? m->node->op_type : "";
     if (m->node->domain && m->node->domain[0] && strcmp(m->node->domain, "ai.onnx") != 0)
         return fail(m, "operator domain '%s' is not supported", m->node->domain);
-    if (!strcmp(t, "Conv")) return import_conv(m);
-    if (!strcmp(t, "MaxPool")) return import_pool(m, OP_MAXPOOL, 0);
-    if (!strcmp(t, "AveragePool")) return import_pool(m, OP_AVGPOOL, 0);
-    if (!strcmp(t, "GlobalAveragePool")) return import_pool(m, OP_AVGPOOL, 1);
-    if (!strcmp(t, "GlobalMaxPool")) return import_pool(m, OP_MAXPOOL, 1);
-    if (!strcmp(t, "BatchNormalization")) return import_bn(m);
-    if (!strcmp(t, "Relu")) return import_act(m, ACT_RELU);
-    if (!strcmp(t, "Clip")) return import_act(m, ACT_CLIP);
-    if (!strcmp(t, "Sigmoid")) return import_act(m, ACT_SIGMOID);
-    if (!strcmp(t, "Add")) return import_binary(m, OP_ADD);
-    if (!strcmp(t, "Mul")) return import_binary(m, OP_MUL);
-    if (!strcmp(t, "Concat")) return import_concat(m);
-    if (!strcmp(t, "Flatten")) return import_flatten(m);
-    if (!strcmp(t, "Reshape")) return import_reshape(m);
-    if (!strcmp(t, "Dropout") || !strcmp(t, "Identity")) return import_alias(m);
-    if (!strcmp(t, "Gemm")) return import_gemm(m, 0);
-    if (!strcmp(t, "MatMul")) return import_gemm(m, 1);
-    if (!strcmp(t, "Softmax")) return import_softmax(m);
-    if (!strcmp(t, "Constant")) return import_constant(m);
+    if (!strcmp(t, "Conv"))
+        return import_conv(m);
+    if (!strcmp(t, "MaxPool"))
+        return import_pool(m, OP_MAXPOOL, 0);
+    if (!strcmp(t, "AveragePool"))
+        return import_pool(m, OP_AVGPOOL, 0);
+    if (!strcmp(t, "GlobalAveragePool"))
+        return import_pool(m, OP_AVGPOOL, 1);
+    if (!strcmp(t, "GlobalMaxPool"))
+        return import_pool(m, OP_MAXPOOL, 1);
+    if (!strcmp(t, "BatchNormalization"))
+        return import_bn(m);
+    if (!strcmp(t, "Relu"))
+        return import_act(m, ACT_RELU);
+    if (!strcmp(t, "Clip"))
+        return import_act(m, ACT_CLIP);
+    if (!strcmp(t, "Sigmoid"))
+        return import_act(m, ACT_SIGMOID);
+    if (!strcmp(t, "Add"))
+        return import_binary(m, OP_ADD);
+    if (!strcmp(t, "Mul"))
+        return import_binary(m, OP_MUL);
+    if (!strcmp(t, "Concat"))
+        return import_concat(m);
+    if (!strcmp(t, "Flatten"))
+        return import_flatten(m);
+    if (!strcmp(t, "Reshape"))
+        return import_reshape(m);
+    if (!strcmp(t, "Dropout") || !strcmp(t, "Identity"))
+        return import_alias(m);
+    if (!strcmp(t, "Gemm"))
+        return import_gemm(m, 0);
+    if (!strcmp(t, "MatMul"))
+        return import_gemm(m, 1);
+    if (!strcmp(t, "Softmax"))
+        return import_softmax(m);
+    if (!strcmp(t, "Constant"))
+        return import_constant(m);
     return fail(m, "unsupported operator '%s'", t);
 }
 

@@ -8,7 +8,7 @@ static unsigned hash(uint64_t id, unsigned cap)
     return (unsigned)(id >> 32) & (cap - 1);
 }
 
-void at_init(struct action_table *t)
+void action_table_init(struct action_table *t)
 {
     t->cap = 64;
     t->len = 0;
@@ -16,7 +16,7 @@ void at_init(struct action_table *t)
     t->vals = xcalloc(t->cap, sizeof t->vals[0]);
 }
 
-void at_free(struct action_table *t)
+void action_table_free(struct action_table *t)
 {
     free(t->keys);
     free(t->vals);
@@ -45,10 +45,10 @@ static void rehash(struct action_table *t)
     for (unsigned i = 0; i < old.cap; i++)
         if (old.keys[i])
             insert(t, old.keys[i], old.vals[i]);
-    at_free(&old);
+    action_table_free(&old);
 }
 
-void at_put(struct action_table *t, uint64_t id, void *val)
+void action_table_put(struct action_table *t, uint64_t id, void *val)
 {
     if (2 * (t->len + 1) > t->cap)
         rehash(t);
@@ -66,14 +66,14 @@ static int find(const struct action_table *t, uint64_t id)
     return -1;
 }
 
-void *at_get(const struct action_table *t, uint64_t id)
+void *action_table_get(const struct action_table *t, uint64_t id)
 {
     int i = id ? find(t, id) : -1;
     return i < 0 ? NULL : t->vals[i];
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
-void *at_remove(struct action_table *t, uint64_t id)
+void *action_table_remove(struct action_table *t, uint64_t id)
 {
     int found = id ? find(t, id) : -1;
     if (found < 0)

@@ -5,16 +5,16 @@
 #include <stdint.h>
 
 struct action_table {
-    uint64_t *keys;  /* 0 = empty slot; action ids start at 1 */
+    uint64_t *keys; /* 0 = empty slot; action ids start at 1 */
     void **vals;
     unsigned cap, len;
 };
 
-void at_init(struct action_table *t);
-void at_free(struct action_table *t);
-void at_put(struct action_table *t, uint64_t id, void *val);
-void *at_get(const struct action_table *t, uint64_t id);
-void *at_remove(struct action_table *t, uint64_t id);
+void action_table_init(struct action_table *t);
+void action_table_free(struct action_table *t);
+void action_table_put(struct action_table *t, uint64_t id, void *val);
+void *action_table_get(const struct action_table *t, uint64_t id);
+void *action_table_remove(struct action_table *t, uint64_t id);
 /* Iteration: for (i = 0; i < t->cap; i++) if (t->keys[i]) ... t->vals[i] */
 
 #endif

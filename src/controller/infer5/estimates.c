@@ -11,8 +11,7 @@ static int usable(const struct model_info *mi, unsigned i, const struct sched_co
     return mi->batch_sizes[i] <= cfg->max_batch && ns <= cfg->max_exec;
 }
 
-void estimates_init(struct model_estimates *e, const struct model_info *mi,
-                    const struct sched_config *cfg)
+void estimates_init(struct model_estimates *e, const struct model_info *mi, const struct sched_config *cfg)
 {
     memset(e, 0, sizeof *e);
     e->percentile = cfg->estimate_percentile;

@@ -9,17 +9,16 @@
 #define EST_DEFAULT_EXEC_NS 100000ULL /* 0.1 ms when a profile lacks a batch size */
 
 struct model_estimates {
-    unsigned n;                              /* usable batch sizes, ascending */
+    unsigned n; /* usable batch sizes, ascending */
     unsigned bs[MODEL_MAX_BATCH_SIZES];
-    uint64_t est[MODEL_MAX_BATCH_SIZES];     /* current estimate per usable batch size */
+    uint64_t est[MODEL_MAX_BATCH_SIZES]; /* current estimate per usable batch size */
     struct sample_window win[MODEL_MAX_BATCH_SIZES];
     uint64_t load_est;
     struct sample_window load_win;
     double percentile;
 };
 
-void estimates_init(struct model_estimates *e, const struct model_info *mi,
-                    const struct sched_config *cfg);
+void estimates_init(struct model_estimates *e, const struct model_info *mi, const struct sched_config *cfg);
 /* Index of batch size b among the usable ones, or -1. */
 int estimates_index(const struct model_estimates *e, unsigned b);
 void estimates_add_exec(struct model_estimates *e, unsigned idx, uint64_t ns);

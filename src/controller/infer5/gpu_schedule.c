@@ -8,11 +8,11 @@
 
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-struct instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, int loaded)
+struct infer5_instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, int loaded)
 {
-    struct gpu *gpu = &s->gpus[g];
-    struct model *model = &s->models[m];
-    struct instance *inst = xcalloc(1, sizeof *inst);
+    struct infer5_gpu *gpu = &s->gpus[g];
+    struct infer5_model *model = &s->models[m];
+    struct infer5_instance *inst = xcalloc(1, sizeof *inst);
     inst->model = m;
     inst->gpu = g;
     inst->loaded = loaded;
@@ -26,7 +26,7 @@ struct instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, i
         model->n_loaded++;
     gpu->free_pages -= model->pages;
     idheap_push(&gpu->urgency, model->urgency, inst, &inst->heap_pos);
-    lt_add_copy(s->lt, m, g);
+    load_tracker_add_copy(s->lt, m, g);
     return inst;
 }
 
@@ -34,19 +34,16 @@ struct instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, i
 
 /* A copy still loading may take infers planned after its predicted load completion,
  * plus the network lag the load itself may suffer on its way to the worker. */
-static uint64_t usable_from(const struct instance *inst)
-{
-    return inst->load_complete + SCHED_NET_LAG;
-}
+static uint64_t usable_from(const struct infer5_instance *inst) { return inst->load_complete + SCHED_NET_LAG; }
 
 /* Requests that can no longer meet their target even in a batch of b started at
  * `start` leave b's virtual queue; those in no virtual queue any more are answered. */
 static void drop_infeasible(struct scheduler *s, unsigned id, uint64_t start, uint64_t now)
 {
-    struct model *m = &s->models[id];
-    mq_drop_infeasible(&m->q, m->est.est, start);
+    struct infer5_model *m = &s->models[id];
+    model_queue_drop_infeasible(&m->q, m->est.est, start);
     struct qreq *q;
-    while ((q = mq_pop_orphan(&m->q)))
+    while ((q = model_queue_pop_orphan(&m->q)))
         sched_timeout_queued(s, now, q, "Request could not meet its deadline");
 }
 
@@ -54,7 +51,7 @@ static void drop_infeasible(struct scheduler *s, unsigned id, uint64_t start, ui
  * non-empty one, padded (measured estimates need not grow with batch size, so a request
  * may have left a small batch's queue and not a larger one's); -1 when nothing is queued.
  * Any queued request thus yields an action, which keeps the infer loop progressing. */
-static int pick_batch(const struct model *m)
+static int pick_batch(const struct infer5_model *m)
 {
     for (int v = (int)m->q.nv - 1; v >= 0; v--)
         if (m->q.vcount[v] >= m->est.bs[v])
@@ -65,11 +62,11 @@ static int pick_batch(const struct model *m)
     return -1;
 }
 
-static void send_infer(struct scheduler *s, unsigned g, struct instance *inst, unsigned v,
-                       unsigned n, uint64_t start, uint64_t now)
+static void send_infer(struct scheduler *s, unsigned g, struct infer5_instance *inst, unsigned v, unsigned n,
+                       uint64_t start, uint64_t now)
 {
-    struct gpu *gpu = &s->gpus[g];
-    struct model *m = &s->models[inst->model];
+    struct infer5_gpu *gpu = &s->gpus[g];
+    struct infer5_model *m = &s->models[inst->model];
     struct action_rec *a = sched_action_new(s, SCHED_INFER, g, inst->model, now);
     uint64_t est = m->est.est[v];
     a->v = v;
@@ -89,24 +86,31 @@ static void send_infer(struct scheduler *s, unsigned g, struct instance *inst, u
     inst->inflight++;
     inst->last_used = ++s->use_seq;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_INFER, .worker_id = gpu->worker_id, .gpu_id = gpu->gpu_id,
-        .model_id = inst->model, .batch_size = a->batch_size, .n_requests = n,
-        .requests = a->reqs, .earliest = a->earliest, .latest = a->latest,
-        .expected_duration = est, .expected_complete = a->expected_complete,
+        .id = a->id,
+        .type = SCHED_INFER,
+        .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id,
+        .model_id = inst->model,
+        .batch_size = a->batch_size,
+        .n_requests = n,
+        .requests = a->reqs,
+        .earliest = a->earliest,
+        .latest = a->latest,
+        .expected_duration = est,
+        .expected_complete = a->expected_complete,
         .send_by = max_u64(now + SCHED_NET_LAG, a->latest - SCHED_SEND_MARGIN),
     };
     s->ops.send_action(s->data, &act);
 }
 
-static void schedule_model(struct scheduler *s, unsigned g, struct instance *inst,
-                           uint64_t start, uint64_t now)
+static void schedule_model(struct scheduler *s, unsigned g, struct infer5_instance *inst, uint64_t start, uint64_t now)
 {
     unsigned id = inst->model;
-    struct model *m = &s->models[id];
+    struct infer5_model *m = &s->models[id];
     drop_infeasible(s, id, start, now);
     int v = pick_batch(m);
     if (v >= 0) {
-        unsigned n = mq_take(&m->q, (unsigned)v, m->est.bs[v], s->batch);
+        unsigned n = model_queue_take(&m->q, (unsigned)v, m->est.bs[v], s->batch);
         for (unsigned i = 0; i < n; i++)
             idheap_remove(&s->timeouts, s->batch[i]->timeout_pos);
         send_infer(s, g, inst, (unsigned)v, n, start, now);
@@ -116,8 +120,8 @@ static void schedule_model(struct scheduler *s, unsigned g, struct instance *ins
 
 void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
 {
-    struct gpu *gpu = &s->gpus[g];
-    struct instance *aside[16];
+    struct infer5_gpu *gpu = &s->gpus[g];
+    struct infer5_instance *aside[16];
     unsigned n_aside = 0;
     gpu->infer_wake = SCHED_IDLE;
     if (!gpu->alive)
@@ -128,7 +132,7 @@ void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
             gpu->infer_wake = gpu->exec_free - s->cfg.schedule_ahead + 1; /* first instant it is < horizon */
             break;
         }
-        struct instance *inst = idheap_top(&gpu->urgency);
+        struct infer5_instance *inst = idheap_top(&gpu->urgency);
         if (idheap_top_key(&gpu->urgency).hi == SCHED_IDLE)
             break;
         uint64_t start = max_u64(now, gpu->exec_free);
@@ -150,12 +154,12 @@ void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
 
 /* ---- load ---- */
 
-static int evictable(const struct scheduler *s, const struct instance *inst)
+static int evictable(const struct scheduler *s, const struct infer5_instance *inst)
 {
-    return inst->loaded && inst->inflight == 0 && lt_demand(s->lt, inst->model) == 0;
+    return inst->loaded && inst->inflight == 0 && load_tracker_demand(s->lt, inst->model) == 0;
 }
 
-static unsigned evictable_pages(const struct scheduler *s, const struct gpu *gpu)
+static unsigned evictable_pages(const struct scheduler *s, const struct infer5_gpu *gpu)
 {
     unsigned pages = 0;
     for (unsigned i = 0; i < gpu->n_res; i++)
@@ -175,15 +179,20 @@ static int fits(void *ctx, unsigned model)
     return c->s->models[model].pages <= c->room;
 }
 
-static void send_evict(struct scheduler *s, struct instance *inst, uint64_t now)
+static void send_evict(struct scheduler *s, struct infer5_instance *inst, uint64_t now)
 {
-    struct gpu *gpu = &s->gpus[inst->gpu];
+    struct infer5_gpu *gpu = &s->gpus[inst->gpu];
     struct action_rec *a = sched_action_new(s, SCHED_EVICT_WEIGHTS, inst->gpu, inst->model, now);
     a->earliest = 0;
     a->latest = UINT64_MAX;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_EVICT_WEIGHTS, .worker_id = gpu->worker_id,
-        .gpu_id = gpu->gpu_id, .model_id = inst->model, .earliest = 0, .latest = UINT64_MAX,
+        .id = a->id,
+        .type = SCHED_EVICT_WEIGHTS,
+        .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id,
+        .model_id = inst->model,
+        .earliest = 0,
+        .latest = UINT64_MAX,
         .send_by = UINT64_MAX,
     };
     /* pages count as free at once: the worker evicts before it sees the next load */
@@ -194,11 +203,11 @@ static void send_evict(struct scheduler *s, struct instance *inst, uint64_t now)
 /* Evicts idle models, least recently used first, until `pages` are free. */
 static void make_room(struct scheduler *s, unsigned g, unsigned pages, uint64_t now)
 {
-    struct gpu *gpu = &s->gpus[g];
+    struct infer5_gpu *gpu = &s->gpus[g];
     while (gpu->free_pages < pages) {
-        struct instance *lru = NULL;
+        struct infer5_instance *lru = NULL;
         for (unsigned i = 0; i < gpu->n_res; i++) {
-            struct instance *inst = gpu->res[i];
+            struct infer5_instance *inst = gpu->res[i];
             if (evictable(s, inst) && (!lru || inst->last_used < lru->last_used))
                 lru = inst;
         }
@@ -210,9 +219,9 @@ static void make_room(struct scheduler *s, unsigned g, unsigned pages, uint64_t 
 
 static void send_load(struct scheduler *s, unsigned g, unsigned id, uint64_t now)
 {
-    struct gpu *gpu = &s->gpus[g];
-    struct model *m = &s->models[id];
-    struct instance *inst = gpu_add_instance(s, g, id, 0);
+    struct infer5_gpu *gpu = &s->gpus[g];
+    struct infer5_model *m = &s->models[id];
+    struct infer5_instance *inst = gpu_add_instance(s, g, id, 0);
     uint64_t start = max_u64(now, gpu->load_free), est = m->est.load_est;
     struct action_rec *a = sched_action_new(s, SCHED_LOAD_WEIGHTS, g, id, now);
     a->inst = inst;
@@ -224,9 +233,15 @@ static void send_load(struct scheduler *s, unsigned g, unsigned id, uint64_t now
     gpu->load_free = start + est;
     gpu->loads_inflight++;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_LOAD_WEIGHTS, .worker_id = gpu->worker_id,
-        .gpu_id = gpu->gpu_id, .model_id = id, .earliest = a->earliest, .latest = a->latest,
-        .expected_duration = est, .expected_complete = a->expected_complete,
+        .id = a->id,
+        .type = SCHED_LOAD_WEIGHTS,
+        .worker_id = gpu->worker_id,
+        .gpu_id = gpu->gpu_id,
+        .model_id = id,
+        .earliest = a->earliest,
+        .latest = a->latest,
+        .expected_duration = est,
+        .expected_complete = a->expected_complete,
         .send_by = UINT64_MAX,
     };
     s->ops.send_action(s->data, &act);
@@ -234,11 +249,11 @@ static void send_load(struct scheduler *s, unsigned g, unsigned id, uint64_t now
 
 void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
 {
-    struct gpu *gpu = &s->gpus[g];
-    while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead &&
-           gpu->loads_inflight < SCHED_MAX_LOADS && lt_has_candidates(s->lt)) {
-        struct fit_ctx ctx = { s, g, gpu->free_pages + evictable_pages(s, gpu) };
-        int id = lt_next_load(s->lt, g, fits, &ctx);
+    struct infer5_gpu *gpu = &s->gpus[g];
+    while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS &&
+           load_tracker_has_candidates(s->lt)) {
+        struct fit_ctx ctx = {s, g, gpu->free_pages + evictable_pages(s, gpu)};
+        int id = load_tracker_next_load(s->lt, g, fits, &ctx);
         if (id < 0)
             return;
         make_room(s, g, s->models[id].pages, now);
@@ -254,8 +269,8 @@ static void sort_by_load(struct scheduler *s, unsigned n)
 {
     for (unsigned i = 1; i < n; i++) {
         unsigned g = s->order[i], j = i;
-        uint64_t load = lt_gpu_load(s->lt, g);
-        while (j > 0 && lt_gpu_load(s->lt, s->order[j - 1]) > load) {
+        uint64_t load = load_tracker_gpu_load(s->lt, g);
+        while (j > 0 && load_tracker_gpu_load(s->lt, s->order[j - 1]) > load) {
             s->order[j] = s->order[j - 1];
             j--;
         }
@@ -266,19 +281,18 @@ static void sort_by_load(struct scheduler *s, unsigned n)
 /* Offers the wanted models to the GPUs with free load slots, least loaded first. */
 void schedule_loads(struct scheduler *s, uint64_t now)
 {
-    if (!lt_has_candidates(s->lt))
+    if (!load_tracker_has_candidates(s->lt))
         return;
     unsigned n = 0;
     for (unsigned g = 0; g < s->n_gpus; g++) {
-        struct gpu *gpu = &s->gpus[g];
-        if (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead &&
-            gpu->loads_inflight < SCHED_MAX_LOADS)
+        struct infer5_gpu *gpu = &s->gpus[g];
+        if (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS)
             s->order[n++] = g;
     }
     sort_by_load(s, n);
     uint64_t before = s->next_action_id;
-    for (unsigned i = 0; i < n && lt_has_candidates(s->lt); i++)
+    for (unsigned i = 0; i < n && load_tracker_has_candidates(s->lt); i++)
         gpu_schedule_load(s, s->order[i], now);
     /* offered but nothing placed: wait for an event to change pages or demand */
-    s->loads_stuck = n > 0 && lt_has_candidates(s->lt) && s->next_action_id == before;
+    s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;
 }

@@ -2,10 +2,7 @@
 #include "controller/infer5/xalloc.h"
 #include <stdlib.h>
 
-int idheap_key_less(struct idheap_key a, struct idheap_key b)
-{
-    return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo);
-}
+int idheap_key_less(struct idheap_key a, struct idheap_key b) { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo); }
 
 void idheap_init(struct idheap *h)
 {
@@ -58,7 +55,7 @@ static void sift_down(struct idheap *h, unsigned i)
 void idheap_push(struct idheap *h, struct idheap_key k, void *item, unsigned *pos)
 {
     xgrow(&h->n, &h->cap, h->len + 1, sizeof h->n[0]);
-    h->n[h->len] = (struct idheap_node){ k, item, pos };
+    h->n[h->len] = (struct idheap_node){k, item, pos};
     *pos = h->len;
     h->len++;
     sift_up(h, h->len - 1);

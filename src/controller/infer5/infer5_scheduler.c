@@ -57,13 +57,10 @@ static void qreq_free(struct scheduler *s, struct qreq *q)
     s->free_qreqs = q;
 }
 
-struct qreq *sched_qreq_of(struct sched_request *r)
-{
-    return r->sched_priv;
-}
+struct qreq *sched_qreq_of(struct sched_request *r) { return r->sched_priv; }
 
-struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type,
-                                    unsigned gpu, unsigned model, uint64_t now)
+struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type, unsigned gpu, unsigned model,
+                                    uint64_t now)
 {
     struct action_rec *a = s->free_actions;
     if (a) {
@@ -78,7 +75,7 @@ struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type 
     a->gpu = gpu;
     a->model = model;
     a->sent = now;
-    at_put(&s->actions, a->id, a);
+    action_table_put(&s->actions, a->id, a);
     return a;
 }
 
@@ -91,17 +88,17 @@ void sched_action_free(struct scheduler *s, struct action_rec *a)
 /* ---- answering requests ---- */
 
 /* The single exit of every request: telemetry row, tracker demand, then the host. */
-void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg,
-                  const uint8_t *out, size_t out_len, int *met)
+void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg, const uint8_t *out,
+                  size_t out_len, int *met)
 {
     struct sched_request *r = q->r;
-    struct model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
+    struct infer5_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
     struct request_row row;
     sched_request_row(&row, r, now, status, m ? ++m->departures : 0);
     if (met)
         *met = row.deadline_met;
     if (m)
-        lt_remove_demand(s->lt, r->model_id, q->demand);
+        load_tracker_remove_demand(s->lt, r->model_id, q->demand);
     r->sched_priv = NULL;
     qreq_free(s, q);
     s->ops.log_request(s->data, &row);
@@ -120,10 +117,10 @@ void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, con
 
 /* A strategy (model, batch size b) may start as late as front(b).target - estimate(b);
  * the model's urgency is its earliest such start, ties going to the larger batch. */
-static struct idheap_key model_urgency(const struct model *m, unsigned id)
+static struct idheap_key model_urgency(const struct infer5_model *m, unsigned id)
 {
     uint64_t start = 0;
-    int v = mq_most_urgent(&m->q, m->est.est, &start);
+    int v = model_queue_most_urgent(&m->q, m->est.est, &start);
     if (v < 0)
         return (struct idheap_key){ SCHED_IDLE, 0 };
     return (struct idheap_key){ start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF) };
@@ -131,10 +128,10 @@ static struct idheap_key model_urgency(const struct model *m, unsigned id)
 
 void sched_model_touch(struct scheduler *s, unsigned id)
 {
-    struct model *m = &s->models[id];
+    struct infer5_model *m = &s->models[id];
     m->urgency = model_urgency(m, id);
     for (unsigned i = 0; i < m->n_inst; i++) {
-        struct instance *inst = m->inst[i];
+        struct infer5_instance *inst = m->inst[i];
         if (inst->heap_pos != IDHEAP_NONE)
             idheap_update(&s->gpus[inst->gpu].urgency, inst->heap_pos, m->urgency);
     }
@@ -142,7 +139,7 @@ void sched_model_touch(struct scheduler *s, unsigned id)
 
 /* Infers may be planned on a copy that is still loading; if that load fails, their
  * records must stop pointing at the freed instance (rare: scan). */
-static void detach_actions(struct scheduler *s, const struct instance *inst)
+static void detach_actions(struct scheduler *s, const struct infer5_instance *inst)
 {
     for (unsigned i = 0; i < s->actions.cap; i++) {
         struct action_rec *a = s->actions.keys[i] ? s->actions.vals[i] : NULL;
@@ -151,12 +148,12 @@ static void detach_actions(struct scheduler *s, const struct instance *inst)
     }
 }
 
-void sched_instance_remove(struct scheduler *s, struct instance *inst)
+void sched_instance_remove(struct scheduler *s, struct infer5_instance *inst)
 {
     if (inst->inflight)
         detach_actions(s, inst);
-    struct gpu *g = &s->gpus[inst->gpu];
-    struct model *m = &s->models[inst->model];
+    struct infer5_gpu *g = &s->gpus[inst->gpu];
+    struct infer5_model *m = &s->models[inst->model];
     if (inst->heap_pos != IDHEAP_NONE)
         idheap_remove(&g->urgency, inst->heap_pos);
     g->res[inst->gpu_slot] = g->res[--g->n_res];
@@ -170,19 +167,19 @@ void sched_instance_remove(struct scheduler *s, struct instance *inst)
     if (inst->loaded)
         m->n_loaded--;
     g->free_pages += m->pages;
-    lt_remove_copy(s->lt, inst->model, inst->gpu);
+    load_tracker_remove_copy(s->lt, inst->model, inst->gpu);
     free(inst);
 }
 
 /* ---- create / destroy ---- */
 
-static void model_init(struct scheduler *s, struct model *m, const struct sched_model *src)
+static void model_init(struct scheduler *s, struct infer5_model *m, const struct sched_model *src)
 {
     m->pages = src->info.num_weights_pages;
     m->output_size = src->info.output_size;
     estimates_init(&m->est, &src->info, &s->cfg);
-    mq_init(&m->q, m->est.n);
-    m->urgency = (struct idheap_key){ SCHED_IDLE, 0 };
+    model_queue_init(&m->q, m->est.n);
+    m->urgency = (struct idheap_key){SCHED_IDLE, 0};
     unsigned top = m->est.bs[m->est.n - 1];
     if (top > s->max_req)
         s->max_req = top;
@@ -190,7 +187,7 @@ static void model_init(struct scheduler *s, struct model *m, const struct sched_
 
 static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *src)
 {
-    struct gpu *g = &s->gpus[i];
+    struct infer5_gpu *g = &s->gpus[i];
     g->worker_id = src->worker_id;
     g->gpu_id = src->gpu_id;
     g->total_pages = g->free_pages = src->total_pages;
@@ -202,14 +199,15 @@ static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *sr
     idheap_init(&g->urgency);
     for (unsigned k = 0; k < src->n_loaded; k++) {
         unsigned id = src->loaded_models[k];
-        if (id < s->n_models && s->models[id].known && !lt_holds(s->lt, id, i) && s->models[id].pages <= g->free_pages)
+        if (id < s->n_models && s->models[id].known && !load_tracker_holds(s->lt, id, i) &&
+            s->models[id].pages <= g->free_pages)
             gpu_add_instance(s, i, id, 1);
     }
 }
 
 static struct scheduler *infer5_create(const struct sched_config *cfg, const struct sched_model *models,
-                                   unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
-                                   const struct sched_ops *ops, void *data)
+                                       unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
+                                       const struct sched_ops *ops, void *data)
 {
     struct scheduler *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
@@ -221,11 +219,11 @@ static struct scheduler *infer5_create(const struct sched_config *cfg, const str
         if (models[i].id + 1 > s->n_models)
             s->n_models = models[i].id + 1;
     s->models = xcalloc(s->n_models ? s->n_models : 1, sizeof s->models[0]);
-    struct sched_model absent = { 0 }; /* ids in the gaps are unknown models */
+    struct sched_model absent = {0}; /* ids in the gaps are unknown models */
     for (unsigned i = 0; i < s->n_models; i++)
         model_init(s, &s->models[i], &absent);
     for (unsigned i = 0; i < n_models; i++) {
-        mq_free(&s->models[models[i].id].q);
+        model_queue_free(&s->models[models[i].id].q);
         model_init(s, &s->models[models[i].id], &models[i]);
         s->models[models[i].id].known = 1;
     }
@@ -233,9 +231,9 @@ static struct scheduler *infer5_create(const struct sched_config *cfg, const str
     s->gpus = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->gpus[0]);
     s->order = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->order[0]);
     s->batch = xcalloc(s->max_req, sizeof s->batch[0]);
-    s->lt = lt_create(s->n_models, s->n_gpus, cfg->default_slo);
+    s->lt = load_tracker_create(s->n_models, s->n_gpus, cfg->default_slo);
     idheap_init(&s->timeouts);
-    at_init(&s->actions);
+    action_table_init(&s->actions);
     for (unsigned i = 0; i < s->n_gpus; i++)
         gpu_init(s, i, &gpus[i]);
     return s;
@@ -246,14 +244,14 @@ static void infer5_destroy(struct scheduler *s)
     if (!s)
         return;
     for (unsigned i = 0; i < s->n_gpus; i++) {
-        struct gpu *g = &s->gpus[i];
+        struct infer5_gpu *g = &s->gpus[i];
         for (unsigned k = 0; k < g->n_res; k++)
             free(g->res[k]);
         free(g->res);
         idheap_free(&g->urgency);
     }
     for (unsigned i = 0; i < s->n_models; i++) {
-        mq_free(&s->models[i].q);
+        model_queue_free(&s->models[i].q);
         free(s->models[i].inst);
     }
     for (unsigned i = 0; i < s->n_chunks; i++)
@@ -263,9 +261,9 @@ static void infer5_destroy(struct scheduler *s)
     free(s->gpus);
     free(s->order);
     free(s->batch);
-    lt_destroy(s->lt);
+    load_tracker_destroy(s->lt);
     idheap_free(&s->timeouts);
-    at_free(&s->actions);
+    action_table_free(&s->actions);
     free(s);
 }
 
@@ -293,7 +291,7 @@ static void reject_unknown(struct scheduler *s, uint64_t now, struct sched_reque
 
 static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t now)
 {
-    struct model *m = &s->models[id];
+    struct infer5_model *m = &s->models[id];
     for (unsigned i = 0; i < m->n_inst && i < s->n_gpus; i++)
         gpu_schedule_infer(s, m->inst[i]->gpu, now);
 }
@@ -305,10 +303,12 @@ static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_re
         return;
     }
     unsigned id = r->model_id;
-    struct model *m = &s->models[id];
+    struct infer5_model *m = &s->models[id];
     uint64_t slo = s->cfg.default_slo;
-    if (r->slo_factor > 0)
-        slo = (uint64_t)((double)m->est.est[0] * r->slo_factor);
+    if (r->slo_factor > 0) /* a client's factor is any float: cap the SLO at SCHED_MAX_SLO */
+        slo = (double)m->est.est[0] * r->slo_factor < (double)SCHED_MAX_SLO
+                  ? (uint64_t)((double)m->est.est[0] * r->slo_factor)
+                  : SCHED_MAX_SLO;
     r->deadline = r->arrival + slo;
     r->is_coldstart = m->n_inst == 0;
     r->arrival_count = ++m->arrivals;
@@ -322,9 +322,9 @@ static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_re
     if (q->demand == 0)
         q->demand = 1;
     r->sched_priv = q;
-    lt_add_demand(s->lt, id, q->demand);
-    mq_push(&m->q, q);
-    idheap_push(&s->timeouts, (struct idheap_key){ q->target, 0 }, q, &q->timeout_pos);
+    load_tracker_add_demand(s->lt, id, q->demand);
+    model_queue_push(&m->q, q);
+    idheap_push(&s->timeouts, (struct idheap_key){q->target, 0}, q, &q->timeout_pos);
     sched_model_touch(s, id);
     s->loads_stuck = 0;
     if (m->n_inst == 0)
@@ -339,7 +339,7 @@ static void expire_timeouts(struct scheduler *s, uint64_t now)
     while (s->timeouts.len && idheap_top_key(&s->timeouts).hi <= now) {
         struct qreq *q = idheap_top(&s->timeouts);
         unsigned id = q->r->model_id;
-        mq_remove(&s->models[id].q, q);
+        model_queue_remove(&s->models[id].q, q);
         sched_timeout_queued(s, now, q, "Request timed out while queued");
         sched_model_touch(s, id);
     }
@@ -356,10 +356,10 @@ static void infer5_tick(struct scheduler *s, uint64_t now)
 static uint64_t load_wakeup(const struct scheduler *s)
 {
     uint64_t w = SCHED_IDLE;
-    if (s->loads_stuck || !lt_has_candidates(s->lt))
+    if (s->loads_stuck || !load_tracker_has_candidates(s->lt))
         return w;
     for (unsigned i = 0; i < s->n_gpus; i++) {
-        const struct gpu *g = &s->gpus[i];
+        const struct infer5_gpu *g = &s->gpus[i];
         if (!g->alive || g->loads_inflight >= SCHED_MAX_LOADS)
             continue;
         /* the load loop runs while load_free < now + schedule_ahead */
@@ -385,7 +385,7 @@ static uint64_t infer5_next_wakeup(const struct scheduler *s, uint64_t now)
 
 static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
 {
-    struct action_rec *a = at_remove(&s->actions, res->action_id);
+    struct action_rec *a = action_table_remove(&s->actions, res->action_id);
     if (!a) {
         if (!s->unknown_result_logged)
             log_warn("scheduler: result for unknown action %llu ignored (further ones silently)",
@@ -395,7 +395,7 @@ static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sch
     }
     unsigned g = a->gpu;
     s->loads_stuck = 0;
-    results_handle(s, now, a, res);
+    infer5_results_handle(s, now, a, res);
     sched_action_free(s, a);
     if (s->gpus[g].alive) {
         gpu_schedule_load(s, g, now);
@@ -404,8 +404,7 @@ static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sch
 }
 
 /* Removes every outstanding action matching the filter (worker, or all when -1). */
-static void fail_actions(struct scheduler *s, uint64_t now, long worker, int client_status,
-                         const char *msg)
+static void fail_actions(struct scheduler *s, uint64_t now, long worker, int client_status, const char *msg)
 {
     for (unsigned i = 0; i < s->actions.cap;) {
         struct action_rec *a = s->actions.keys[i] ? s->actions.vals[i] : NULL;
@@ -414,8 +413,8 @@ static void fail_actions(struct scheduler *s, uint64_t now, long worker, int cli
             continue;
         }
         /* removal may shift a later entry into slot i: look at it again */
-        at_remove(&s->actions, a->id);
-        results_fail(s, now, a, ACTION_CANCELLED, client_status, msg);
+        action_table_remove(&s->actions, a->id);
+        infer5_results_fail(s, now, a, ACTION_CANCELLED, client_status, msg);
         sched_action_free(s, a);
     }
 }
@@ -424,7 +423,7 @@ static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned wo
 {
     fail_actions(s, now, worker_id, CLIENT_ERROR, "Worker connection lost");
     for (unsigned i = 0; i < s->n_gpus; i++) {
-        struct gpu *g = &s->gpus[i];
+        struct infer5_gpu *g = &s->gpus[i];
         if (g->worker_id != worker_id || !g->alive)
             continue;
         g->alive = 0;
@@ -439,7 +438,7 @@ static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned wo
 static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
     for (unsigned i = 0; i < s->n_gpus; i++) {
-        struct gpu *g = &s->gpus[i];
+        struct infer5_gpu *g = &s->gpus[i];
         if (g->worker_id != worker_id || g->alive)
             continue;
         /* Its cache was cleared and nothing is in flight: it starts empty, free from now. */
@@ -459,7 +458,7 @@ static void infer5_drain(struct scheduler *s, uint64_t now, int status)
     while (s->timeouts.len) {
         struct qreq *q = idheap_top(&s->timeouts);
         unsigned id = q->r->model_id;
-        mq_remove(&s->models[id].q, q);
+        model_queue_remove(&s->models[id].q, q);
         idheap_remove(&s->timeouts, q->timeout_pos);
         sched_answer(s, now, q, status, "Controller shutting down", NULL, 0, NULL);
         sched_model_touch(s, id);

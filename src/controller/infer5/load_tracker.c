@@ -3,8 +3,8 @@
 #include "controller/infer5/xalloc.h"
 #include <stdlib.h>
 
-#define LT_MAX_VISIT 64  /* heap nodes inspected per lt_next_load */
-#define LT_MAX_REFRESH 8 /* stale candidates re-keyed per lt_next_load */
+#define LT_MAX_VISIT 64  /* heap nodes inspected per load_tracker_next_load */
+#define LT_MAX_REFRESH 8 /* stale candidates re-keyed per load_tracker_next_load */
 #define KEY_SPAN ((1ULL << 62) - 1)
 
 struct holder {
@@ -12,7 +12,7 @@ struct holder {
     uint64_t alloc; /* share of the model's demand assigned to this GPU */
 };
 
-struct lt_model {
+struct load_tracker_model {
     uint64_t demand;
     struct holder *holders;
     unsigned n_holders, cap_holders;
@@ -22,13 +22,13 @@ struct lt_model {
 struct load_tracker {
     uint64_t capacity;
     unsigned n_models, n_gpus;
-    struct lt_model *models;
+    struct load_tracker_model *models;
     uint64_t *gpu_load;
     struct idheap candidates; /* most uncovered demand first */
     unsigned *scratch;        /* best-first search frontier */
 };
 
-struct load_tracker *lt_create(unsigned n_models, unsigned n_gpus, uint64_t capacity)
+struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uint64_t capacity)
 {
     struct load_tracker *lt = xcalloc(1, sizeof *lt);
     lt->capacity = capacity ? capacity : 1;
@@ -43,7 +43,7 @@ struct load_tracker *lt_create(unsigned n_models, unsigned n_gpus, uint64_t capa
     return lt;
 }
 
-void lt_destroy(struct load_tracker *lt)
+void load_tracker_destroy(struct load_tracker *lt)
 {
     if (!lt)
         return;
@@ -58,7 +58,7 @@ void lt_destroy(struct load_tracker *lt)
 
 /* Demand a model's copies cannot absorb: overloaded holders serve only their fair
  * fraction (capacity / load) of the share assigned to them. */
-static uint64_t uncovered(const struct load_tracker *lt, const struct lt_model *m)
+static uint64_t uncovered(const struct load_tracker *lt, const struct load_tracker_model *m)
 {
     if (m->n_holders == 0)
         return m->demand;
@@ -74,7 +74,7 @@ static uint64_t uncovered(const struct load_tracker *lt, const struct lt_model *
 
 static void rekey(struct load_tracker *lt, unsigned id)
 {
-    struct lt_model *m = &lt->models[id];
+    struct load_tracker_model *m = &lt->models[id];
     uint64_t u = uncovered(lt, m);
     if (u == 0) {
         if (m->heap_pos != IDHEAP_NONE)
@@ -82,7 +82,7 @@ static void rekey(struct load_tracker *lt, unsigned id)
         return;
     }
     uint64_t cls = m->n_holders ? (1ULL << 62) : 0; /* models without a copy first */
-    struct idheap_key k = { cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id };
+    struct idheap_key k = {cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id};
     if (m->heap_pos == IDHEAP_NONE)
         idheap_push(&lt->candidates, k, m, &m->heap_pos);
     else
@@ -92,7 +92,7 @@ static void rekey(struct load_tracker *lt, unsigned id)
 /* Splits the model's demand evenly over its holders and updates GPU loads. */
 static void redistribute(struct load_tracker *lt, unsigned id)
 {
-    struct lt_model *m = &lt->models[id];
+    struct load_tracker_model *m = &lt->models[id];
     unsigned n = m->n_holders;
     for (unsigned i = 0; i < n; i++) {
         struct holder *h = &m->holders[i];
@@ -103,32 +103,32 @@ static void redistribute(struct load_tracker *lt, unsigned id)
     rekey(lt, id);
 }
 
-void lt_add_demand(struct load_tracker *lt, unsigned model, uint64_t d)
+void load_tracker_add_demand(struct load_tracker *lt, unsigned model, uint64_t d)
 {
     lt->models[model].demand += d;
     redistribute(lt, model);
 }
 
-void lt_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d)
+void load_tracker_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d)
 {
-    struct lt_model *m = &lt->models[model];
+    struct load_tracker_model *m = &lt->models[model];
     m->demand -= d < m->demand ? d : m->demand;
     redistribute(lt, model);
 }
 
-void lt_add_copy(struct load_tracker *lt, unsigned model, unsigned gpu)
+void load_tracker_add_copy(struct load_tracker *lt, unsigned model, unsigned gpu)
 {
-    struct lt_model *m = &lt->models[model];
-    if (lt_holds(lt, model, gpu))
+    struct load_tracker_model *m = &lt->models[model];
+    if (load_tracker_holds(lt, model, gpu))
         return;
     xgrow(&m->holders, &m->cap_holders, m->n_holders + 1, sizeof m->holders[0]);
-    m->holders[m->n_holders++] = (struct holder){ gpu, 0 };
+    m->holders[m->n_holders++] = (struct holder){gpu, 0};
     redistribute(lt, model);
 }
 
-void lt_remove_copy(struct load_tracker *lt, unsigned model, unsigned gpu)
+void load_tracker_remove_copy(struct load_tracker *lt, unsigned model, unsigned gpu)
 {
-    struct lt_model *m = &lt->models[model];
+    struct load_tracker_model *m = &lt->models[model];
     for (unsigned i = 0; i < m->n_holders; i++) {
         if (m->holders[i].gpu != gpu)
             continue;
@@ -139,14 +139,14 @@ void lt_remove_copy(struct load_tracker *lt, unsigned model, unsigned gpu)
     }
 }
 
-uint64_t lt_demand(const struct load_tracker *lt, unsigned model) { return lt->models[model].demand; }
-unsigned lt_copies(const struct load_tracker *lt, unsigned model) { return lt->models[model].n_holders; }
-uint64_t lt_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
-int lt_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
+uint64_t load_tracker_demand(const struct load_tracker *lt, unsigned model) { return lt->models[model].demand; }
+unsigned load_tracker_copies(const struct load_tracker *lt, unsigned model) { return lt->models[model].n_holders; }
+uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
+int load_tracker_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
 
-int lt_holds(const struct load_tracker *lt, unsigned model, unsigned gpu)
+int load_tracker_holds(const struct load_tracker *lt, unsigned model, unsigned gpu)
 {
-    const struct lt_model *m = &lt->models[model];
+    const struct load_tracker_model *m = &lt->models[model];
     for (unsigned i = 0; i < m->n_holders; i++)
         if (m->holders[i].gpu == gpu)
             return 1;
@@ -190,8 +190,8 @@ static unsigned frontier_pop(struct load_tracker *lt, unsigned *len)
 
 static int acceptable(const struct load_tracker *lt, unsigned id, unsigned gpu)
 {
-    const struct lt_model *m = &lt->models[id];
-    if (lt_holds(lt, id, gpu))
+    const struct load_tracker_model *m = &lt->models[id];
+    if (load_tracker_holds(lt, id, gpu))
         return 0;
     /* an extra copy only helps on a GPU that has spare capacity itself */
     return m->n_holders == 0 || lt->gpu_load[gpu] < lt->capacity;
@@ -207,7 +207,7 @@ static int search(struct load_tracker *lt, unsigned gpu, int (*fits)(void *, uns
     frontier_push(lt, &len, 0);
     while (len && visited++ < LT_MAX_VISIT) {
         unsigned idx = frontier_pop(lt, &len);
-        struct lt_model *m = lt->candidates.n[idx].item;
+        struct load_tracker_model *m = lt->candidates.n[idx].item;
         unsigned id = (unsigned)(m - lt->models);
         if (acceptable(lt, id, gpu) && fits(ctx, id))
             return (int)id;
@@ -217,8 +217,7 @@ static int search(struct load_tracker *lt, unsigned gpu, int (*fits)(void *, uns
     return -1;
 }
 
-int lt_next_load(struct load_tracker *lt, unsigned gpu,
-                 int (*fits)(void *ctx, unsigned model), void *ctx)
+int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(void *ctx, unsigned model), void *ctx)
 {
     for (unsigned tries = 0; tries < LT_MAX_REFRESH; tries++) {
         int id = search(lt, gpu, fits, ctx);

@@ -9,25 +9,24 @@
 struct load_tracker;
 
 /* capacity: the demand one GPU can absorb (ns of exec work per default-SLO window). */
-struct load_tracker *lt_create(unsigned n_models, unsigned n_gpus, uint64_t capacity);
-void lt_destroy(struct load_tracker *lt);
+struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uint64_t capacity);
+void load_tracker_destroy(struct load_tracker *lt);
 
-void lt_add_demand(struct load_tracker *lt, unsigned model, uint64_t d);
-void lt_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d);
+void load_tracker_add_demand(struct load_tracker *lt, unsigned model, uint64_t d);
+void load_tracker_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d);
 /* A copy is counted from the moment its load is sent until it is evicted or fails. */
-void lt_add_copy(struct load_tracker *lt, unsigned model, unsigned gpu);
-void lt_remove_copy(struct load_tracker *lt, unsigned model, unsigned gpu);
+void load_tracker_add_copy(struct load_tracker *lt, unsigned model, unsigned gpu);
+void load_tracker_remove_copy(struct load_tracker *lt, unsigned model, unsigned gpu);
 
-uint64_t lt_demand(const struct load_tracker *lt, unsigned model);
-unsigned lt_copies(const struct load_tracker *lt, unsigned model);
-int lt_holds(const struct load_tracker *lt, unsigned model, unsigned gpu);
-uint64_t lt_gpu_load(const struct load_tracker *lt, unsigned gpu);
+uint64_t load_tracker_demand(const struct load_tracker *lt, unsigned model);
+unsigned load_tracker_copies(const struct load_tracker *lt, unsigned model);
+int load_tracker_holds(const struct load_tracker *lt, unsigned model, unsigned gpu);
+uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu);
 /* Whether some model would benefit from another copy. */
-int lt_has_candidates(const struct load_tracker *lt);
+int load_tracker_has_candidates(const struct load_tracker *lt);
 
 /* The model that most needs a copy on gpu and that `fits` accepts (e.g. enough pages
- * after evictions), or -1. Does not record the copy: call lt_add_copy when loading. */
-int lt_next_load(struct load_tracker *lt, unsigned gpu,
-                 int (*fits)(void *ctx, unsigned model), void *ctx);
+ * after evictions), or -1. Does not record the copy: call load_tracker_add_copy when loading. */
+int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(void *ctx, unsigned model), void *ctx);
 
 #endif

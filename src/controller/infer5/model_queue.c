@@ -3,12 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct qreq **slot(const struct model_queue *q, uint64_t seq)
-{
-    return &q->ring[seq & (q->cap - 1)];
-}
+static struct qreq **slot(const struct model_queue *q, uint64_t seq) { return &q->ring[seq & (q->cap - 1)]; }
 
-void mq_init(struct model_queue *q, unsigned nv)
+void model_queue_init(struct model_queue *q, unsigned nv)
 {
     memset(q, 0, sizeof *q);
     q->nv = nv;
@@ -16,7 +13,7 @@ void mq_init(struct model_queue *q, unsigned nv)
     q->ring = xcalloc(q->cap, sizeof q->ring[0]);
 }
 
-void mq_free(struct model_queue *q)
+void model_queue_free(struct model_queue *q)
 {
     free(q->ring);
     q->ring = NULL;
@@ -34,7 +31,7 @@ static void grow(struct model_queue *q)
     q->cap = cap;
 }
 
-/* Moves a virtual head past removed entries so mq_front is O(1). */
+/* Moves a virtual head past removed entries so model_queue_front is O(1). */
 static void skip_holes(struct model_queue *q, unsigned v)
 {
     while (q->vhead[v] < q->tail && *slot(q, q->vhead[v]) == NULL)
@@ -48,7 +45,7 @@ static void advance_head(struct model_queue *q)
         q->head++;
 }
 
-void mq_push(struct model_queue *q, struct qreq *r)
+void model_queue_push(struct model_queue *q, struct qreq *r)
 {
     if (q->tail - q->head == q->cap)
         grow(q);
@@ -59,7 +56,7 @@ void mq_push(struct model_queue *q, struct qreq *r)
     q->live++;
 }
 
-void mq_remove(struct model_queue *q, struct qreq *r)
+void model_queue_remove(struct model_queue *q, struct qreq *r)
 {
     uint64_t seq = r->seq;
     *slot(q, seq) = NULL;
@@ -76,12 +73,12 @@ void mq_remove(struct model_queue *q, struct qreq *r)
     advance_head(q);
 }
 
-struct qreq *mq_front(const struct model_queue *q, unsigned v)
+struct qreq *model_queue_front(const struct model_queue *q, unsigned v)
 {
     return q->vcount[v] ? *slot(q, q->vhead[v]) : NULL;
 }
 
-void mq_drop_front(struct model_queue *q, unsigned v)
+void model_queue_drop_front(struct model_queue *q, unsigned v)
 {
     if (!q->vcount[v])
         return;
@@ -104,7 +101,7 @@ static uint64_t min_vhead(const struct model_queue *q)
     return m;
 }
 
-struct qreq *mq_pop_orphan(struct model_queue *q)
+struct qreq *model_queue_pop_orphan(struct model_queue *q)
 {
     uint64_t limit = min_vhead(q);
     advance_head(q);
@@ -116,31 +113,31 @@ struct qreq *mq_pop_orphan(struct model_queue *q)
     return r;
 }
 
-unsigned mq_take(struct model_queue *q, unsigned v, unsigned max, struct qreq **out)
+unsigned model_queue_take(struct model_queue *q, unsigned v, unsigned max, struct qreq **out)
 {
     unsigned n = 0;
     while (n < max && q->vcount[v]) {
-        out[n] = mq_front(q, v);
-        mq_remove(q, out[n]);
+        out[n] = model_queue_front(q, v);
+        model_queue_remove(q, out[n]);
         n++;
     }
     return n;
 }
 
-void mq_drop_infeasible(struct model_queue *q, const uint64_t *est, uint64_t start)
+void model_queue_drop_infeasible(struct model_queue *q, const uint64_t *est, uint64_t start)
 {
     for (unsigned v = 0; v < q->nv; v++) {
         struct qreq *f;
-        while ((f = mq_front(q, v)) && f->target < start + est[v])
-            mq_drop_front(q, v);
+        while ((f = model_queue_front(q, v)) && f->target < start + est[v])
+            model_queue_drop_front(q, v);
     }
 }
 
-int mq_most_urgent(const struct model_queue *q, const uint64_t *est, uint64_t *start)
+int model_queue_most_urgent(const struct model_queue *q, const uint64_t *est, uint64_t *start)
 {
     int best = -1;
     for (unsigned v = 0; v < q->nv; v++) {
-        struct qreq *f = mq_front(q, v);
+        struct qreq *f = model_queue_front(q, v);
         if (!f)
             continue;
         uint64_t s = f->target > est[v] ? f->target - est[v] : 0;

@@ -9,9 +9,9 @@
 /* Scheduler-side state of a request, from arrival until it is answered. */
 struct qreq {
     struct sched_request *r;
-    uint64_t target;     /* the scheduler aims to complete it by then */
-    uint64_t seq;        /* position in its model's queue */
-    uint64_t demand;     /* what it adds to the load tracker */
+    uint64_t target;      /* the scheduler aims to complete it by then */
+    uint64_t seq;         /* position in its model's queue */
+    uint64_t demand;      /* what it adds to the load tracker */
     unsigned timeout_pos; /* position in the timeout heap while queued */
     struct qreq *next_free;
 };
@@ -23,27 +23,27 @@ struct model_queue {
     unsigned nv;         /* virtual queues, one per usable batch size */
     uint64_t vhead[MODEL_MAX_BATCH_SIZES];
     unsigned vcount[MODEL_MAX_BATCH_SIZES];
-    unsigned live;       /* requests in at least one virtual queue */
+    unsigned live; /* requests in at least one virtual queue */
 };
 
-void mq_init(struct model_queue *q, unsigned nv);
-void mq_free(struct model_queue *q);
-void mq_push(struct model_queue *q, struct qreq *r);
+void model_queue_init(struct model_queue *q, unsigned nv);
+void model_queue_free(struct model_queue *q);
+void model_queue_push(struct model_queue *q, struct qreq *r);
 /* Removes r wherever it is (answered by timeout, taken into a batch). */
-void mq_remove(struct model_queue *q, struct qreq *r);
-struct qreq *mq_front(const struct model_queue *q, unsigned v);
+void model_queue_remove(struct model_queue *q, struct qreq *r);
+struct qreq *model_queue_front(const struct model_queue *q, unsigned v);
 /* Excludes the front of virtual queue v from v. */
-void mq_drop_front(struct model_queue *q, unsigned v);
+void model_queue_drop_front(struct model_queue *q, unsigned v);
 /* Removes and returns a request that is in no virtual queue any more, or NULL. */
-struct qreq *mq_pop_orphan(struct model_queue *q);
+struct qreq *model_queue_pop_orphan(struct model_queue *q);
 /* Removes up to max requests from the front of virtual queue v into out; returns count. */
-unsigned mq_take(struct model_queue *q, unsigned v, unsigned max, struct qreq **out);
+unsigned model_queue_take(struct model_queue *q, unsigned v, unsigned max, struct qreq **out);
 /* Excludes from each virtual queue v the front requests whose target comes before `start +
  * est[v]` (they cannot make it in a batch of v started then). Touches only the bookkeeping
  * (virtual heads and counts), never the ring, so it also works on a copy of the struct. */
-void mq_drop_infeasible(struct model_queue *q, const uint64_t *est, uint64_t start);
+void model_queue_drop_infeasible(struct model_queue *q, const uint64_t *est, uint64_t start);
 /* The most urgent strategy: the virtual queue v whose front must start earliest
  * (front(v).target - est[v], into *start), ties to the larger batch; -1 if nothing is queued. */
-int mq_most_urgent(const struct model_queue *q, const uint64_t *est, uint64_t *start);
+int model_queue_most_urgent(const struct model_queue *q, const uint64_t *est, uint64_t *start);
 
 #endif

@@ -5,16 +5,13 @@
 #include "controller/infer5/sched_state.h"
 #include "controller/sched_report.h"
 
-static int64_t rel(uint64_t abs, uint64_t t)
-{
-    return abs ? (int64_t)(abs - t) : 0;
-}
+static int64_t rel(uint64_t abs, uint64_t t) { return abs ? (int64_t)(abs - t) : 0; }
 
-static void log_action(struct scheduler *s, uint64_t now, const struct action_rec *a,
-                       const struct sched_result *res, int status, double goodput)
+static void log_action(struct scheduler *s, uint64_t now, const struct action_rec *a, const struct sched_result *res,
+                       int status, double goodput)
 {
-    const struct gpu *gpu = &s->gpus[a->gpu];
-    const struct model *m = &s->models[a->model];
+    const struct infer5_gpu *gpu = &s->gpus[a->gpu];
+    const struct infer5_model *m = &s->models[a->model];
     struct action_row row = {
         .t = a->sent,
         .action_id = a->id,
@@ -64,7 +61,7 @@ static void stat_minmax(uint64_t *min, uint64_t *max, uint64_t count, uint64_t x
         *max = x;
 }
 
-static void infer_stats(struct gpu *gpu, const struct action_rec *a, const struct sched_result *res)
+static void infer_stats(struct infer5_gpu *gpu, const struct action_rec *a, const struct sched_result *res)
 {
     struct sched_gpu_stats *st = &gpu->stats;
     uint64_t exec = res->worker_exec_duration, e2e = res->received > a->sent ? res->received - a->sent : 0;
@@ -77,7 +74,7 @@ static void infer_stats(struct gpu *gpu, const struct action_rec *a, const struc
         st->infer_e2e_max = e2e;
 }
 
-static void load_stats(struct gpu *gpu, const struct action_rec *a, const struct sched_result *res)
+static void load_stats(struct infer5_gpu *gpu, const struct action_rec *a, const struct sched_result *res)
 {
     struct sched_gpu_stats *st = &gpu->stats;
     uint64_t exec = res->worker_exec_duration, e2e = res->received > a->sent ? res->received - a->sent : 0;
@@ -90,15 +87,14 @@ static void load_stats(struct gpu *gpu, const struct action_rec *a, const struct
 }
 
 
-static void answer_batch(struct scheduler *s, uint64_t now, struct action_rec *a, int status,
-                         const char *msg, const struct sched_result *res, unsigned *met_count)
+static void answer_batch(struct scheduler *s, uint64_t now, struct action_rec *a, int status, const char *msg,
+                         const struct sched_result *res, unsigned *met_count)
 {
-    const struct model *m = &s->models[a->model];
+    const struct infer5_model *m = &s->models[a->model];
     for (unsigned i = 0; i < a->n_req; i++) {
         const uint8_t *out = NULL;
         size_t len = 0;
-        if (status == CLIENT_SUCCESS && res && res->output &&
-            res->output_len >= (size_t)(i + 1) * m->output_size) {
+        if (status == CLIENT_SUCCESS && res && res->output && res->output_len >= (size_t)(i + 1) * m->output_size) {
             out = res->output + (size_t)i * m->output_size;
             len = m->output_size;
         }
@@ -110,7 +106,7 @@ static void answer_batch(struct scheduler *s, uint64_t now, struct action_rec *a
 
 static void infer_finished(struct scheduler *s, struct action_rec *a)
 {
-    struct gpu *gpu = &s->gpus[a->gpu];
+    struct infer5_gpu *gpu = &s->gpus[a->gpu];
     gpu->infers_inflight--;
     if (a->inst) {
         a->inst->inflight--;
@@ -118,11 +114,10 @@ static void infer_finished(struct scheduler *s, struct action_rec *a)
     }
 }
 
-static void infer_result(struct scheduler *s, uint64_t now, struct action_rec *a,
-                         const struct sched_result *res)
+static void infer_result(struct scheduler *s, uint64_t now, struct action_rec *a, const struct sched_result *res)
 {
-    struct gpu *gpu = &s->gpus[a->gpu];
-    struct model *m = &s->models[a->model];
+    struct infer5_gpu *gpu = &s->gpus[a->gpu];
+    struct infer5_model *m = &s->models[a->model];
     unsigned met = 0;
     infer_finished(s, a);
     if (res->status == ACTION_SUCCESS) {
@@ -144,11 +139,10 @@ static void infer_result(struct scheduler *s, uint64_t now, struct action_rec *a
     log_action(s, now, a, res, res->status, a->n_req ? (double)met / a->n_req : 0.0);
 }
 
-static void load_result(struct scheduler *s, uint64_t now, struct action_rec *a,
-                        const struct sched_result *res)
+static void load_result(struct scheduler *s, uint64_t now, struct action_rec *a, const struct sched_result *res)
 {
-    struct gpu *gpu = &s->gpus[a->gpu];
-    struct model *m = &s->models[a->model];
+    struct infer5_gpu *gpu = &s->gpus[a->gpu];
+    struct infer5_model *m = &s->models[a->model];
     gpu->loads_inflight--;
     if (res->status == ACTION_SUCCESS) {
         uint64_t end = res->worker_exec_end ? res->worker_exec_end : now;
@@ -165,25 +159,18 @@ static void load_result(struct scheduler *s, uint64_t now, struct action_rec *a,
     log_action(s, now, a, res, res->status, res->status == ACTION_SUCCESS ? 1.0 : 0.0);
 }
 
-void results_handle(struct scheduler *s, uint64_t now, struct action_rec *a,
-                    const struct sched_result *res)
+void infer5_results_handle(struct scheduler *s, uint64_t now, struct action_rec *a, const struct sched_result *res)
 {
     switch (a->type) {
-    case SCHED_INFER:
-        infer_result(s, now, a, res);
-        break;
-    case SCHED_LOAD_WEIGHTS:
-        load_result(s, now, a, res);
-        break;
-    case SCHED_EVICT_WEIGHTS:
-        log_action(s, now, a, res, res->status, res->status == ACTION_SUCCESS ? 1.0 : 0.0);
-        break;
+    case SCHED_INFER: infer_result(s, now, a, res); break;
+    case SCHED_LOAD_WEIGHTS: load_result(s, now, a, res); break;
+    case SCHED_EVICT_WEIGHTS: log_action(s, now, a, res, res->status, res->status == ACTION_SUCCESS ? 1.0 : 0.0); break;
     }
 }
 
 /* An action that will never report back (worker lost, shutdown). */
-void results_fail(struct scheduler *s, uint64_t now, struct action_rec *a, int status,
-                  int client_status, const char *msg)
+void infer5_results_fail(struct scheduler *s, uint64_t now, struct action_rec *a, int status, int client_status,
+                         const char *msg)
 {
     unsigned met = 0;
     if (a->type == SCHED_INFER) {

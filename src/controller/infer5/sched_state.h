@@ -11,12 +11,13 @@
 #include "controller/sched_impl.h"
 #include "controller/scheduler.h"
 
-#define SCHED_NET_LAG 1000000ULL      /* expected delay before an action reaches a worker */
-#define SCHED_SEND_MARGIN 5000000ULL  /* send an infer at least this long before `latest` */
-#define SCHED_MAX_LOADS 2             /* outstanding LoadWeights per GPU */
-#define SCHED_IDLE UINT64_MAX         /* urgency of a model with nothing queued */
+#define SCHED_NET_LAG 1000000ULL                    /* expected delay before an action reaches a worker */
+#define SCHED_SEND_MARGIN 5000000ULL                /* send an infer at least this long before `latest` */
+#define SCHED_MAX_LOADS 2                           /* outstanding LoadWeights per GPU */
+#define SCHED_IDLE UINT64_MAX                       /* urgency of a model with nothing queued */
+#define SCHED_MAX_SLO (1000000000ULL * 86400 * 365) /* a year: deadlines cannot overflow */
 
-struct instance {
+struct infer5_instance {
     unsigned model, gpu;
     int loaded;             /* 0 while its LoadWeights is outstanding */
     uint64_t load_complete; /* predicted, while loading */
@@ -26,28 +27,28 @@ struct instance {
     uint64_t last_used;     /* LRU stamp */
 };
 
-struct model {
-    int known;              /* ids the host did not describe are rejected */
+struct infer5_model {
+    int known; /* ids the host did not describe are rejected */
     unsigned pages;
     uint64_t output_size;
     struct model_estimates est;
     struct model_queue q;
-    struct instance **inst;
+    struct infer5_instance **inst;
     unsigned n_inst, cap_inst;
     unsigned n_loaded;
     uint64_t arrivals, departures;
     struct idheap_key urgency; /* most urgent strategy; hi = SCHED_IDLE when none */
 };
 
-struct gpu {
+struct infer5_gpu {
     unsigned worker_id, gpu_id, total_pages, free_pages;
     int alive;
     uint64_t exec_free, load_free; /* predicted time each executor becomes free */
     unsigned infers_inflight, loads_inflight;
-    struct idheap urgency;         /* its instances, keyed by their model's urgency */
-    struct instance **res;
+    struct idheap urgency; /* its instances, keyed by their model's urgency */
+    struct infer5_instance **res;
     unsigned n_res, cap_res;
-    uint64_t infer_wake;           /* when its infer loop may next act */
+    uint64_t infer_wake; /* when its infer loop may next act */
     unsigned last_clock;
     struct sched_gpu_stats stats;
 };
@@ -57,56 +58,55 @@ struct action_rec {
     enum sched_action_type type;
     unsigned gpu, model, v, batch_size, n_req;
     uint64_t sent, earliest, latest, expected_duration, expected_complete;
-    struct instance *inst;
+    struct infer5_instance *inst;
     struct action_rec *next_free;
     struct sched_request *reqs[]; /* infer: the batch */
 };
 
 struct scheduler {
-    struct sched_head head; /* first: the dispatcher's view */
+    struct sched_head head; /* first: the dispatcher's (controller/sched_impl.h) */
     struct sched_config cfg;
     struct sched_ops ops;
     void *data;
-    struct model *models;
+    struct infer5_model *models;
     unsigned n_models;
-    struct gpu *gpus;
+    struct infer5_gpu *gpus;
     unsigned n_gpus;
     struct load_tracker *lt;
-    struct idheap timeouts;        /* queued requests by target */
+    struct idheap timeouts; /* queued requests by target */
     struct action_table actions;
     uint64_t next_action_id, use_seq;
-    int loads_stuck;               /* last load pass placed nothing; wait for an event */
+    int loads_stuck; /* last load pass placed nothing; wait for an event */
     int unknown_result_logged;
-    unsigned max_req;              /* largest usable batch size of any model */
-    struct qreq **batch;           /* scratch, max_req entries */
-    unsigned *order;               /* scratch, n_gpus entries */
+    unsigned max_req;    /* largest usable batch size of any model */
+    struct qreq **batch; /* scratch, max_req entries */
+    unsigned *order;     /* scratch, n_gpus entries */
     struct qreq *free_qreqs;
-    void **chunks;                 /* pool allocations, freed at destroy */
+    void **chunks; /* pool allocations, freed at destroy */
     unsigned n_chunks, cap_chunks;
     struct action_rec *free_actions;
 };
 
 /* infer5_scheduler.c */
 struct qreq *sched_qreq_of(struct sched_request *r);
-void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg,
-                  const uint8_t *out, size_t out_len, int *met);
+void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg, const uint8_t *out,
+                  size_t out_len, int *met);
 void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, const char *msg);
 void sched_model_touch(struct scheduler *s, unsigned m);
-void sched_instance_remove(struct scheduler *s, struct instance *inst);
-struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type,
-                                    unsigned gpu, unsigned model, uint64_t now);
+void sched_instance_remove(struct scheduler *s, struct infer5_instance *inst);
+struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type, unsigned gpu, unsigned model,
+                                    uint64_t now);
 void sched_action_free(struct scheduler *s, struct action_rec *a);
 
 /* gpu_schedule.c */
 void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now);
 void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now);
 void schedule_loads(struct scheduler *s, uint64_t now);
-struct instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, int loaded);
+struct infer5_instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, int loaded);
 
 /* results.c */
-void results_handle(struct scheduler *s, uint64_t now, struct action_rec *a,
-                    const struct sched_result *res);
-void results_fail(struct scheduler *s, uint64_t now, struct action_rec *a, int status,
-                  int client_status, const char *msg);
+void infer5_results_handle(struct scheduler *s, uint64_t now, struct action_rec *a, const struct sched_result *res);
+void infer5_results_fail(struct scheduler *s, uint64_t now, struct action_rec *a, int status, int client_status,
+                         const char *msg);
 
 #endif

@@ -41,7 +41,7 @@ void i6_lru_update(struct infer6 *s, struct i6_instance *inst)
     struct i6_gpu *g = &s->gpus[inst->gpu];
     unsigned pages = s->models[inst->model].pages;
     const struct i6_model *m = &s->models[inst->model];
-    int evictable = inst->loaded && inst->inflight == 0 && (lt_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
+    int evictable = inst->loaded && inst->inflight == 0 && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
     if (evictable && !inst->in_lru)
         lru_append(g, inst, pages);
     else if (!evictable && inst->in_lru)
@@ -58,21 +58,21 @@ static void copies_changed(struct infer6 *s, unsigned model)
 /* Demand crossing zero changes whether the model's copies may be evicted. */
 static void demand_changed(struct infer6 *s, unsigned model, uint64_t before)
 {
-    if ((before == 0) != (lt_demand(s->lt, model) == 0))
+    if ((before == 0) != (load_tracker_demand(s->lt, model) == 0))
         copies_changed(s, model);
 }
 
 void i6_demand_add(struct infer6 *s, unsigned model, uint64_t d)
 {
-    uint64_t before = lt_demand(s->lt, model);
-    lt_add_demand(s->lt, model, d);
+    uint64_t before = load_tracker_demand(s->lt, model);
+    load_tracker_add_demand(s->lt, model, d);
     demand_changed(s, model, before);
 }
 
 void i6_demand_remove(struct infer6 *s, unsigned model, uint64_t d)
 {
-    uint64_t before = lt_demand(s->lt, model);
-    lt_remove_demand(s->lt, model, d);
+    uint64_t before = load_tracker_demand(s->lt, model);
+    load_tracker_remove_demand(s->lt, model, d);
     demand_changed(s, model, before);
 }
 
@@ -96,7 +96,7 @@ struct i6_instance *i6_instance_add(struct infer6 *s, unsigned g, unsigned m, in
     gpu->free_pages -= model->pages;
     i6_roomy_update(s, g);
     idheap_push(&gpu->urgency, model->urgency, inst, &inst->heap_pos);
-    lt_add_copy(s->lt, m, g);
+    load_tracker_add_copy(s->lt, m, g);
     if (loaded)
         copies_changed(s, m);
     return inst;
@@ -128,7 +128,7 @@ void i6_instance_remove(struct infer6 *s, struct i6_instance *inst)
     m->n_loaded -= inst->loaded != 0;
     g->free_pages += m->pages;
     i6_roomy_update(s, inst->gpu);
-    lt_remove_copy(s->lt, inst->model, inst->gpu);
+    load_tracker_remove_copy(s->lt, inst->model, inst->gpu);
     unsigned model = inst->model;
     free(inst);
     copies_changed(s, model);
@@ -216,9 +216,9 @@ static void gpu_loads(struct infer6 *s, unsigned gi, uint64_t now)
 {
     struct i6_gpu *g = &s->gpus[gi];
     while (g->alive && g->loads_inflight < I6_MAX_LOADS && g->load_free <= now + s->cfg.schedule_ahead &&
-           lt_has_candidates(s->lt)) {
+           load_tracker_has_candidates(s->lt)) {
         struct fit_ctx ctx = {s, g->free_pages + g->evictable_pages};
-        int id = lt_next_load(s->lt, gi, fits, &ctx);
+        int id = load_tracker_next_load(s->lt, gi, fits, &ctx);
         if (id < 0)
             return;
         while (g->free_pages < s->models[id].pages && g->lru_head)
@@ -235,8 +235,8 @@ static void sort_by_load(struct infer6 *s, unsigned n)
 {
     for (unsigned i = 1; i < n; i++) {
         unsigned g = s->scratch[i], j = i;
-        uint64_t load = lt_gpu_load(s->lt, g);
-        for (; j > 0 && lt_gpu_load(s->lt, s->scratch[j - 1]) > load; j--)
+        uint64_t load = load_tracker_gpu_load(s->lt, g);
+        for (; j > 0 && load_tracker_gpu_load(s->lt, s->scratch[j - 1]) > load; j--)
             s->scratch[j] = s->scratch[j - 1];
         s->scratch[j] = g;
     }
@@ -244,7 +244,7 @@ static void sort_by_load(struct infer6 *s, unsigned n)
 
 void i6_schedule_loads(struct infer6 *s, uint64_t now)
 {
-    if (!lt_has_candidates(s->lt) || s->loads_stuck)
+    if (!load_tracker_has_candidates(s->lt) || s->loads_stuck)
         return;
     unsigned n = 0;
     while (s->load_wakes.len && idheap_top_key(&s->load_wakes).hi <= now) {
@@ -253,12 +253,12 @@ void i6_schedule_loads(struct infer6 *s, uint64_t now)
     }
     sort_by_load(s, n);
     uint64_t before = s->next_action_id;
-    for (unsigned i = 0; i < n && lt_has_candidates(s->lt); i++)
+    for (unsigned i = 0; i < n && load_tracker_has_candidates(s->lt); i++)
         gpu_loads(s, s->scratch[i], now);
     for (unsigned i = 0; i < n; i++)
         i6_load_set_wake(s, s->scratch[i], now);
     /* offered but nothing placed: wait for an event to change pages or demand */
-    s->loads_stuck = n > 0 && lt_has_candidates(s->lt) && s->next_action_id == before;
+    s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;
 }
 
 void i6_roomy_update(struct infer6 *s, unsigned gi)
@@ -290,7 +290,7 @@ void i6_replicate(struct infer6 *s, unsigned id, uint64_t now)
                 return; /* the roomiest has no room */
             continue;
         }
-        if (g->loads_inflight < I6_MAX_LOADS && g->load_free <= now + s->cfg.schedule_ahead && !lt_holds(s->lt, id, gi)) {
+        if (g->loads_inflight < I6_MAX_LOADS && g->load_free <= now + s->cfg.schedule_ahead && !load_tracker_holds(s->lt, id, gi)) {
             send_load(s, gi, id, now);
             i6_load_set_wake(s, gi, now);
             return;

@@ -76,7 +76,7 @@ static void set_wake(struct infer6 *s, struct i6_gpu *g, uint64_t t)
 static struct idheap_key urgency_of(const struct i6_model *m, unsigned id)
 {
     uint64_t start = 0;
-    int v = mq_most_urgent(&m->q, m->est.est, &start);
+    int v = model_queue_most_urgent(&m->q, m->est.est, &start);
     if (v < 0)
         return (struct idheap_key){I6_IDLE, 0};
     return (struct idheap_key){start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF)};
@@ -100,9 +100,9 @@ void i6_model_touch(struct infer6 *s, unsigned id)
 static void drop_infeasible(struct infer6 *s, unsigned id, uint64_t start, uint64_t now)
 {
     struct i6_model *m = &s->models[id];
-    mq_drop_infeasible(&m->q, m->est.est, start);
+    model_queue_drop_infeasible(&m->q, m->est.est, start);
     struct qreq *q;
-    while ((q = mq_pop_orphan(&m->q)))
+    while ((q = model_queue_pop_orphan(&m->q)))
         i6_drop(s, now, q, "Request could not meet its deadline");
 }
 
@@ -182,14 +182,14 @@ static void evaluate(struct infer6 *s, struct cand *c, uint64_t start)
 {
     struct i6_model *m = &s->models[c->inst->model];
     struct model_queue q = m->q;
-    mq_drop_infeasible(&q, m->est.est, start);
+    model_queue_drop_infeasible(&q, m->est.est, start);
     c->v = pick_batch(s, m, &q);
     if (c->v < 0)
         return;
     uint64_t est = m->est.est[c->v];
     c->n = q.vcount[c->v] < m->est.bs[c->v] ? q.vcount[c->v] : m->est.bs[c->v];
     c->rate = (double)c->n * 1e9 / (double)(est + s->lags.typical[LAG_TURNAROUND]);
-    uint64_t t = mq_front(&q, (unsigned)c->v)->target;
+    uint64_t t = model_queue_front(&q, (unsigned)c->v)->target;
     c->latest = t > est ? t - est : 0;
 }
 
@@ -219,7 +219,7 @@ static void send_choice(struct infer6 *s, struct i6_gpu *g, const struct cand *c
     unsigned id = c->inst->model;
     struct i6_model *m = &s->models[id];
     drop_infeasible(s, id, start, now);
-    unsigned n = mq_take(&m->q, (unsigned)c->v, m->est.bs[c->v], s->batch);
+    unsigned n = model_queue_take(&m->q, (unsigned)c->v, m->est.bs[c->v], s->batch);
     for (unsigned i = 0; i < n; i++)
         idheap_remove(&s->drops, s->batch[i]->timeout_pos);
     if (n)

@@ -23,7 +23,7 @@ struct i6_action *i6_action_new(struct infer6 *s, enum sched_action_type type, u
     a->gpu = gpu;
     a->model = model;
     a->sent = now;
-    at_put(&s->actions, a->id, a);
+    action_table_put(&s->actions, a->id, a);
     return a;
 }
 
@@ -63,7 +63,7 @@ static void model_init(struct infer6 *s, struct i6_model *m, const struct sched_
     m->pages = src->info.num_weights_pages;
     m->output_size = src->info.output_size;
     estimates_init(&m->est, &src->info, &s->cfg);
-    mq_init(&m->q, m->est.n);
+    model_queue_init(&m->q, m->est.n);
     m->urgency = (struct idheap_key){I6_IDLE, 0};
     unsigned top = m->est.bs[m->est.n - 1];
     if (top > s->max_req)
@@ -86,7 +86,7 @@ static void gpu_init(struct infer6 *s, unsigned i, const struct sched_gpu *src)
     idheap_init(&g->urgency);
     for (unsigned k = 0; k < src->n_loaded; k++) {
         unsigned id = src->loaded_models[k];
-        if (id < s->n_models && s->models[id].known && !lt_holds(s->lt, id, i) &&
+        if (id < s->n_models && s->models[id].known && !load_tracker_holds(s->lt, id, i) &&
             s->models[id].pages <= g->free_pages)
             i6_instance_add(s, i, id, 1);
     }
@@ -110,7 +110,7 @@ static struct scheduler *i6_create(const struct sched_config *cfg, const struct 
     for (unsigned i = 0; i < s->n_models; i++)
         model_init(s, &s->models[i], &absent);
     for (unsigned i = 0; i < n_models; i++) {
-        mq_free(&s->models[models[i].id].q);
+        model_queue_free(&s->models[models[i].id].q);
         model_init(s, &s->models[models[i].id], &models[i]);
         s->models[models[i].id].known = 1;
     }
@@ -118,13 +118,13 @@ static struct scheduler *i6_create(const struct sched_config *cfg, const struct 
     s->gpus = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->gpus[0]);
     s->scratch = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->scratch[0]);
     s->batch = xcalloc(s->max_req, sizeof s->batch[0]);
-    s->lt = lt_create(s->n_models, s->n_gpus, cfg->default_slo);
+    s->lt = load_tracker_create(s->n_models, s->n_gpus, cfg->default_slo);
     lags_init(&s->lags);
     idheap_init(&s->drops);
     idheap_init(&s->wakes);
     idheap_init(&s->load_wakes);
     idheap_init(&s->roomy);
-    at_init(&s->actions);
+    action_table_init(&s->actions);
     for (unsigned i = 0; i < s->n_gpus; i++)
         gpu_init(s, i, &gpus[i]);
     return (struct scheduler *)(void *)s;
@@ -155,7 +155,7 @@ static void i6_destroy(struct scheduler *ss)
         idheap_free(&g->urgency);
     }
     for (unsigned i = 0; i < s->n_models; i++) {
-        mq_free(&s->models[i].q);
+        model_queue_free(&s->models[i].q);
         free(s->models[i].inst);
     }
     while (s->drops.len)
@@ -165,12 +165,12 @@ static void i6_destroy(struct scheduler *ss)
     free(s->gpus);
     free(s->scratch);
     free(s->batch);
-    lt_destroy(s->lt);
+    load_tracker_destroy(s->lt);
     idheap_free(&s->drops);
     idheap_free(&s->wakes);
     idheap_free(&s->load_wakes);
     idheap_free(&s->roomy);
-    at_free(&s->actions);
+    action_table_free(&s->actions);
     free(s);
 }
 
@@ -225,7 +225,7 @@ static void i6_on_request(struct scheduler *ss, uint64_t now, struct sched_reque
     }
     q->demand = demand_of(s, m, slo);
     i6_demand_add(s, id, q->demand);
-    mq_push(&m->q, q);
+    model_queue_push(&m->q, q);
     uint64_t hopeless = q->target - m->est.est[0] - s->lags.typical[LAG_DISPATCH] + 1;
     idheap_push(&s->drops, (struct idheap_key){hopeless, 0}, q, &q->timeout_pos);
     i6_model_touch(s, id);
@@ -244,7 +244,7 @@ static void expire_drops(struct infer6 *s, uint64_t now)
     while (s->drops.len && idheap_top_key(&s->drops).hi <= now) {
         struct qreq *q = idheap_top(&s->drops);
         unsigned id = q->r->model_id;
-        mq_remove(&s->models[id].q, q);
+        model_queue_remove(&s->models[id].q, q);
         i6_drop(s, now, q, "Request could not meet its deadline");
         i6_model_touch(s, id);
     }
@@ -269,7 +269,7 @@ static uint64_t i6_next_wakeup(const struct scheduler *ss, uint64_t now)
         w = idheap_top_key(&s->drops).hi;
     if (s->wakes.len)
         w = i6_min(w, idheap_top_key(&s->wakes).hi);
-    if (s->load_wakes.len && !s->loads_stuck && lt_has_candidates(s->lt))
+    if (s->load_wakes.len && !s->loads_stuck && load_tracker_has_candidates(s->lt))
         w = i6_min(w, idheap_top_key(&s->load_wakes).hi);
     return w < now ? now : w;
 }
@@ -279,7 +279,7 @@ static uint64_t i6_next_wakeup(const struct scheduler *ss, uint64_t now)
 static void i6_on_result(struct scheduler *ss, uint64_t now, const struct sched_result *res)
 {
     struct infer6 *s = I6(ss);
-    struct i6_action *a = at_remove(&s->actions, res->action_id);
+    struct i6_action *a = action_table_remove(&s->actions, res->action_id);
     if (!a) {
         if (!s->unknown_result_logged)
             log_warn("scheduler: result for unknown action %llu ignored (further ones silently)",
@@ -307,7 +307,7 @@ static void fail_actions(struct infer6 *s, uint64_t now, long worker, int client
             continue;
         }
         /* removal may shift a later entry into slot i: look at it again */
-        at_remove(&s->actions, a->id);
+        action_table_remove(&s->actions, a->id);
         i6_result_fail(s, now, a, ACTION_CANCELLED, client_status, msg);
         i6_action_free(a);
     }
@@ -368,7 +368,7 @@ static void i6_drain(struct scheduler *ss, uint64_t now, int status)
     while (s->drops.len) {
         struct qreq *q = idheap_top(&s->drops);
         unsigned id = q->r->model_id;
-        mq_remove(&s->models[id].q, q);
+        model_queue_remove(&s->models[id].q, q);
         idheap_remove(&s->drops, q->timeout_pos);
         i6_answer(s, now, q, status, "Controller shutting down", NULL, 0, NULL);
         i6_model_touch(s, id);
