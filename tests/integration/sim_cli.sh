@@ -43,4 +43,9 @@ grep -q "cannot read $TMP/nothing-here/clockwork_action_log.tsv" "$TMP/cal_bad.l
 grep -q "unknown workload" "$TMP/bad.log" || fail "no message for an unknown workload"
 "$SIM" INFER9 -- simple > "$TMP/bad2.log" 2>&1 && fail "unknown controller type accepted"
 grep -q "unknown controller type" "$TMP/bad2.log" || fail "no message for an unknown type"
+for t in ECHO DIRECT STRESS; do # the live controller's test controllers: nothing to simulate
+  "$SIM" "$t" -- simple > "$TMP/bad3.log" 2>&1 && fail "the simulator accepted the test controller $t"
+  grep -q "$t is a test controller of the live controller, with nothing to simulate" "$TMP/bad3.log" ||
+    fail "no clear message for the test controller $t"
+done
 echo "PASS: sim_cli ($(sha256sum < "$TMP/a/clockwork_request_log.tsv" | cut -c1-16))"
