@@ -64,7 +64,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "clockwork-sim: %s\n\n", err);
         sim_usage(stderr);
     }
-    int status = rc == SIM_OPTIONS_OK ? run(o) : rc == SIM_OPTIONS_CALIBRATE ? calibrate(o) : rc == SIM_OPTIONS_HELP ? 0 : 1;
+    int status = rc == SIM_OPTIONS_OK          ? run(o)
+                 : rc == SIM_OPTIONS_CALIBRATE ? calibrate(o)
+                 : rc == SIM_OPTIONS_HELP      ? 0
+                                               : 1;
     free(o);
     return status;
 }

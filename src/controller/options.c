@@ -106,8 +106,10 @@ int controller_check_type(const char *type, char *err, size_t errlen)
     if (sched_type_parse(type, &t) != 0)
         snprintf(err, errlen, "unknown controller type '%s' (use INFER5 or INFER6)", type);
     else if (!sched_type_is_scheduler(t))
-        snprintf(err, errlen, "%s is a test controller of the live controller, with nothing to simulate (use INFER5 or "
-                 "INFER6)", type);
+        snprintf(err, errlen,
+                 "%s is a test controller of the live controller, with nothing to simulate (use INFER5 or "
+                 "INFER6)",
+                 type);
     else
         return 0;
     return -1;

@@ -8,11 +8,31 @@
 #define US 1000.0
 
 /* The action log's columns this needs (all relative to t except t). */
-enum col { C_T, C_TYPE, C_STATUS, C_WORKER, C_GPU, C_EXPECTED, C_EXEC, C_COMPLETE, C_RECEIVED, C_SENT,
-           C_ENQUEUE, N_COLS };
-static const char *const COLS[N_COLS] = {
-    "t", "action_type", "status", "worker_id", "gpu_id", "expected_exec_duration", "worker_exec_duration",
-    "worker_exec_complete", "worker_action_received", "worker_result_sent", "controller_result_enqueue"};
+enum col {
+    C_T,
+    C_TYPE,
+    C_STATUS,
+    C_WORKER,
+    C_GPU,
+    C_EXPECTED,
+    C_EXEC,
+    C_COMPLETE,
+    C_RECEIVED,
+    C_SENT,
+    C_ENQUEUE,
+    N_COLS
+};
+static const char *const COLS[N_COLS] = {"t",
+                                         "action_type",
+                                         "status",
+                                         "worker_id",
+                                         "gpu_id",
+                                         "expected_exec_duration",
+                                         "worker_exec_duration",
+                                         "worker_exec_complete",
+                                         "worker_action_received",
+                                         "worker_result_sent",
+                                         "controller_result_enqueue"};
 
 struct infer {
     long long v[N_COLS];
@@ -221,8 +241,8 @@ static void fit_hop(struct sim_calibration *c, enum sim_hop h, struct samples *s
     double sum = 0;
     for (size_t i = 0; i < s->n; i++)
         sum += s->x[i];
-    *f = (struct sim_hop_fit){1, (unsigned)s->n, quantile(s, 0.1), quantile(s, 0.5), quantile(s, 0.9),
-                              sum / (double)s->n};
+    *f = (struct sim_hop_fit){
+        1, (unsigned)s->n, quantile(s, 0.1), quantile(s, 0.5), quantile(s, 0.9), sum / (double)s->n};
     double jitter = (f->p90 - f->p10) / (log(10.0) - log(10.0 / 9.0));
     double raw_base = f->p10 - jitter * log(10.0 / 9.0), base = raw_base - subtract_us;
     c->lat.hop[h].base = (uint64_t)llround((base > 0 ? base : 0) * US);
@@ -266,8 +286,8 @@ int sim_calibrate(const char *dir, struct sim_calibration *c, char *err, size_t 
     if (read_infers(dir, &v, &n, err, errlen) != 0)
         return -1;
     if (n < MIN_INFERS) {
-        snprintf(err, errlen, "%s/clockwork_action_log.tsv: %zu successful inferences, at least %d needed to fit",
-                 dir, n, MIN_INFERS);
+        snprintf(err, errlen, "%s/clockwork_action_log.tsv: %zu successful inferences, at least %d needed to fit", dir,
+                 n, MIN_INFERS);
         free(v);
         return -1;
     }
@@ -313,8 +333,7 @@ static void write_delay(FILE *f, enum sim_hop h, const struct sim_delay *d)
 
 void sim_calibration_write(FILE *f, const struct sim_calibration *c, const char *dir)
 {
-    fprintf(f, "# clockwork-sim overheads fitted by --calibrate from %s (%u successful inferences)\n", dir,
-            c->infers);
+    fprintf(f, "# clockwork-sim overheads fitted by --calibrate from %s (%u successful inferences)\n", dir, c->infers);
     fprintf(f, "# use: clockwork-sim --overheads FILE ...; values in us, BASE+JITTER (exponential mean JITTER)\n");
     fprintf(f, "# measured (us): hop n p10 p50 p90 mean\n");
     for (int h = 0; h < SIM_N_HOPS; h++)
@@ -326,8 +345,7 @@ void sim_calibration_write(FILE *f, const struct sim_calibration *c, const char 
     fprintf(f, "# client-ctl and ctl-client are not in the logs: worker-ctl's base, no jitter (requests sent\n"
                "# together arrive back to back); ctl-event and send are the defaults\n");
     fprintf(f, "# arrivals: %.1f/s, %.1f%% within %.0f us of the previous one (Poisson alone: %.1f%%)\n",
-            c->arrival_rate, 100.0 * c->bunched, BUNCH_NS / US,
-            100.0 * (1.0 - exp(-c->arrival_rate * BUNCH_NS / 1e9)));
+            c->arrival_rate, 100.0 * c->bunched, BUNCH_NS / US, 100.0 * (1.0 - exp(-c->arrival_rate * BUNCH_NS / 1e9)));
     for (int h = 0; h < SIM_N_HOPS; h++)
         write_delay(f, h, &c->lat.hop[h]);
     fprintf(f, "%-16s %.0f\n", "client-tick-us", (double)c->client_tick_ns / US);

@@ -10,19 +10,19 @@
 #include <stdio.h>
 
 struct sim_hop_fit {
-    int measured;                      /* 0: not in the logs, default kept */
-    unsigned n;                        /* samples */
-    double p10, p50, p90, mean;        /* us */
+    int measured;               /* 0: not in the logs, default kept */
+    unsigned n;                 /* samples */
+    double p10, p50, p90, mean; /* us */
 };
 
 struct sim_calibration {
-    struct sim_latency lat;            /* defaults, with the measured hops fitted */
+    struct sim_latency lat; /* defaults, with the measured hops fitted */
     struct sim_hop_fit fit[SIM_N_HOPS];
-    unsigned infers;                   /* successful infer actions read */
-    uint64_t client_tick_ns;           /* 0: arrivals look like the workload's own (e.g. Poisson) */
-    double arrival_rate;               /* requests per second over the run */
-    double bunched;                    /* fraction of arrivals within BUNCH_US of the previous one */
-    double exec_overshoot_us;          /* mean worker_exec_duration - expected (reported only) */
+    unsigned infers;          /* successful infer actions read */
+    uint64_t client_tick_ns;  /* 0: arrivals look like the workload's own (e.g. Poisson) */
+    double arrival_rate;      /* requests per second over the run */
+    double bunched;           /* fraction of arrivals within BUNCH_US of the previous one */
+    double exec_overshoot_us; /* mean worker_exec_duration - expected (reported only) */
 };
 
 /* Reads DIR/clockwork_action_log.tsv. 0, or -1 with err (unreadable, missing columns, too few

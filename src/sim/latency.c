@@ -18,10 +18,10 @@ static const struct sim_delay DEFAULTS[SIM_N_HOPS] = {
 };
 
 static const char *const NAMES[SIM_N_HOPS] = {
-    [HOP_CLIENT_TO_CTL] = "client-ctl",   [HOP_CTL_TO_CLIENT] = "ctl-client",
-    [HOP_CTL_TO_WORKER] = "ctl-worker",   [HOP_WORKER_RESULT] = "worker-result",
-    [HOP_WORKER_TO_CTL] = "worker-ctl",   [HOP_EXEC_TURNAROUND] = "exec-turnaround",
-    [HOP_CTL_EVENT] = "ctl-event",        [HOP_SEND] = "send",
+    [HOP_CLIENT_TO_CTL] = "client-ctl", [HOP_CTL_TO_CLIENT] = "ctl-client",
+    [HOP_CTL_TO_WORKER] = "ctl-worker", [HOP_WORKER_RESULT] = "worker-result",
+    [HOP_WORKER_TO_CTL] = "worker-ctl", [HOP_EXEC_TURNAROUND] = "exec-turnaround",
+    [HOP_CTL_EVENT] = "ctl-event",      [HOP_SEND] = "send",
     [HOP_EXEC_WAKEUP] = "exec-wakeup",
 };
 

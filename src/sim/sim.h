@@ -36,13 +36,13 @@ struct sim_config {
     struct sched_config sched;
     struct sim_latency lat;
     uint64_t client_tick_ns; /* the client's timer granularity (live: libuv's 1 ms); 0 (default): exact */
-    uint64_t tick_ns;      /* the controller's scheduler tick; 0: exact wake-ups; SIM_TICK_SCHEDULER (default):
-                            * the scheduler type's own, as live (INFER5: 1 ms, INFER6: exact) */
-    double duration_s;     /* simulated seconds; <= 0: until the workload ends */
-    uint64_t seed;         /* 0: the workload's own seeds, as the live client */
-    const char *log_dir;   /* telemetry TSVs; NULL: none */
-    const char *zoo_dir;   /* NULL: zoo_default_dir() */
-    FILE *progress;        /* a line per progress_s simulated seconds; NULL: none */
+    uint64_t tick_ns;        /* the controller's scheduler tick; 0: exact wake-ups; SIM_TICK_SCHEDULER (default):
+                              * the scheduler type's own, as live (INFER5: 1 ms, INFER6: exact) */
+    double duration_s;       /* simulated seconds; <= 0: until the workload ends */
+    uint64_t seed;           /* 0: the workload's own seeds, as the live client */
+    const char *log_dir;     /* telemetry TSVs; NULL: none */
+    const char *zoo_dir;     /* NULL: zoo_default_dir() */
+    FILE *progress;          /* a line per progress_s simulated seconds; NULL: none */
     double progress_s;
     FILE *out; /* workload messages and the summary; NULL: none */
     struct sim_observer obs;

@@ -73,7 +73,7 @@ struct sim {
     int ctl_busy;
     uint64_t ctl_done_at; /* end of the item being processed: when its effects leave */
     uint64_t pending_tick;
-    uint64_t tick_ns;     /* the tick grid in use (cfg->tick_ns resolved) */
+    uint64_t tick_ns; /* the tick grid in use (cfg->tick_ns resolved) */
     uint64_t next_request_id;
     struct send_queue sends;
     unsigned sends_in_flight; /* sends holding a slot until their EV_SEND_DONE */

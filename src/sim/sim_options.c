@@ -97,10 +97,10 @@ static const struct {
     const char *name;
     enum sim_hop hop;
 } HOP_OPTIONS[] = {
-    {"--client-ctl", HOP_CLIENT_TO_CTL},   {"--ctl-client", HOP_CTL_TO_CLIENT},
-    {"--ctl-worker", HOP_CTL_TO_WORKER},   {"--worker-result", HOP_WORKER_RESULT},
-    {"--worker-ctl", HOP_WORKER_TO_CTL},   {"--exec-turnaround", HOP_EXEC_TURNAROUND},
-    {"--ctl-event", HOP_CTL_EVENT},        {"--send", HOP_SEND},
+    {"--client-ctl", HOP_CLIENT_TO_CTL}, {"--ctl-client", HOP_CTL_TO_CLIENT},
+    {"--ctl-worker", HOP_CTL_TO_WORKER}, {"--worker-result", HOP_WORKER_RESULT},
+    {"--worker-ctl", HOP_WORKER_TO_CTL}, {"--exec-turnaround", HOP_EXEC_TURNAROUND},
+    {"--ctl-event", HOP_CTL_EVENT},      {"--send", HOP_SEND},
     {"--exec-wakeup", HOP_EXEC_WAKEUP},
 };
 

@@ -10,7 +10,7 @@
 #include "test_sched_harness.h"
 
 #define US 1000ULL
-#define DISPATCH (130 * US)   /* typical dispatch lag */
+#define DISPATCH (130 * US) /* typical dispatch lag */
 #define DISPATCH_LOW (70 * US)
 #define POST_LOW (170 * US)
 #define POST_ALLOW (550 * US) /* post lag allowance: p90, at most 2x the median */
@@ -148,7 +148,7 @@ static void test_dropped_as_soon_as_hopeless(void **state)
     assert_int_equal(h->answered[1], 1);
     assert_int_equal(done_of(h, 1)->status, CLIENT_TIMEOUT);
     assert_true(row_of(h, 1)->latency < deadline - 2 * MS); /* told well before its deadline */
-    assert_int_equal(h->n_acts, 1);                        /* and no GPU time spent on it */
+    assert_int_equal(h->n_acts, 1);                         /* and no GPU time spent on it */
     h_free(h);
 }
 
@@ -310,8 +310,8 @@ static void test_overload_drops_early(void **state)
     assert_int_equal(late6, 0); /* no capacity spent on requests that miss */
     assert_true(met6 >= 2);
     assert_true(met6 >= met5);
-    printf("  60 requests, deadline 8.7 ms, one GPU: INFER6 met %u (served late %u), INFER5 met %u (late %u)\n",
-           met6, late6, met5, late5);
+    printf("  60 requests, deadline 8.7 ms, one GPU: INFER6 met %u (served late %u), INFER5 met %u (late %u)\n", met6,
+           late6, met5, late5);
 }
 
 static void test_weights_loaded_before_use_and_lru(void **state)

@@ -10,8 +10,9 @@
 #include "sim/calibrate.h"
 #include "test_sim_helpers.h"
 
-#define KNOWN "--ctl-worker 40+60 --worker-result 100+50 --worker-ctl 20+30 --exec-turnaround 60+40 " \
-              "--exec-wakeup 15+25"
+#define KNOWN                                                                                                          \
+    "--ctl-worker 40+60 --worker-result 100+50 --worker-ctl 20+30 --exec-turnaround 60+40 "                            \
+    "--exec-wakeup 15+25"
 #define RUN " 0 6 5000000 -- slo-exp-1 resnet50_v2 12 poisson 1200 2 100 2 mul 2"
 
 static void assert_near(uint64_t got_ns, double want_us, double tol_us)

@@ -1,10 +1,9 @@
 /* A large cluster in the simulator: 100 devices (25 workers x 4), 4000 model copies, under
- * INFER5 and under INFER6. Each run is deterministic (virtual time, fixed seed), so it must deliver exactly what it delivered
- * when this test was written: the same counts of requests, answers, successes, deadlines met,
- * actions and events; every request answered exactly once; no device running two inferences at
- * once; every action started inside its window. A change to the scheduler, the simulator or
- * the workload that changes the outcome fails here: check the change, then update EXPECT_*
- * from the printed figures. Prints the event rate; never fails on wall time. */
+ * INFER5 and under INFER6. Each run is deterministic (virtual time, fixed seed), so it must deliver exactly what it
+ * delivered when this test was written: the same counts of requests, answers, successes, deadlines met, actions and
+ * events; every request answered exactly once; no device running two inferences at once; every action started inside
+ * its window. A change to the scheduler, the simulator or the workload that changes the outcome fails here: check the
+ * change, then update EXPECT_* from the printed figures. Prints the event rate; never fails on wall time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -212,10 +212,8 @@ static void test_infer6_tight_overload(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_churn_default_overheads),
-        cmocka_unit_test(test_churn_ideal_exact_ticks),
-        cmocka_unit_test(test_infer6_churn_default_overheads),
-        cmocka_unit_test(test_infer6_churn_ideal_ms_ticks),
+        cmocka_unit_test(test_churn_default_overheads),        cmocka_unit_test(test_churn_ideal_exact_ticks),
+        cmocka_unit_test(test_infer6_churn_default_overheads), cmocka_unit_test(test_infer6_churn_ideal_ms_ticks),
         cmocka_unit_test(test_infer6_tight_overload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

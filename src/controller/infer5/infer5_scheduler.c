@@ -122,8 +122,8 @@ static struct idheap_key model_urgency(const struct infer5_model *m, unsigned id
     uint64_t start = 0;
     int v = model_queue_most_urgent(&m->q, m->est.est, &start);
     if (v < 0)
-        return (struct idheap_key){ SCHED_IDLE, 0 };
-    return (struct idheap_key){ start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF) };
+        return (struct idheap_key){SCHED_IDLE, 0};
+    return (struct idheap_key){start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF)};
 }
 
 void sched_model_touch(struct scheduler *s, unsigned id)
@@ -475,10 +475,7 @@ static unsigned infer5_take_stats(struct scheduler *s, struct sched_gpu_stats *o
     return n;
 }
 
-static unsigned infer5_gpu_count(const struct scheduler *s)
-{
-    return s->n_gpus;
-}
+static unsigned infer5_gpu_count(const struct scheduler *s) { return s->n_gpus; }
 
 const struct sched_impl infer5_impl = {
     .create = infer5_create,

@@ -86,7 +86,6 @@ static void load_stats(struct infer5_gpu *gpu, const struct action_rec *a, const
         st->load_e2e_max = e2e;
 }
 
-
 static void answer_batch(struct scheduler *s, uint64_t now, struct action_rec *a, int status, const char *msg,
                          const struct sched_result *res, unsigned *met_count)
 {

@@ -41,7 +41,8 @@ void i6_lru_update(struct infer6 *s, struct i6_instance *inst)
     struct i6_gpu *g = &s->gpus[inst->gpu];
     unsigned pages = s->models[inst->model].pages;
     const struct i6_model *m = &s->models[inst->model];
-    int evictable = inst->loaded && inst->inflight == 0 && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
+    int evictable =
+        inst->loaded && inst->inflight == 0 && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
     if (evictable && !inst->in_lru)
         lru_append(g, inst, pages);
     else if (!evictable && inst->in_lru)
@@ -180,8 +181,14 @@ static void send_evict(struct infer6 *s, struct i6_instance *inst, uint64_t now)
     a->earliest = 0;
     a->latest = UINT64_MAX;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_EVICT_WEIGHTS, .worker_id = g->worker_id, .gpu_id = g->gpu_id,
-        .model_id = inst->model, .earliest = 0, .latest = UINT64_MAX, .send_by = UINT64_MAX,
+        .id = a->id,
+        .type = SCHED_EVICT_WEIGHTS,
+        .worker_id = g->worker_id,
+        .gpu_id = g->gpu_id,
+        .model_id = inst->model,
+        .earliest = 0,
+        .latest = UINT64_MAX,
+        .send_by = UINT64_MAX,
     };
     /* pages count as free at once: the worker evicts before it sees the next load */
     i6_instance_remove(s, inst);
@@ -204,9 +211,16 @@ static void send_load(struct infer6 *s, unsigned gi, unsigned id, uint64_t now)
     g->load_free = start + est;
     g->loads_inflight++;
     struct sched_action act = {
-        .id = a->id, .type = SCHED_LOAD_WEIGHTS, .worker_id = g->worker_id, .gpu_id = g->gpu_id,
-        .model_id = id, .earliest = a->earliest, .latest = a->latest, .expected_duration = est,
-        .expected_complete = a->expected_complete, .send_by = UINT64_MAX,
+        .id = a->id,
+        .type = SCHED_LOAD_WEIGHTS,
+        .worker_id = g->worker_id,
+        .gpu_id = g->gpu_id,
+        .model_id = id,
+        .earliest = a->earliest,
+        .latest = a->latest,
+        .expected_duration = est,
+        .expected_complete = a->expected_complete,
+        .send_by = UINT64_MAX,
     };
     s->ops.send_action(s->data, &act);
 }
@@ -290,7 +304,8 @@ void i6_replicate(struct infer6 *s, unsigned id, uint64_t now)
                 return; /* the roomiest has no room */
             continue;
         }
-        if (g->loads_inflight < I6_MAX_LOADS && g->load_free <= now + s->cfg.schedule_ahead && !load_tracker_holds(s->lt, id, gi)) {
+        if (g->loads_inflight < I6_MAX_LOADS && g->load_free <= now + s->cfg.schedule_ahead &&
+            !load_tracker_holds(s->lt, id, gi)) {
             send_load(s, gi, id, now);
             i6_load_set_wake(s, gi, now);
             return;

@@ -9,10 +9,7 @@
 
 /* ---- the GPU's predicted timeline ---- */
 
-uint64_t i6_usable_from(const struct i6_instance *inst)
-{
-    return inst->load_complete + I6_LOAD_MARGIN;
-}
+uint64_t i6_usable_from(const struct i6_instance *inst) { return inst->load_complete + I6_LOAD_MARGIN; }
 
 void i6_replan(struct infer6 *s, struct i6_gpu *g)
 {
@@ -158,9 +155,17 @@ static void send_infer(struct infer6 *s, struct i6_gpu *g, struct i6_instance *i
     i6_lru_update(s, inst);
     uint64_t dispatch_low = s->lags.low[LAG_DISPATCH];
     struct sched_action act = {
-        .id = a->id, .type = SCHED_INFER, .worker_id = g->worker_id, .gpu_id = g->gpu_id,
-        .model_id = inst->model, .batch_size = a->batch_size, .n_requests = n, .requests = a->reqs,
-        .earliest = a->earliest, .latest = a->latest, .expected_duration = est,
+        .id = a->id,
+        .type = SCHED_INFER,
+        .worker_id = g->worker_id,
+        .gpu_id = g->gpu_id,
+        .model_id = inst->model,
+        .batch_size = a->batch_size,
+        .n_requests = n,
+        .requests = a->reqs,
+        .earliest = a->earliest,
+        .latest = a->latest,
+        .expected_duration = est,
         .expected_complete = a->expected_complete,
         .send_by = a->latest > now + dispatch_low ? a->latest - dispatch_low : now,
     };
@@ -169,7 +174,7 @@ static void send_infer(struct infer6 *s, struct i6_gpu *g, struct i6_instance *i
 
 struct cand {
     struct i6_instance *inst;
-    int v;           /* its best batch, -1 if nothing left */
+    int v; /* its best batch, -1 if nothing left */
     unsigned n;
     double rate;     /* requests per second of GPU time */
     uint64_t latest; /* latest start of that batch for its front request */
@@ -232,8 +237,8 @@ static void send_choice(struct infer6 *s, struct i6_gpu *g, const struct cand *c
 
 /* Takes up to CANDIDATES usable models off the GPU's heap, most urgent first; those still
  * loading go aside, and the wake-up for their weights is noted. */
-static unsigned collect(struct infer6 *s, struct i6_gpu *g, uint64_t start, struct cand *c,
-                        struct i6_instance **aside, unsigned *n_aside, uint64_t *wake)
+static unsigned collect(struct infer6 *s, struct i6_gpu *g, uint64_t start, struct cand *c, struct i6_instance **aside,
+                        unsigned *n_aside, uint64_t *wake)
 {
     unsigned n = 0;
     while (n < CANDIDATES && g->urgency.len && idheap_top_key(&g->urgency).hi != I6_IDLE) {

@@ -13,18 +13,26 @@ static void log_action(struct infer6 *s, uint64_t now, const struct i6_action *a
     const struct i6_gpu *g = &s->gpus[a->gpu];
     const struct i6_model *m = &s->models[a->model];
     struct action_row row = {
-        .t = a->sent, .action_id = a->id, .action_type = (int)a->type, .status = status,
-        .worker_id = g->worker_id, .gpu_id = g->gpu_id, .model_id = a->model, .batch_size = a->batch_size,
+        .t = a->sent,
+        .action_id = a->id,
+        .action_type = (int)a->type,
+        .status = status,
+        .worker_id = g->worker_id,
+        .gpu_id = g->gpu_id,
+        .model_id = a->model,
+        .batch_size = a->batch_size,
         .expected_exec_duration = (int64_t)a->expected_duration,
-        .expected_exec_complete = since(a->expected_complete, a->sent), .expected_gpu_clock = g->last_clock,
-        .controller_action_duration = (int64_t)(now - a->sent), .goodput = goodput,
-        .requests_queued = m->q.live, .copies_loaded = m->n_loaded,
+        .expected_exec_complete = since(a->expected_complete, a->sent),
+        .expected_gpu_clock = g->last_clock,
+        .controller_action_duration = (int64_t)(now - a->sent),
+        .goodput = goodput,
+        .requests_queued = m->q.live,
+        .copies_loaded = m->n_loaded,
     };
     if (res)
         sched_action_row_result(&row, res, a->sent);
     s->ops.log_action(s->data, &row);
 }
-
 
 static unsigned answer_batch(struct infer6 *s, uint64_t now, struct i6_action *a, int status, const char *msg,
                              const struct sched_result *res)
@@ -156,8 +164,7 @@ void i6_result(struct infer6 *s, uint64_t now, struct i6_action *a, const struct
         log_action(s, now, a, res, res->status, res->status == ACTION_SUCCESS ? 1.0 : 0.0);
 }
 
-void i6_result_fail(struct infer6 *s, uint64_t now, struct i6_action *a, int status, int client_status,
-                    const char *msg)
+void i6_result_fail(struct infer6 *s, uint64_t now, struct i6_action *a, int status, int client_status, const char *msg)
 {
     if (a->type == SCHED_INFER) {
         infer_done(s, a);

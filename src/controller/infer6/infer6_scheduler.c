@@ -32,8 +32,8 @@ void i6_action_free(struct i6_action *a) { free(a); }
 /* ---- answering requests ---- */
 
 /* The single exit of every request: telemetry row, tracker demand, then the host. */
-void i6_answer(struct infer6 *s, uint64_t now, struct qreq *q, int status, const char *msg,
-               const uint8_t *out, size_t out_len, int *met)
+void i6_answer(struct infer6 *s, uint64_t now, struct qreq *q, int status, const char *msg, const uint8_t *out,
+               size_t out_len, int *met)
 {
     struct sched_request *r = q->r;
     struct i6_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
@@ -93,9 +93,9 @@ static void gpu_init(struct infer6 *s, unsigned i, const struct sched_gpu *src)
     i6_load_set_wake(s, i, 0);
 }
 
-static struct scheduler *i6_create(const struct sched_config *cfg, const struct sched_model *models,
-                                   unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
-                                   const struct sched_ops *ops, void *data)
+static struct scheduler *i6_create(const struct sched_config *cfg, const struct sched_model *models, unsigned n_models,
+                                   const struct sched_gpu *gpus, unsigned n_gpus, const struct sched_ops *ops,
+                                   void *data)
 {
     struct infer6 *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;

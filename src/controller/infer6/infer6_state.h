@@ -17,33 +17,33 @@
 #include "controller/infer6/lags.h"
 #include "controller/sched_impl.h"
 
-#define I6_IDLE UINT64_MAX      /* heap key: nothing to do */
-#define I6_MAX_LOADS 2          /* outstanding LoadWeights per GPU */
+#define I6_IDLE UINT64_MAX        /* heap key: nothing to do */
+#define I6_MAX_LOADS 2            /* outstanding LoadWeights per GPU */
 #define I6_LOAD_MARGIN 1000000ULL /* a loading copy takes infers this long after its predicted end */
 
 /* A model resident (or loading) on a GPU. */
 struct i6_instance {
     unsigned model, gpu;
-    int loaded;                 /* 0 while its LoadWeights is outstanding */
-    uint64_t load_complete;     /* predicted, while loading */
-    unsigned heap_pos;          /* in its GPU's urgency heap */
+    int loaded;             /* 0 while its LoadWeights is outstanding */
+    uint64_t load_complete; /* predicted, while loading */
+    unsigned heap_pos;      /* in its GPU's urgency heap */
     unsigned gpu_slot, model_slot;
-    unsigned inflight;          /* infers outstanding on it */
+    unsigned inflight; /* infers outstanding on it */
     struct i6_instance *lru_prev, *lru_next;
-    int in_lru;                 /* evictable: loaded, idle, and its model without demand or
-                                 * with another copy loaded */
+    int in_lru; /* evictable: loaded, idle, and its model without demand or
+                 * with another copy loaded */
 };
 
 struct i6_model {
-    int known;                  /* ids the host did not describe are rejected */
+    int known; /* ids the host did not describe are rejected */
     unsigned pages;
     uint64_t output_size;
     struct model_estimates est;
-    struct model_queue q;       /* its queued requests, a virtual queue per batch size */
+    struct model_queue q; /* its queued requests, a virtual queue per batch size */
     struct i6_instance **inst;
     unsigned n_inst, cap_inst, n_loaded;
     uint64_t arrivals, departures;
-    struct idheap_key urgency;  /* its key in its GPUs' heaps; hi = I6_IDLE when nothing queued */
+    struct idheap_key urgency; /* its key in its GPUs' heaps; hi = I6_IDLE when nothing queued */
 };
 
 /* An outstanding action; infers also sit in their GPU's FIFO (the worker runs them in order). */
@@ -60,23 +60,23 @@ struct i6_action {
 struct i6_gpu {
     unsigned worker_id, gpu_id, total_pages, free_pages, evictable_pages;
     int alive;
-    uint64_t exec_anchor;        /* last known end on its exec executor (0: none) */
-    uint64_t exec_free;          /* predicted: when its exec executor can start the next infer */
-    uint64_t load_free;          /* predicted: when its load executor is free */
+    uint64_t exec_anchor; /* last known end on its exec executor (0: none) */
+    uint64_t exec_free;   /* predicted: when its exec executor can start the next infer */
+    uint64_t load_free;   /* predicted: when its load executor is free */
     unsigned infers_inflight, loads_inflight;
     struct i6_action *exec_head, *exec_tail; /* outstanding infers, in the order sent */
-    struct idheap urgency;       /* resident instances by their model's urgency */
+    struct idheap urgency;                   /* resident instances by their model's urgency */
     struct i6_instance **res;
     unsigned n_res, cap_res;
     struct i6_instance *lru_head, *lru_tail; /* evictable instances, least recent first */
-    unsigned wake_pos, load_pos; /* in the scheduler's wake heaps */
-    unsigned roomy_pos;          /* in the scheduler's heap by free pages */
+    unsigned wake_pos, load_pos;             /* in the scheduler's wake heaps */
+    unsigned roomy_pos;                      /* in the scheduler's heap by free pages */
     unsigned last_clock;
     struct sched_gpu_stats stats;
 };
 
 struct infer6 {
-    struct sched_head head;      /* first: the dispatcher's view */
+    struct sched_head head; /* first: the dispatcher's view */
     struct sched_config cfg;
     struct sched_ops ops;
     void *data;
@@ -86,26 +86,26 @@ struct infer6 {
     unsigned n_gpus;
     struct load_tracker *lt;
     struct lags lags;
-    struct idheap drops;         /* queued requests by when they can no longer make it */
-    struct idheap wakes;         /* GPUs by when their next infer must be decided */
-    struct idheap load_wakes;    /* GPUs by when their load executor can take a load */
-    struct idheap roomy;         /* live GPUs, most free pages first (spare copies go there) */
+    struct idheap drops;      /* queued requests by when they can no longer make it */
+    struct idheap wakes;      /* GPUs by when their next infer must be decided */
+    struct idheap load_wakes; /* GPUs by when their load executor can take a load */
+    struct idheap roomy;      /* live GPUs, most free pages first (spare copies go there) */
     unsigned n_alive;
     struct action_table actions;
     uint64_t next_action_id;
-    int loads_stuck;             /* the last load pass placed nothing: wait for an event */
+    int loads_stuck; /* the last load pass placed nothing: wait for an event */
     int unknown_result_logged;
-    unsigned max_req;            /* largest usable batch size of any model */
-    struct qreq **batch;         /* scratch, max_req entries */
-    unsigned *scratch;           /* scratch, n_gpus entries */
+    unsigned max_req;    /* largest usable batch size of any model */
+    struct qreq **batch; /* scratch, max_req entries */
+    unsigned *scratch;   /* scratch, n_gpus entries */
 };
 
 static inline uint64_t i6_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
 static inline uint64_t i6_min(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 /* infer6_scheduler.c */
-void i6_answer(struct infer6 *s, uint64_t now, struct qreq *q, int status, const char *msg,
-               const uint8_t *out, size_t out_len, int *met);
+void i6_answer(struct infer6 *s, uint64_t now, struct qreq *q, int status, const char *msg, const uint8_t *out,
+               size_t out_len, int *met);
 /* Answers a queued request with a timeout (it leaves its model's queue first). */
 void i6_drop(struct infer6 *s, uint64_t now, struct qreq *q, const char *msg);
 /* The model's queue changed: re-key it on every GPU holding it. */

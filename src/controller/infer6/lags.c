@@ -1,18 +1,18 @@
 #include "controller/infer6/lags.h"
 #include <string.h>
 
-#define LAG_WINDOW 64 /* samples per kind */
-#define LAG_REFRESH 8 /* recompute the quantiles after this many new samples */
+#define LAG_WINDOW 64            /* samples per kind */
+#define LAG_REFRESH 8            /* recompute the quantiles after this many new samples */
 #define LAG_STALE_NS 50000000ULL /* 50 ms without a sample */
 #define US 1000ULL
 
 /* Before any measurement: what a loopback cluster shows (docs/simulator.md). */
-static const uint64_t DEFAULT_LOW[LAG_KINDS] = {[LAG_DISPATCH] = 70 * US, [LAG_POST] = 170 * US,
-                                                [LAG_TURNAROUND] = 70 * US};
-static const uint64_t DEFAULT_TYPICAL[LAG_KINDS] = {[LAG_DISPATCH] = 130 * US, [LAG_POST] = 300 * US,
-                                                    [LAG_TURNAROUND] = 130 * US};
-static const uint64_t DEFAULT_HIGH[LAG_KINDS] = {[LAG_DISPATCH] = 300 * US, [LAG_POST] = 550 * US,
-                                                 [LAG_TURNAROUND] = 300 * US};
+static const uint64_t DEFAULT_LOW[LAG_KINDS] = {
+    [LAG_DISPATCH] = 70 * US, [LAG_POST] = 170 * US, [LAG_TURNAROUND] = 70 * US};
+static const uint64_t DEFAULT_TYPICAL[LAG_KINDS] = {
+    [LAG_DISPATCH] = 130 * US, [LAG_POST] = 300 * US, [LAG_TURNAROUND] = 130 * US};
+static const uint64_t DEFAULT_HIGH[LAG_KINDS] = {
+    [LAG_DISPATCH] = 300 * US, [LAG_POST] = 550 * US, [LAG_TURNAROUND] = 300 * US};
 
 void lags_init(struct lags *l)
 {

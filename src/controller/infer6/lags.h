@@ -11,11 +11,11 @@ enum lag_kind { LAG_DISPATCH, LAG_POST, LAG_TURNAROUND, LAG_KINDS };
 
 struct lags {
     struct sample_window win[LAG_KINDS];
-    unsigned fresh[LAG_KINDS];        /* samples since the quantiles were computed */
-    uint64_t low[LAG_KINDS];          /* 10th percentile */
-    uint64_t typical[LAG_KINDS];      /* median */
-    uint64_t high[LAG_KINDS];         /* 90th percentile */
-    uint64_t last[LAG_KINDS];         /* when the latest sample came (0: none since the start or a reset) */
+    unsigned fresh[LAG_KINDS];   /* samples since the quantiles were computed */
+    uint64_t low[LAG_KINDS];     /* 10th percentile */
+    uint64_t typical[LAG_KINDS]; /* median */
+    uint64_t high[LAG_KINDS];    /* 90th percentile */
+    uint64_t last[LAG_KINDS];    /* when the latest sample came (0: none since the start or a reset) */
 };
 
 /* Starts from loopback-like defaults until samples arrive. */
