@@ -1,6 +1,7 @@
 /* What every scheduler reports the same way: the telemetry row of an answered request, the
  * worker-side columns of an action row, the client status an action's failure becomes, and
- * handing per-GPU counters to the status line. Pure helpers for infer5/ and infer6/. */
+ * handing per-GPU counters to the status line. Pure helpers for infer5/, infer6/ and the test
+ * controllers (test_controllers/tc_common.c). */
 #ifndef CW_SCHED_REPORT_H
 #define CW_SCHED_REPORT_H
 #include "controller/scheduler.h"
