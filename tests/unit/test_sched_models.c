@@ -2,7 +2,8 @@
  * fake host of test_sched_harness.h: INFER5 answers an unloaded model's queued requests once,
  * lets its batches in flight complete, refuses new ones, evicts its copies before any other
  * idle model, serves it again on request, and takes models added after creation; ECHO refuses
- * an unloaded model; DIRECT and STRESS say they cannot (-1) and change nothing. */
+ * an unloaded model; INFER6, DIRECT and STRESS say they cannot (-1) and change nothing (the HTTP
+ * front end then answers 501 with the TYPE's name). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,11 +166,11 @@ static void test_echo_unload_and_add(void **state)
     h_free(h);
 }
 
-static void test_direct_and_stress_cannot(void **state)
+static void test_infer6_direct_and_stress_cannot(void **state)
 {
     (void)state;
-    enum sched_type types[2] = {SCHED_TYPE_DIRECT, SCHED_TYPE_STRESS};
-    for (int t = 0; t < 2; t++) {
+    enum sched_type types[3] = {SCHED_TYPE_INFER6, SCHED_TYPE_DIRECT, SCHED_TYPE_STRESS};
+    for (int t = 0; t < 3; t++) {
         struct harness *h = h_new();
         h->cfg.type = types[t];
         struct sched_model m = h_model(0, 1, EXEC, MS, 1, 8);
@@ -191,7 +192,7 @@ int main(void)
         cmocka_unit_test(test_infer5_unloaded_evicted_first),
         cmocka_unit_test(test_infer5_add_models),
         cmocka_unit_test(test_echo_unload_and_add),
-        cmocka_unit_test(test_direct_and_stress_cannot),
+        cmocka_unit_test(test_infer6_direct_and_stress_cannot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
