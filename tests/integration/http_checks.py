@@ -268,14 +268,14 @@ def final(port, metrics_port, logdir):
     c = KServeClient("http://127.0.0.1:%d" % port)
     text = KServeClient("http://127.0.0.1:%d" % metrics_port).request("GET", "/metrics").body.decode()
     samples, types = parse_prometheus(text)
-    documented = ["clockwork_controller_serving", "clockwork_worker_up", "clockwork_requests_total",
-                  "clockwork_request_deadlines_total", "clockwork_request_latency_seconds",
-                  "clockwork_requests_outstanding", "clockwork_model_copies", "clockwork_actions_total",
-                  "clockwork_prediction_error_seconds", "clockwork_gpu_utilization", "clockwork_gpu_busy_seconds_total",
-                  "clockwork_gpu_weights_pages_used", "clockwork_gpu_weights_pages_total",
-                  "clockwork_gpu_models_loaded", "clockwork_http_requests_total", "clockwork_http_connections",
-                  "clockwork_http_connections_refused_total"]
-    check(all(m in types for m in documented), "metrics parse as Prometheus text; every documented metric is there")
+    docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
+    documented = re.findall(r"^\| `(clockwork_[a-z_]+)` \|", open(os.path.join(docs, "http.md")).read(), re.M)
+    dashboard = json.load(open(os.path.join(docs, "grafana-dashboard.json")))
+    plotted = {re.sub(r"_(bucket|sum|count)$", "", m) for p in dashboard["panels"] for t in p["targets"]
+               for m in re.findall(r"clockwork_[a-z_]+", t["expr"])}
+    check(len(documented) >= 17 and plotted <= set(documented), "the dashboard plots documented metrics only")
+    check(set(types) == set(documented),
+          "metrics parse as Prometheus text; exactly the metrics docs/http.md documents (%d)" % len(documented))
     names = {}
     for e in c.index().json:
         md = c.model_metadata(e["name"])
