@@ -40,7 +40,8 @@ pcts() {
 }
 
 "$BUILD/worker_dummy" -n "$GPUS" -p "$base" > "$out/worker.log" 2>&1 &
-pids+=($!)
+wpid=$!
+pids+=($wpid)
 "$BUILD/controller" INFER5 "127.0.0.1:$base" 0 "$GPUS" 5000000 > "$out/controller.log" 2>&1 &
 cpid=$!
 pids+=($cpid)
@@ -72,7 +73,7 @@ wrk -t 2 -c "$CONNS" -d "${SECS}s" --latency -s "$out/infer.lua" \
 t3=$(now); c3=$(cpu_ticks $cpid)
 sleep 2
 n_all=$(rows)
-kill -INT $cpid; wait $cpid 2>/dev/null || true
+kill -INT $cpid $wpid; wait $cpid $wpid 2>/dev/null || true
 
 read -r nat50 nat99 nat_ok <<< "$(pcts "$out/clockwork_request_log.tsv" 1 "$n_native" 3 7)"
 read -r http50 http99 http_ok <<< "$(pcts "$out/clockwork_request_log.tsv" $((n_native + 2)) "$n_all" 3 7)"
@@ -94,5 +95,6 @@ awk -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v c0="$c0" -v c1="$c1" -v c
   printf "  ctl latency p50=%.3fms p99=%.3fms  wrk end-to-end p50=%s p99=%s\n", h50, h99, w50, w99
   printf "ratio http/native: cpu per request %.2f, ctl latency p50 %.2f (%+.0f us), p99 %.2f;",
     (hcpu / hr) / (ncpu / nr), h50 / n50, 1000 * (h50 - n50), h99 / n99
-  printf " extra controller cpu at %d r/s: %.3f core\n", rate, rate * (hcpu / hr - ncpu / nr)
+  printf " extra controller cpu at %d r/s: %.3f core; end-to-end p50 http - native: %+.0f us\n", rate,
+    rate * (hcpu / hr - ncpu / nr), (w50 ~ /ms$/ ? 1000 * w50 : w50 + 0) - 1000 * e50
 }'
