@@ -149,7 +149,12 @@ void controller_submit_request(struct controller *ctl, struct ctl_request *req)
 
 static void connect_worker(struct worker_peer *w);
 
-static void on_retry(uv_timer_t *t) { connect_worker(t->data); }
+static void on_retry(uv_timer_t *t)
+{
+    struct worker_peer *w = t->data;
+    if (!w->ctl->stopping) /* a retry due while shutting down would connect after the handles are closed */
+        connect_worker(w);
+}
 
 static void schedule_retry(struct worker_peer *w) { uv_timer_start(&w->retry_timer, on_retry, 1000, 0); }
 
@@ -512,6 +517,7 @@ static void close_connections(struct controller *ctl)
         ctl->frontend->stop(ctl->frontend_state);
     for (unsigned i = 0; i < ctl->n_workers; i++) {
         struct worker_peer *w = &ctl->workers[i];
+        uv_timer_stop(&w->retry_timer);
         if (w->conn)
             net_conn_close(w->conn, "controller shutting down");
     }
