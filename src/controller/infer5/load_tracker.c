@@ -26,6 +26,8 @@ struct load_tracker {
     uint64_t *gpu_load;
     struct idheap candidates; /* most uncovered demand first */
     unsigned *scratch;        /* best-first search frontier */
+    void (*watch)(void *data, unsigned gpu, uint64_t load);
+    void *watch_data;
 };
 
 struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uint64_t capacity)
@@ -54,6 +56,22 @@ void load_tracker_destroy(struct load_tracker *lt)
     free(lt->scratch);
     idheap_free(&lt->candidates);
     free(lt);
+}
+
+void load_tracker_watch(struct load_tracker *lt, void (*watch)(void *data, unsigned gpu, uint64_t load), void *data)
+{
+    lt->watch = watch;
+    lt->watch_data = data;
+}
+
+/* Moves `from` of a GPU's load to `to`. */
+static void gpu_load_move(struct load_tracker *lt, unsigned gpu, uint64_t from, uint64_t to)
+{
+    if (from == to)
+        return;
+    lt->gpu_load[gpu] = lt->gpu_load[gpu] - from + to;
+    if (lt->watch)
+        lt->watch(lt->watch_data, gpu, lt->gpu_load[gpu]);
 }
 
 /* Demand a model's copies cannot absorb: overloaded holders serve only their fair
@@ -96,9 +114,9 @@ static void redistribute(struct load_tracker *lt, unsigned id)
     unsigned n = m->n_holders;
     for (unsigned i = 0; i < n; i++) {
         struct holder *h = &m->holders[i];
-        lt->gpu_load[h->gpu] -= h->alloc;
-        h->alloc = m->demand / n + (i < m->demand % n);
-        lt->gpu_load[h->gpu] += h->alloc;
+        uint64_t alloc = m->demand / n + (i < m->demand % n);
+        gpu_load_move(lt, h->gpu, h->alloc, alloc);
+        h->alloc = alloc;
     }
     rekey(lt, id);
 }
@@ -132,7 +150,7 @@ void load_tracker_remove_copy(struct load_tracker *lt, unsigned model, unsigned 
     for (unsigned i = 0; i < m->n_holders; i++) {
         if (m->holders[i].gpu != gpu)
             continue;
-        lt->gpu_load[gpu] -= m->holders[i].alloc;
+        gpu_load_move(lt, gpu, m->holders[i].alloc, 0);
         m->holders[i] = m->holders[--m->n_holders];
         redistribute(lt, model);
         return;

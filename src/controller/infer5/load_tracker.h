@@ -11,6 +11,8 @@ struct load_tracker;
 /* capacity: the demand one GPU can absorb (ns of exec work per default-SLO window). */
 struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uint64_t capacity);
 void load_tracker_destroy(struct load_tracker *lt);
+/* Calls watch(data, gpu, load) whenever a GPU's load changes (one watcher; NULL: none). */
+void load_tracker_watch(struct load_tracker *lt, void (*watch)(void *data, unsigned gpu, uint64_t load), void *data);
 
 void load_tracker_add_demand(struct load_tracker *lt, unsigned model, uint64_t d);
 void load_tracker_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d);

@@ -1,0 +1,40 @@
+/* Which GPUs' infer loops a tick must run. A GPU's loop, once run, stays idle until its state
+ * changes (marked) or its wake-up time comes (due); a tick visits exactly the marked and due
+ * GPUs, in index order as a scan over all GPUs would, so a tick costs O(log n) per GPU that
+ * may act instead of O(n). A GPU marked during a tick once the tick has visited it (or
+ * passed it) waits for the next tick, as a scan would leave it. */
+#ifndef CW_INFER5_GPU_WAKE_H
+#define CW_INFER5_GPU_WAKE_H
+#include "controller/infer5/idheap.h"
+#include <stdint.h>
+
+#define GPU_WAKE_NEVER UINT64_MAX
+
+struct gpu_wake {
+    unsigned n;
+    struct idheap due;    /* GPUs with a wake-up time, by (time, index) */
+    struct idheap marked; /* GPUs to run at the next tick, by index */
+    unsigned *due_pos, *marked_pos;
+    unsigned char *deferred; /* marked during a tick for the next one */
+    unsigned *later;         /* those GPUs, n_later of them */
+    unsigned n_later;
+    int passing;       /* a tick is visiting the marked GPUs */
+    unsigned next_min; /* the lowest index it may still visit */
+};
+
+void gpu_wake_init(struct gpu_wake *w, unsigned n_gpus);
+void gpu_wake_free(struct gpu_wake *w);
+/* g's state changed since its loop last ran: the next tick runs it. */
+void gpu_wake_mark(struct gpu_wake *w, unsigned g);
+/* g's loop just ran: it is clean and wants to run again at t (GPU_WAKE_NEVER: only if marked). */
+void gpu_wake_ran(struct gpu_wake *w, unsigned g, uint64_t t);
+/* The earliest wake-up time of any GPU, GPU_WAKE_NEVER if none. */
+uint64_t gpu_wake_next(const struct gpu_wake *w);
+
+/* A tick: gpu_wake_begin(now), then run each GPU gpu_wake_step returns (ascending, until -1;
+ * each run must end with gpu_wake_ran), then gpu_wake_end. */
+void gpu_wake_begin(struct gpu_wake *w, uint64_t now);
+int gpu_wake_step(struct gpu_wake *w);
+void gpu_wake_end(struct gpu_wake *w);
+
+#endif
