@@ -29,8 +29,8 @@ static int run(struct sim_options *o)
     double reqs = st.requests ? (double)st.requests : 1;
     fprintf(stderr, "[sim] wall %.2f s for %.1f simulated s (%.4f s per simulated s), %.0f events/s\n", wall,
             (double)st.sim_ns / 1e9, wall / ((double)st.sim_ns / 1e9 + 1e-9), (double)st.events / (wall + 1e-9));
-    fprintf(stderr, "[sim] cpu %.2f s; per request: scheduler %.3f us, telemetry %.3f us (wall inside the calls)\n", cpu,
-            (double)st.sched_wall_ns / 1e3 / reqs, (double)st.telemetry_wall_ns / 1e3 / reqs);
+    fprintf(stderr, "[sim] cpu %.2f s; per request: scheduler %.3f us, telemetry %.3f us (wall inside the calls)\n",
+            cpu, (double)st.sched_wall_ns / 1e3 / reqs, (double)st.telemetry_wall_ns / 1e3 / reqs);
     return 0;
 }
 

@@ -13,6 +13,7 @@ struct sim_options {
     const struct wl_def *workload;
     struct wl_args args;
     int quiet;
+    int no_telemetry; /* --no-telemetry: cfg.log_dir stays NULL */
 };
 
 enum { SIM_OPTIONS_OK = 0, SIM_OPTIONS_HELP = 1, SIM_OPTIONS_ERROR = -1 };

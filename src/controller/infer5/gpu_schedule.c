@@ -179,7 +179,6 @@ void gpus_schedule_infer_due(struct scheduler *s, uint64_t now)
     gpu_wake_begin(&s->wake, now);
     while ((g = gpu_wake_step(&s->wake)) >= 0)
         gpu_schedule_infer(s, (unsigned)g, now);
-    gpu_wake_end(&s->wake);
 }
 
 /* ---- load ---- */

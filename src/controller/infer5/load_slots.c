@@ -61,29 +61,45 @@ static void refile(struct load_slots *ls, unsigned g)
     }
 }
 
-/* g changed: re-file it now, or when the pass ends if the pass has seen it in its order. */
-static void changed(struct load_slots *ls, unsigned g)
+/* g's place is out of date: re-filed before the next pass looks at the order. */
+static void defer(struct load_slots *ls, unsigned g)
 {
-    if (!ls->passing || (ls->where[g] != OFFERABLE && ls->where[g] != TAKEN)) {
-        refile(ls, g);
-    } else if (!ls->stale[g]) {
+    if (!ls->stale[g]) {
         ls->stale[g] = 1;
         ls->stale_list[ls->n_stale++] = g;
     }
 }
 
+static void refile_stale(struct load_slots *ls)
+{
+    for (unsigned i = 0; i < ls->n_stale; i++) {
+        unsigned g = ls->stale_list[i];
+        ls->stale[g] = 0;
+        if (ls->where[g] == TAKEN)
+            ls->where[g] = NOWHERE;
+        refile(ls, g);
+    }
+    ls->n_stale = 0;
+}
+
+/* Whether g may be offered is needed at once (load_slots_next_ready), except by a pass that
+ * has already taken its order. */
 void load_slots_set_open(struct load_slots *ls, unsigned g, int open, uint64_t ready_at)
 {
     ls->open[g] = open != 0;
     ls->ready_at[g] = ready_at;
-    changed(ls, g);
+    if (ls->passing && (ls->where[g] == OFFERABLE || ls->where[g] == TAKEN))
+        defer(ls, g);
+    else
+        refile(ls, g);
 }
 
+/* Loads change with every request; the order is only needed when a pass begins. */
 void load_slots_set_load(struct load_slots *ls, unsigned g, uint64_t load)
 {
     ls->load[g] = load;
     if (ls->where[g] == OFFERABLE || ls->where[g] == TAKEN)
-        changed(ls, g);
+        defer(ls, g);
 }
 
 uint64_t load_slots_next_ready(const struct load_slots *ls)
@@ -95,6 +111,7 @@ uint64_t load_slots_next_ready(const struct load_slots *ls)
 
 unsigned load_slots_begin_pass(struct load_slots *ls, uint64_t now)
 {
+    refile_stale(ls);
     ls->passing = 1;
     ls->offer_since = now;
     while (ls->waiting.len && idheap_top_key(&ls->waiting).hi <= now) {
@@ -113,22 +130,12 @@ int load_slots_next(struct load_slots *ls)
     unsigned g = idheap_top_key(&ls->offer).lo;
     idheap_remove(&ls->offer, 0);
     ls->where[g] = TAKEN;
-    if (!ls->stale[g]) {
-        ls->stale[g] = 1;
-        ls->stale_list[ls->n_stale++] = g;
-    }
+    defer(ls, g);
     return (int)g;
 }
 
 void load_slots_end_pass(struct load_slots *ls)
 {
     ls->passing = 0;
-    for (unsigned i = 0; i < ls->n_stale; i++) {
-        unsigned g = ls->stale_list[i];
-        ls->stale[g] = 0;
-        if (ls->where[g] == TAKEN)
-            ls->where[g] = NOWHERE;
-        refile(ls, g);
-    }
-    ls->n_stale = 0;
+    refile_stale(ls);
 }

@@ -2,7 +2,8 @@
  * index). A GPU is open while it can take another LoadWeights; it becomes offerable once its
  * load timeline is within reach (ready_at). A pass sees the GPUs' order as it was when the
  * pass began, like a sort done then: loads and openings reported during a pass apply after
- * it. Every operation is O(log n) in GPUs; a pass costs O(log n) per GPU it offers. */
+ * it. Openings cost O(log n) in GPUs, a load report O(1) (the order is brought up to date
+ * when a pass begins, O(log n) per GPU whose load changed), a pass O(log n) per GPU offered. */
 #ifndef CW_INFER5_LOAD_SLOTS_H
 #define CW_INFER5_LOAD_SLOTS_H
 #include "controller/infer5/idheap.h"
