@@ -11,7 +11,7 @@
 
 struct ctl_item *sim_ctl_item(struct sim *s, enum ctl_kind kind)
 {
-    struct ctl_item *it = calloc(1, sizeof *it);
+    struct ctl_item *it = sim_pool_get(&s->items);
     if (!it)
         sim_fail(s, "out of memory");
     else
@@ -161,7 +161,7 @@ static void run_next(struct sim *s)
         uint64_t now = s->now;
         s->ctl_done_at = now + sim_delay_sample(&s->cfg->lat, HOP_CTL_EVENT, &s->rng_net);
         handle(s, it, now);
-        free(it);
+        sim_pool_put(&s->items, it);
         send_queue_pump(&s->sends, s->ctl_done_at);
         arm_tick(s, now);
         if (s->ctl_done_at > now) {

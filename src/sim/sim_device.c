@@ -121,14 +121,15 @@ static int begin(struct sim_device *d, struct sim_task *t, uint64_t now)
         return 0;
     }
     if (t->type == SCHED_LOAD_WEIGHTS) {
-        int32_t id = local_id_add(&d->ids, t->model_id);
-        t->status = weights_cache_load_begin(&d->cache, id, t->info->num_weights_pages, &t->version);
+        t->cache_id = local_id_add(&d->ids, t->model_id);
+        t->status = weights_cache_load_begin(&d->cache, t->cache_id, t->info->num_weights_pages, &t->version);
         if (t->status != ACTION_SUCCESS)
             return 0;
         t->end = now + t->info->weights_load_ns;
         return 1;
     }
-    t->status = weights_cache_infer_begin(&d->cache, local_id(&d->ids, t->model_id), &t->version);
+    t->cache_id = local_id(&d->ids, t->model_id);
+    t->status = weights_cache_infer_begin(&d->cache, t->cache_id, &t->version);
     int idx = model_info_batch_index(t->info, model_info_padded_batch(t->info, t->batch_size));
     if (t->status == ACTION_SUCCESS && idx < 0)
         t->status = ACTION_EXEC_INVALID_BATCH;
@@ -141,11 +142,10 @@ static int begin(struct sim_device *d, struct sim_task *t, uint64_t now)
 /* The task's checks at its end time. */
 static void end(struct sim_device *d, struct sim_task *t)
 {
-    int32_t id = local_id(&d->ids, t->model_id);
     if (t->type == SCHED_LOAD_WEIGHTS)
-        t->status = weights_cache_load_end(&d->cache, id, t->version, ACTION_SUCCESS);
+        t->status = weights_cache_load_end(&d->cache, t->cache_id, t->version, ACTION_SUCCESS);
     else
-        t->status = weights_cache_infer_end(&d->cache, id, t->version);
+        t->status = weights_cache_infer_end(&d->cache, t->cache_id, t->version);
 }
 
 static void finish(struct sim_device *d, unsigned ex, struct sim_task *t, uint64_t now)

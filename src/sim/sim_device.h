@@ -23,7 +23,8 @@ struct sim_task {
     int status;
     int waiting; /* window open, waiting for the start time */
     uint64_t start, end, version;
-    void *host; /* the host's context */
+    int32_t cache_id; /* the model's id in the device's weights cache, from the start on */
+    void *host;       /* the host's context */
 };
 
 struct sim_device;

@@ -11,15 +11,19 @@
 
 #define LOAD_SLOTS_NEVER UINT64_MAX
 
+struct load_slot {
+    uint64_t load, ready_at;
+    unsigned pos; /* in whichever heap `where` says */
+    unsigned char where, open, stale;
+};
+
 struct load_slots {
     unsigned n;
     struct idheap waiting; /* open, not yet offerable: by (ready_at, index) */
     struct idheap offer;   /* offerable: by (load, index) */
-    unsigned *pos;         /* in whichever heap `where` says */
-    unsigned char *where, *open, *stale;
-    uint64_t *ready_at, *load;
-    uint64_t offer_since; /* `now` of the last pass: offerable means ready_at <= it */
-    unsigned *stale_list; /* GPUs to re-place when the pass ends */
+    struct load_slot *gpu; /* per GPU: one cache line touched per report */
+    uint64_t offer_since;  /* `now` of the last pass: offerable means ready_at <= it */
+    unsigned *stale_list;  /* GPUs to re-place when the pass ends */
     unsigned n_stale;
     int passing;
 };

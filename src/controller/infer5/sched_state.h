@@ -32,13 +32,13 @@ struct infer5_model {
     int known; /* ids the host did not describe are rejected */
     unsigned pages;
     uint64_t output_size;
-    struct model_estimates est;
     struct model_queue q;
     struct infer5_instance **inst;
     unsigned n_inst, cap_inst;
     unsigned n_loaded;
     uint64_t arrivals, departures;
-    struct idheap_key urgency; /* most urgent strategy; hi = SCHED_IDLE when none */
+    struct idheap_key urgency;  /* most urgent strategy; hi = SCHED_IDLE when none */
+    struct model_estimates est; /* last: what every event reads above shares few cache lines */
 };
 
 struct infer5_gpu {
