@@ -281,7 +281,7 @@ void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
 {
     struct infer5_gpu *gpu = &s->gpus[g];
     while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS &&
-           load_tracker_has_candidates(s->lt)) {
+           load_tracker_may_load(s->lt, g)) {
         struct fit_ctx ctx = {s, g, gpu->free_pages + evictable_pages(s, gpu)};
         int id = load_tracker_next_load(s->lt, g, fits, &ctx);
         if (id < 0)
@@ -310,8 +310,14 @@ void schedule_loads(struct scheduler *s, uint64_t now)
     unsigned n = load_slots_begin_pass(&s->slots, now);
     uint64_t before = s->next_action_id;
     int g;
-    while (load_tracker_has_candidates(s->lt) && (g = load_slots_next(&s->slots)) >= 0)
+    while (load_tracker_has_candidates(s->lt) && (g = load_slots_next(&s->slots)) >= 0) {
+        /* Nothing placed yet, so loads are as the order has them: the GPUs left are at capacity
+         * too and, with no model lacking a copy, none of them can take one (an overloaded
+         * cluster would otherwise search the candidates once per GPU at every tick). */
+        if (s->next_action_id == before && !load_tracker_may_load(s->lt, (unsigned)g))
+            break;
         gpu_schedule_load(s, (unsigned)g, now);
+    }
     load_slots_end_pass(&s->slots);
     /* offered but nothing placed: wait for an event to change pages or demand */
     s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;

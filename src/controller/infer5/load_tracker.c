@@ -6,6 +6,7 @@
 #define LT_MAX_VISIT 64  /* heap nodes inspected per load_tracker_next_load */
 #define LT_MAX_REFRESH 8 /* stale candidates re-keyed per load_tracker_next_load */
 #define KEY_SPAN ((1ULL << 62) - 1)
+#define COPIES_CLASS (1ULL << 62) /* keys of models that have a copy start here */
 
 struct holder {
     unsigned gpu;
@@ -99,7 +100,7 @@ static void rekey(struct load_tracker *lt, unsigned id)
             idheap_remove(&lt->candidates, m->heap_pos);
         return;
     }
-    uint64_t cls = m->n_holders ? (1ULL << 62) : 0; /* models without a copy first */
+    uint64_t cls = m->n_holders ? COPIES_CLASS : 0; /* models without a copy first */
     struct idheap_key k = {cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id};
     if (m->heap_pos == IDHEAP_NONE)
         idheap_push(&lt->candidates, k, m, &m->heap_pos);
@@ -161,6 +162,13 @@ uint64_t load_tracker_demand(const struct load_tracker *lt, unsigned model) { re
 unsigned load_tracker_copies(const struct load_tracker *lt, unsigned model) { return lt->models[model].n_holders; }
 uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
 int load_tracker_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
+
+int load_tracker_may_load(const struct load_tracker *lt, unsigned gpu)
+{
+    if (!lt->candidates.len)
+        return 0;
+    return lt->gpu_load[gpu] < lt->capacity || idheap_top_key(&lt->candidates).hi < COPIES_CLASS;
+}
 
 int load_tracker_holds(const struct load_tracker *lt, unsigned model, unsigned gpu)
 {

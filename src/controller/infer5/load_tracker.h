@@ -26,6 +26,9 @@ int load_tracker_holds(const struct load_tracker *lt, unsigned model, unsigned g
 uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu);
 /* Whether some model would benefit from another copy. */
 int load_tracker_has_candidates(const struct load_tracker *lt);
+/* Whether load_tracker_next_load could find a model for gpu at all, in O(1): a GPU at capacity
+ * only takes models that have no copy yet, and those come first among the candidates. */
+int load_tracker_may_load(const struct load_tracker *lt, unsigned gpu);
 
 /* The model that most needs a copy on gpu and that `fits` accepts (e.g. enough pages
  * after evictions), or -1. Does not record the copy: call load_tracker_add_copy when loading. */
