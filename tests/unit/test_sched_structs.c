@@ -1,7 +1,8 @@
 /* The INFER5 scheduler's indices, each driven by long random sequences of operations and
  * checked after every step against a naive reference (plain arrays and scans): the indexed heap
  * (idheap), the hierarchical bit set (idset), the GPUs a tick must visit (gpu_wake), the GPUs
- * a load pass offers (load_slots) and the load tracker's per-GPU load reports. */
+ * a load pass offers (load_slots) and the load tracker's per-GPU load reports and its O(1)
+ * "could this GPU take a model" test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +321,12 @@ static void watch(void *data, unsigned gpu, uint64_t load)
     watched[gpu] = load;
 }
 
+static int fits_any(void *ctx, unsigned model)
+{
+    (void)ctx, (void)model;
+    return 1;
+}
+
 static void test_load_tracker_reports_every_load(void **state)
 {
     (void)state;
@@ -351,6 +358,10 @@ static void test_load_tracker_reports_every_load(void **state)
         for (unsigned k = 0; k < T_MODELS; k++)
             held += load_tracker_copies(lt, k) ? demand[k] : 0;
         assert_int_equal(total, held); /* each held model's demand is spread over its holders */
+        /* may_load is a necessary condition: where it says no, the search finds nothing */
+        for (unsigned k = 0; k < T_GPUS; k++)
+            if (!load_tracker_may_load(lt, k))
+                assert_int_equal(load_tracker_next_load(lt, k, fits_any, NULL), -1);
     }
     load_tracker_destroy(lt);
 }
