@@ -1,8 +1,9 @@
-/* check_model PATH: loads a converted model (PATH = DIR/NAME/model prefix or DIR/NAME), runs
- * every batch size repeatedly on one pinned device and prints min/median/p99 timings and
- * whether outputs are finite and deterministic. Optionally runs a given input and saves the output. */
+/* check_model PATH: loads a converted model (PATH = DIR/NAME/model prefix or DIR/NAME) on one
+ * device (a GPU, or pinned CPU cores), runs every batch size repeatedly and prints timing
+ * percentiles and whether outputs are finite and deterministic. Optionally runs a given
+ * input and saves the output. */
 #define _GNU_SOURCE
-#include "backend/cpu/cpu_thread.h"
+#include "backend/select/backend_select.h"
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 struct check_args {
     char prefix[480];
     unsigned runs, cores, batch;
+    enum backend_kind device;
     const char *in_file, *out_file;
 };
 
@@ -20,10 +22,11 @@ static void usage(FILE *f, const char *prog)
 {
     fprintf(f,
             "Usage: %s [OPTIONS] PATH\n"
-            "Loads a Clockwork CPU model (PATH/model or the prefix itself) and checks every batch size.\n"
+            "Loads a converted Clockwork model (PATH/model or the prefix itself) and checks every batch size.\n"
             "Options:\n"
+            "  -d, --device cpu|cuda  where to run (default: cuda when built with CUDA and a GPU is present)\n"
             "  -r, --runs N        timed runs per batch size (default 20)\n"
-            "  -c, --cores N       cores of the device (default 1, pinned from core 0)\n"
+            "  -c, --cores N       cpu: cores of the device (default 1, pinned from core 0)\n"
             "  -i, --input FILE    raw float32 input to run instead (batch from --batch)\n"
             "  -o, --output FILE   with --input: where to write the raw float32 output\n"
             "  -b, --batch N       with --input: batch size (default 1)\n"
@@ -33,20 +36,18 @@ static void usage(FILE *f, const char *prog)
 
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
-    static const struct option lo[] = {{"runs", required_argument, NULL, 'r'},
-                                       {"cores", required_argument, NULL, 'c'},
-                                       {"input", required_argument, NULL, 'i'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"batch", required_argument, NULL, 'b'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        {"runs", required_argument, NULL, 'r'},  {"cores", required_argument, NULL, 'c'},
+        {"input", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
+        {"batch", required_argument, NULL, 'b'}, {"device", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "r:c:i:o:b:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:c:i:o:b:d:h", lo, NULL)) != -1) {
         int v = optarg ? atoi(optarg) : 0;
         switch (c) {
         case 'h': return 1;
         case 'r':
-            if (v < 1 || v > 100000)
+            if (v < 1 || v > 1000000)
                 return -1;
             a->runs = (unsigned)v;
             break;
@@ -59,6 +60,10 @@ static int parse_args(int argc, char **argv, struct check_args *a)
             if (v < 1 || v > 1024)
                 return -1;
             a->batch = (unsigned)v;
+            break;
+        case 'd':
+            if (backend_select_parse(optarg, &a->device) != 0)
+                return -1;
             break;
         case 'i': a->in_file = optarg; break;
         case 'o': a->out_file = optarg; break;
@@ -79,76 +84,103 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-static void fill_input(struct cpu_standalone *x, unsigned bi)
+/* Percentile q (0..1) of sorted t[0..n). */
+static double pct_ms(const uint64_t *t, unsigned n, double q)
 {
-    const struct cpu_model *m = x->m;
-    float *in = cpu_binding_act(x->b, bi, m->plan.inputs[0]);
-    uint64_t n = plan_tensor_elems(&m->plan, m->plan.inputs[0], m->batch[bi].b);
-    for (uint64_t i = 0; i < n; i++)
-        in[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+    unsigned i = (unsigned)(q * n);
+    return t[i < n ? i : n - 1] / 1e6;
 }
 
-/* Runs batch index bi `runs` times; prints timings and output checks. */
-static int check_batch(struct cpu_standalone *x, unsigned bi, unsigned runs)
+static void print_times(unsigned b, uint64_t *exec, uint64_t *total, unsigned runs, int finite, int same)
 {
-    const struct cpu_model *m = x->m;
-    uint64_t n_out = plan_tensor_elems(&m->plan, m->plan.outputs[0], m->batch[bi].b), *t = calloc(runs, sizeof *t);
-    float *first = malloc(n_out * sizeof *first + 1);
-    const float *out = cpu_binding_act(x->b, bi, m->plan.outputs[0]);
-    int rc = t && first ? 0 : -1, finite = 1, same = 1;
-    for (unsigned r = 0; rc == 0 && r <= runs; r++) {
-        fill_input(x, bi);
-        uint64_t ns;
-        rc = cpu_standalone_run(x, bi, &ns);
-        if (r == 0)
+    qsort(exec, runs, sizeof *exec, cmp_u64);
+    qsort(total, runs, sizeof *total, cmp_u64);
+    printf("  b%-3u min %9.3f ms  median %9.3f ms  p99 %9.3f ms  outputs %s, %s\n", b, exec[0] / 1e6,
+           pct_ms(exec, runs, 0.5), pct_ms(exec, runs, 0.99), finite ? "finite" : "NOT FINITE",
+           same ? "deterministic" : "NOT DETERMINISTIC");
+    printf("       tail: exec p99.9 %.3f  p99.99 %.3f  max %.3f ms | with copies p50 %.3f  p99 %.3f  p99.99 %.3f  "
+           "max %.3f ms\n",
+           pct_ms(exec, runs, 0.999), pct_ms(exec, runs, 0.9999), exec[runs - 1] / 1e6, pct_ms(total, runs, 0.5),
+           pct_ms(total, runs, 0.99), pct_ms(total, runs, 0.9999), total[runs - 1] / 1e6);
+}
+
+/* Runs batch index bi `runs` times (after one untimed run); prints timings and output checks. */
+static int check_batch(struct model_runner *r, unsigned bi, unsigned runs, float *in, float *out, float *first)
+{
+    unsigned b = r->batch_sizes[bi];
+    uint64_t n_out = r->output_bytes / 4 * b, *exec = calloc(runs, sizeof *exec), *total = calloc(runs, sizeof *total);
+    int rc = exec && total ? 0 : -1, finite = 1, same = 1;
+    char err[1024] = "";
+    model_runner_pattern(in, r->input_bytes / 4 * b);
+    for (unsigned i = 0; rc == 0 && i <= runs; i++) {
+        struct model_run_times t;
+        rc = r->ops->run(r->impl, bi, in, out, &t, err, sizeof err);
+        if (rc == 0 && i == 0)
             memcpy(first, out, n_out * sizeof *first);
-        else
-            t[r - 1] = ns, same &= memcmp(first, out, n_out * sizeof *first) == 0;
+        else if (rc == 0)
+            exec[i - 1] = t.exec_ns, total[i - 1] = t.total_ns, same &= memcmp(first, out, n_out * sizeof *out) == 0;
     }
     for (uint64_t i = 0; rc == 0 && i < n_out; i++)
         finite &= isfinite(out[i]) != 0;
-    if (rc == 0) {
-        qsort(t, runs, sizeof *t, cmp_u64);
-        printf("  b%-3u min %9.3f ms  median %9.3f ms  p99 %9.3f ms  outputs %s, %s\n", m->batch[bi].b, t[0] / 1e6,
-               t[runs / 2] / 1e6, t[(runs * 99) / 100 < runs ? (runs * 99) / 100 : runs - 1] / 1e6,
-               finite ? "finite" : "NOT FINITE", same ? "deterministic" : "NOT DETERMINISTIC");
-        rc = finite && same ? 0 : 1;
-    }
-    free(t);
+    if (rc == 0)
+        print_times(b, exec, total, runs, finite, same);
+    else
+        fprintf(stderr, "check_model: batch %u: %s\n", b, err);
+    free(exec);
+    free(total);
+    return rc == 0 && finite && same ? 0 : 1;
+}
+
+static int check_all(struct model_runner *r, const struct check_args *a)
+{
+    unsigned top = r->batch_sizes[r->n_batches - 1];
+    float *in = malloc(r->input_bytes * top + 4), *out = malloc(r->output_bytes * top + 4),
+          *first = malloc(r->output_bytes * top + 4);
+    int rc = in && out && first ? 0 : 1;
+    for (unsigned i = 0; rc == 0 && i < r->n_batches; i++)
+        rc |= check_batch(r, i, a->runs, in, out, first);
+    free(in);
+    free(out);
     free(first);
     return rc;
 }
 
-static int run_file(struct cpu_standalone *x, const struct check_args *a, const struct model_info *mi)
+static int run_file(struct model_runner *r, const struct check_args *a, const struct model_info *mi)
 {
     int bi = model_info_batch_index(mi, a->batch);
-    if (bi < 0)
+    if (bi < 0 || (unsigned)bi >= r->n_batches)
         return fprintf(stderr, "check_model: batch %u not supported\n", a->batch), -1;
-    FILE *f = fopen(a->in_file, "rb");
-    size_t need = (size_t)mi->input_size * a->batch, got = 0;
+    size_t need = (size_t)mi->input_size * a->batch, got = 0, n_out = (size_t)mi->output_size * a->batch;
+    float *in = malloc(need + 4), *out = malloc(n_out + 4);
+    FILE *f = in ? fopen(a->in_file, "rb") : NULL;
     if (f) {
-        got = fread(cpu_binding_act(x->b, (unsigned)bi, x->m->plan.inputs[0]), 1, need, f);
+        got = fread(in, 1, need, f);
         fclose(f);
     }
-    uint64_t ns;
-    if (got != need || cpu_standalone_run(x, (unsigned)bi, &ns) != 0)
-        return fprintf(stderr, "check_model: cannot read %zu bytes from %s or run\n", need, a->in_file), -1;
-    f = a->out_file ? fopen(a->out_file, "wb") : NULL;
-    size_t out = (size_t)mi->output_size * a->batch;
-    if (!f || fwrite(cpu_binding_act(x->b, (unsigned)bi, x->m->plan.outputs[0]), 1, out, f) != out)
+    struct model_run_times t;
+    char err[1024] = "";
+    int rc = got == need && out ? r->ops->run(r->impl, (unsigned)bi, in, out, &t, err, sizeof err) : -1;
+    if (rc != 0)
+        fprintf(stderr, "check_model: cannot read %zu bytes from %s or run it%s%s\n", need, a->in_file,
+                err[0] ? ": " : "", err);
+    f = rc == 0 && a->out_file ? fopen(a->out_file, "wb") : NULL;
+    if (rc == 0 && (!f || fwrite(out, 1, n_out, f) != n_out))
         fprintf(stderr, "check_model: cannot write the output\n");
     if (f)
         fclose(f);
-    return 0;
+    free(in);
+    free(out);
+    return rc;
 }
 
-static int load(const struct check_args *a, dnnl_engine_t eng, struct model_info *mi, struct cpu_model **cm)
+static int open_model(const struct check_args *a, struct model_info *mi, struct model_runner *r)
 {
     char err[1024];
     struct plan p;
+    enum backend_kind kind = a->device;
     if (model_info_load(mi, a->prefix, UINT64_C(1) << 24, err, sizeof err) != 0 ||
-        plan_load(&p, a->prefix, err, sizeof err) != 0 ||
-        cpu_model_build(cm, &p, eng, mi->batch_sizes, mi->n_batch_sizes, UINT64_C(1) << 30, err, sizeof err) != 0) {
+        plan_load(&p, a->prefix, err, sizeof err) != 0 || backend_select_resolve(&kind, err, sizeof err) != 0 ||
+        backend_select_runner(r, kind, &p, mi->batch_sizes, mi->n_batch_sizes, a->cores, err, sizeof err) != 0) {
         fprintf(stderr, "check_model: %s\n", err);
         return -1;
     }
@@ -163,34 +195,23 @@ int main(int argc, char **argv)
         usage(rc > 0 ? stdout : stderr, argv[0]);
         return rc > 0 ? 0 : 2;
     }
-    cpu_thread_pin(0, a.cores);
-    dnnl_engine_t eng;
-    if (dnnl_engine_create(&eng, dnnl_cpu, 0) != dnnl_success) {
-        fprintf(stderr, "check_model: no oneDNN CPU engine\n");
-        return 1;
-    }
     struct model_info mi;
-    struct cpu_model *cm = NULL;
-    struct cpu_standalone x = {0};
-    char err[512];
+    struct model_runner r = {0};
+    char err[1024];
     uint64_t load_ns = 0;
-    rc = load(&a, eng, &mi, &cm) ? 1 : 0;
-    if (rc == 0 && (cpu_standalone_open(&x, cm, err, sizeof err) != 0 || cpu_standalone_load(&x, &load_ns) != 0)) {
+    rc = open_model(&a, &mi, &r) ? 1 : 0;
+    if (rc == 0 && r.ops->load(r.impl, &load_ns, err, sizeof err) != 0) {
         fprintf(stderr, "check_model: %s\n", err);
         rc = 1;
     }
     if (rc == 0 && a.in_file) {
-        rc = run_file(&x, &a, &mi) ? 1 : 0;
+        rc = run_file(&r, &a, &mi) ? 1 : 0;
     } else if (rc == 0) {
-        printf("%s: input %llu B, output %llu B, weights %.2f MB in %u page(s), load %.3f ms, %u core(s)\n", a.prefix,
-               (unsigned long long)mi.input_size, (unsigned long long)mi.output_size, cm->plan.weights_size / 1e6,
-               (unsigned)((cm->plan.weights_size + (1 << 24) - 1) >> 24), load_ns / 1e6, a.cores);
-        for (unsigned i = 0; i < cm->n_batches; i++)
-            rc |= check_batch(&x, i, a.runs);
+        printf("%s: input %llu B, output %llu B, weights %.2f MB in %u page(s), load %.3f ms, %s\n", a.prefix,
+               (unsigned long long)mi.input_size, (unsigned long long)mi.output_size, r.weights_bytes / 1e6,
+               (unsigned)((r.weights_bytes + (1 << 24) - 1) >> 24), load_ns / 1e6, r.device);
+        rc = check_all(&r, &a);
     }
-    if (x.m)
-        cpu_standalone_close(&x);
-    cpu_model_destroy(cm);
-    dnnl_engine_destroy(eng);
+    model_runner_close(&r);
     return rc;
 }

@@ -1,9 +1,9 @@
 /* convert: turns an ONNX model into a Clockwork model at OUTDIR/NAME/model (.info,
- * .measurements, .plan, .weights), measuring its timings on this machine's CPU. */
+ * .measurements, .plan, .weights), measuring its timings on this machine's GPU or CPU. */
 #define _GNU_SOURCE
-#include "backend/cpu/cpu_thread.h"
-#include "backend/cpu/model_files.h"
 #include "backend/cpu/onnx_import.h"
+#include "backend/select/backend_select.h"
+#include "model/model_files.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +14,8 @@
 struct convert_args {
     const char *onnx, *out;
     unsigned batch_sizes[MODEL_MAX_BATCH_SIZES], n_batch;
-    struct cpu_options cpu;
+    unsigned runs, cores;
+    enum backend_kind device;
 };
 
 static void usage(FILE *f, const char *prog)
@@ -24,8 +25,9 @@ static void usage(FILE *f, const char *prog)
             "Converts an ONNX model into a Clockwork model at OUTDIR/NAME/model.{info,measurements,plan,weights}.\n"
             "Options:\n"
             "  -b, --batch-sizes LIST  supported batch sizes (default 1,2,4,8,16)\n"
+            "  -d, --device cpu|cuda   where to measure (default: cuda when built with CUDA and a GPU is present)\n"
             "  -r, --runs N            timed runs per batch size when measuring (default 3)\n"
-            "  -c, --cores N           cores to measure on (default 1, pinned from core 0)\n"
+            "  -c, --cores N           cpu: cores to measure on (default 1, pinned from core 0)\n"
             "  -h, --help              print this message\n",
             prog);
 }
@@ -53,16 +55,17 @@ static int parse_args(int argc, char **argv, struct convert_args *a)
     static const struct option lo[] = {{"batch-sizes", required_argument, NULL, 'b'},
                                        {"runs", required_argument, NULL, 'r'},
                                        {"cores", required_argument, NULL, 'c'},
+                                       {"device", required_argument, NULL, 'd'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "b:r:c:h", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:r:c:d:h", lo, NULL)) != -1) {
         if (c == 'h')
             return 1;
-        if (c == 'b' && parse_batches(optarg, a) == 0)
+        if ((c == 'b' && parse_batches(optarg, a) == 0) || (c == 'd' && backend_select_parse(optarg, &a->device) == 0))
             continue;
         if ((c == 'r' || c == 'c') && atoi(optarg) >= 1 && atoi(optarg) <= 64) {
-            *(c == 'r' ? &a->cpu.measure_runs : &a->cpu.cores_per_device) = (unsigned)atoi(optarg);
+            *(c == 'r' ? &a->runs : &a->cores) = (unsigned)atoi(optarg);
             continue;
         }
         return -1;
@@ -88,28 +91,28 @@ static int mkdirs(const char *path)
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* Measures on the chosen device; takes *p. */
 static int measure(struct plan *p, struct model_info *mi, const struct convert_args *a, char *err, size_t errlen)
 {
-    dnnl_engine_t eng;
-    if (dnnl_engine_create(&eng, dnnl_cpu, 0) != dnnl_success)
-        return snprintf(err, errlen, "cannot create the oneDNN CPU engine"), -1;
-    struct cpu_model *cm;
-    cpu_thread_pin(0, a->cpu.cores_per_device);
-    int rc = cpu_model_build(&cm, p, eng, a->batch_sizes, a->n_batch, UINT64_C(1) << 30, err, errlen);
-    if (rc == 0) {
-        mi->n_batch_sizes = a->n_batch;
-        memcpy(mi->batch_sizes, a->batch_sizes, sizeof a->batch_sizes);
-        rc = cpu_thread_measure(cm, mi, &a->cpu, err, errlen);
-        cpu_model_destroy(cm);
+    enum backend_kind kind = a->device;
+    struct model_runner r;
+    if (backend_select_resolve(&kind, err, errlen) != 0) {
+        plan_free(p);
+        return -1;
     }
-    dnnl_engine_destroy(eng);
+    if (backend_select_runner(&r, kind, p, a->batch_sizes, a->n_batch, a->cores, err, errlen) != 0)
+        return -1;
+    mi->n_batch_sizes = a->n_batch;
+    memcpy(mi->batch_sizes, a->batch_sizes, sizeof a->batch_sizes);
+    int rc = model_runner_measure(&r, a->runs, &mi->weights_load_ns, mi->exec_ns, err, errlen);
+    printf("measuring on %s\n", r.device);
+    model_runner_close(&r);
     return rc;
 }
 
 int main(int argc, char **argv)
 {
-    struct convert_args a = {.batch_sizes = {1, 2, 4, 8, 16}, .n_batch = 5};
-    cpu_options_defaults(&a.cpu);
+    struct convert_args a = {.batch_sizes = {1, 2, 4, 8, 16}, .n_batch = 5, .runs = 3, .cores = 1};
     int rc = parse_args(argc, argv, &a);
     if (rc != 0) {
         usage(rc > 0 ? stdout : stderr, argv[0]);

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Clockwork-in-C needs (idempotent; skips apt when all are present).
+# The CUDA backend also needs the CUDA 13 toolkit with cuDNN 9 and cuBLAS (not Debian packages; by
+# default looked for in /usr/local/cuda); without it the build leaves that backend out.
 set -euo pipefail
 # openssh-server: tests/integration/fig7_ssh_cluster.sh runs its own sshd per network namespace. Where
 # services start on install (systemd, no policy-rc.d), Debian also enables the machine's own sshd;

@@ -2,8 +2,11 @@
 # Prints which component includes which (folder -> folder, with the number of #include lines),
 # from the quoted includes of src/ and apps/, and flags every edge that points up or sideways
 # in the layering of docs/architecture.md:
-#   apps -> sim -> controller/worker/client -> workload/backend -> net/model -> proto -> common
-# A component is src/X, except src/backend/X (backend/cpu, backend/emu, backend for backend.h).
+#   apps -> sim -> controller/worker/client/backend/select -> workload/backend -> net/model -> proto -> common
+# A component is src/X, except src/backend/X (backend/cpu, backend/emu, backend/cuda; backend for
+# src/backend/ itself: the interface backend.h and what every backend shares). backend/select,
+# the apps' --device choice, is the one place that knows every concrete backend, so it sits above
+# them (beside worker, which never sees a concrete backend).
 # Exit status 1 when an upward edge exists (sideways edges are reported, not failed).
 #   usage: tools/include_graph.sh [REPO_ROOT]
 set -euo pipefail
@@ -30,7 +33,7 @@ function comp(p,   a, n) {
 function level(c) {
   if (c == "apps") return 6
   if (c == "sim") return 5
-  if (c == "controller" || c == "worker" || c == "client") return 4
+  if (c == "controller" || c == "worker" || c == "client" || c == "backend/select") return 4
   if (c == "workload" || c ~ /^backend/) return 3
   if (c == "net" || c == "model") return 2
   if (c == "proto") return 1

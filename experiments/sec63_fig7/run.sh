@@ -84,6 +84,7 @@ options:
   --slo-start X --slo-end X --slo-factor X --slo-op add|mul   (default $slo_start $slo_end $slo_factor $slo_op)
   --base-port PORT    --local: first worker port (default $local_base_port; controller = PORT+$local_workers)
   --seed S            --sim: random seed (default $sim_seed)
+  --controller-type T controller TYPE, e.g. INFER6 (default $controller_type; see controller -h)
   --dry-run           print the commands instead of running them
   -h, --help          this message
 environment:
@@ -119,6 +120,7 @@ while [ $# -gt 0 ]; do
     --slo-op) slo_op="${2:?}"; shift ;;
     --base-port) local_base_port="${2:?}"; shift ;;
     --seed) sim_seed="${2:?}"; shift ;;
+    --controller-type) controller_type="${2:?--controller-type needs a TYPE}"; shift ;;
     --dry-run) dry_run=1 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
@@ -132,6 +134,7 @@ for c in $configs; do
 done
 [[ "$period" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "bad --period '$period'"
 [[ "$slo_op" == add || "$slo_op" == mul ]] || die "--slo-op must be add or mul"
+[[ "$controller_type" =~ ^[A-Z0-9]+$ ]] || die "bad --controller-type '$controller_type'"
 if [ "$mode" = cluster ]; then
   [ ${#workers[@]} -ge 1 ] || die "no worker hosts (set --workers or WORKER_HOSTS)"
   for h in "$client" "$controller"; do
@@ -504,7 +507,7 @@ check_binaries() {
 
 # ---------------------------------------------------------------- main
 log "Experiment $exp_name (Figure 7), mode=$mode, logdir=$logdir"
-log "configs=[$configs] period=${period}s slo=$slo_start..$slo_end $slo_op $slo_factor" \
+log "controller_type=$controller_type configs=[$configs] period=${period}s slo=$slo_start..$slo_end $slo_op $slo_factor" \
   "($n_steps steps, ~${run_seconds}s per run)"
 log "CLOCKWORK_BUILD=$CLOCKWORK_BUILD CLOCKWORK_DISABLE_INPUTS=$CLOCKWORK_DISABLE_INPUTS"
 check_binaries || exit 1

@@ -44,6 +44,20 @@ if CLOCKWORK_BUILD="$TMP/nosim" bash "$EXP/run.sh" --sim --logdir "$TMP/sim" --p
 grep -q "clockwork-sim, which does not exist" "$TMP/sim.out" || { cat "$TMP/sim.out"; fail "--sim gave no clear message"; }
 [ "$(tail -n 1 "$TMP/sim/run.log" | awk '{print $NF}')" = Exiting ] || fail "--sim run.log does not end with Exiting"
 
+# --controller-type: the TYPE reaches the controller (here the simulator's) and run.log; a bad one
+# is refused.
+CLOCKWORK_BUILD="$BUILD" timeout -k 10 120 bash "$EXP/run.sh" --sim --controller-type INFER6 \
+  --logdir "$TMP/sim6" --period 1 --slo-end 3.375 --configs "12:200" > "$TMP/sim6.out" 2>&1 ||
+  { cat "$TMP/sim6.out"; fail "--sim INFER6 failed"; }
+grep -q "controller_type=INFER6 " "$TMP/sim6/run.log" || fail "run.log does not name the controller type"
+grep -q "clockwork-sim .* INFER6 0 6 5000000 -- slo-exp-1" "$TMP/sim6/run.log" ||
+  fail "the simulator did not run INFER6"
+[ -s "$TMP/sim6/N12_R200/clockwork_request_log.tsv" ] || fail "--sim INFER6 wrote no request log"
+if bash "$EXP/run.sh" --sim --controller-type 'INFER6;x' --logdir "$TMP/sim7" > "$TMP/sim7.out" 2>&1; then
+  fail "run.sh accepted a bad --controller-type"
+fi
+grep -q "bad --controller-type" "$TMP/sim7.out" || fail "no clear message for a bad --controller-type"
+
 if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then nop=""; else nop="--no-plot"; fi
 (cd "$TMP" && /usr/bin/python3 "$EXP/plotter.py" -l "$TMP/log" $nop) > "$TMP/plot.out" 2>&1 \
   || { cat "$TMP/plot.out"; fail "plotter failed on the run's logs"; }

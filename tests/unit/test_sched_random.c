@@ -1,5 +1,5 @@
-/* Randomised end-to-end run of the INFER5 scheduler against fake workers in virtual
- * time (fixed seeds): thousands of requests over oversubscribed GPUs. Checks every
+/* Randomised end-to-end runs of the INFER5 and INFER6 schedulers against fake workers in
+ * virtual time (fixed seeds): thousands of requests over oversubscribed GPUs. Checks every
  * request is answered exactly once, page accounting never exceeds capacity, no infer
  * ever finds its weights missing, and host wake-ups alone drive the scheduler. */
 #include <setjmp.h>
@@ -21,6 +21,11 @@
 #define FINGERPRINT_PLAIN 0xafa4b5c8ad0b9365ULL
 #define FINGERPRINT_LOST 0x79577d5eb6625034ULL
 #define FINGERPRINT_BACK 0xf3bb46780f5e650dULL
+/* INFER6's, as it decided when it came (issue 16): seeds 42 to 210, then lost, lost and back */
+static const uint64_t INFER6_FINGERPRINT_PLAIN[5] = {
+    0xaf77855f24cd9701ULL, 0x67dcbe4974ce0129ULL, 0xfba3ad9f63979d82ULL, 0x881a612d35148503ULL, 0x644a729141061fe9ULL};
+#define INFER6_FINGERPRINT_LOST 0x317d912aa5a1ac91ULL
+#define INFER6_FINGERPRINT_BACK 0x73b6570b8c6863eeULL
 
 struct event {
     uint64_t at;
@@ -152,10 +157,11 @@ static void sim_log_act(void *d, const struct action_row *row) { h_log_act(((str
 
 static const struct sched_ops sim_ops = {sim_send, sim_done, sim_log_req, sim_log_act};
 
-static void sim_setup(struct sim *s, uint64_t seed)
+static void sim_setup(struct sim *s, uint64_t seed, enum sched_type type)
 {
     memset(s, 0, sizeof *s);
     s->h = h_new();
+    s->h->cfg.type = type;
     s->rng = seed;
     for (unsigned m = 0; m < N_MODELS; m++) {
         uint64_t b1 = (1 + rnd(s) % 4) * MS, exec[5];
@@ -276,12 +282,13 @@ static void check_exactly_once(struct sim *s, unsigned n)
            (unsigned long long)h_fingerprint(h));
 }
 
-/* One randomised run: every request answered once, nothing sent to a lost worker, and the same
- * decisions as before issue 15's indices (fingerprint). */
-static void run_case(uint64_t seed, unsigned n, double rate, uint64_t lose_at, uint64_t back_at, uint64_t fingerprint)
+/* One randomised run: every request answered once, nothing sent to a lost worker, and the
+ * decisions recorded in fingerprint. */
+static void run_case(enum sched_type type, uint64_t seed, unsigned n, double rate, uint64_t lose_at, uint64_t back_at,
+                     uint64_t fingerprint)
 {
     struct sim *s = calloc(1, sizeof *s);
-    sim_setup(s, seed);
+    sim_setup(s, seed, type);
     sim_run(s, n, rate, lose_at, back_at);
     check_exactly_once(s, n);
     assert_int_equal(s->sends_to_lost, 0);
@@ -293,19 +300,38 @@ static void run_case(uint64_t seed, unsigned n, double rate, uint64_t lose_at, u
 static void test_random_run_answers_each_once(void **state)
 {
     (void)state;
-    run_case(42, 4000, 800, 0, 0, FINGERPRINT_PLAIN);
+    run_case(SCHED_TYPE_INFER5, 42, 4000, 800, 0, 0, FINGERPRINT_PLAIN);
 }
 
 static void test_random_run_with_worker_lost(void **state)
 {
     (void)state;
-    run_case(7, 3000, 600, 2000 * MS, 0, FINGERPRINT_LOST);
+    run_case(SCHED_TYPE_INFER5, 7, 3000, 600, 2000 * MS, 0, FINGERPRINT_LOST);
 }
 
 static void test_random_run_with_worker_lost_and_back(void **state)
 {
     (void)state;
-    run_case(9, 3000, 600, 1500 * MS, 2500 * MS, FINGERPRINT_BACK);
+    run_case(SCHED_TYPE_INFER5, 9, 3000, 600, 1500 * MS, 2500 * MS, FINGERPRINT_BACK);
+}
+
+static void test_infer6_random_runs_answer_each_once(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 5; seed++)
+        run_case(SCHED_TYPE_INFER6, seed * 42, 4000, 800, 0, 0, INFER6_FINGERPRINT_PLAIN[seed - 1]);
+}
+
+static void test_infer6_random_run_with_worker_lost(void **state)
+{
+    (void)state;
+    run_case(SCHED_TYPE_INFER6, 7, 3000, 600, 2000 * MS, 0, INFER6_FINGERPRINT_LOST);
+}
+
+static void test_infer6_random_run_with_worker_lost_and_back(void **state)
+{
+    (void)state;
+    run_case(SCHED_TYPE_INFER6, 9, 3000, 600, 1500 * MS, 2500 * MS, INFER6_FINGERPRINT_BACK);
 }
 
 int main(void)
@@ -314,6 +340,9 @@ int main(void)
         cmocka_unit_test(test_random_run_answers_each_once),
         cmocka_unit_test(test_random_run_with_worker_lost),
         cmocka_unit_test(test_random_run_with_worker_lost_and_back),
+        cmocka_unit_test(test_infer6_random_runs_answer_each_once),
+        cmocka_unit_test(test_infer6_random_run_with_worker_lost),
+        cmocka_unit_test(test_infer6_random_run_with_worker_lost_and_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@ if(DNNL_INCLUDE_DIR AND DNNL_LIBRARY AND ONNX_PROTO AND GOMP_LIBRARY)
     DEPENDS ${ONNX_PROTO}
     COMMENT "protoc-c onnx.proto")
   set_source_files_properties(${ONNX_OUT}/onnx.pb-c.c PROPERTIES COMPILE_OPTIONS "-Wno-unused-parameter")
-  cw_library(cw_backend_cpu backend/cpu cw_model cw_common PkgConfig::PROTOBUFC PkgConfig::LZ4 ${DNNL_LIBRARY}
+  cw_library(cw_backend_cpu backend/cpu cw_backend cw_model cw_common PkgConfig::PROTOBUFC ${DNNL_LIBRARY}
              ${GOMP_LIBRARY} m pthread)
   target_sources(cw_backend_cpu PRIVATE ${ONNX_OUT}/onnx.pb-c.c)
   target_include_directories(cw_backend_cpu PUBLIC ${DNNL_INCLUDE_DIR} ${ONNX_OUT})

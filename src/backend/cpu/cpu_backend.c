@@ -1,10 +1,10 @@
 #define _GNU_SOURCE
 #include "cpu_backend.h"
 #include "common/clock.h"
+#include "backend/backend_input.h"
 #include "common/status.h"
 #include "cpu_model.h"
 #include "cpu_thread.h"
-#include <lz4.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,31 +182,10 @@ static void release(struct cpu_device *d, struct bound *x)
         drop_bound(x);
 }
 
-/* Decompresses each request's input into its row; generates input for zero-size inputs. */
 static int copy_input(struct cpu_binding *b, unsigned bi, const struct model_info *m, const struct backend_infer_io *io)
 {
     const struct cpu_model *cm = cpu_binding_model(b);
-    uint8_t *dst = (uint8_t *)cpu_binding_act(b, bi, cm->plan.inputs[0]);
-    size_t row = m->input_size, off = 0;
-    if (!io->input || io->input_len == 0) {
-        float *f = (float *)dst;
-        for (size_t i = 0; i < row / 4 * io->padded_batch; i++)
-            f[i] = (float)(i % 17) * 0.05f;
-        return 0;
-    }
-    if (io->n_inputs != io->batch_size)
-        return -1;
-    for (unsigned i = 0; i < io->batch_size; i++) {
-        if (io->input_sizes[i] > io->input_len - off || io->input_sizes[i] > INT32_MAX)
-            return -1;
-        int n = LZ4_decompress_safe((const char *)io->input + off, (char *)dst + i * row, (int)io->input_sizes[i],
-                                    (int)row);
-        if (n != (int)row)
-            return -1;
-        off += io->input_sizes[i];
-    }
-    memset(dst + (size_t)io->batch_size * row, 0, (size_t)(io->padded_batch - io->batch_size) * row);
-    return 0;
+    return backend_input_unpack(io, m->input_size, (uint8_t *)cpu_binding_act(b, bi, cm->plan.inputs[0]));
 }
 
 static int run_infer(struct cpu_device *d, struct bound *x, const struct model_info *m,
@@ -214,7 +193,7 @@ static int run_infer(struct cpu_device *d, struct bound *x, const struct model_i
 {
     int bi = model_info_batch_index(m, io->padded_batch);
     if (bi < 0 || (unsigned)bi >= cpu_binding_model(x->b)->n_batches)
-        return ACTION_EXEC_INVALID_BATCH;
+        return ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     t->copy_input_begin = clock_now_ns();
     if (copy_input(x->b, (unsigned)bi, m, io) != 0)
         return ACTION_COPY_INPUT_INVALID_INPUT;

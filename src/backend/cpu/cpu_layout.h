@@ -3,7 +3,7 @@
  * outputs and anything our plain-C kernels read stay plain NCHW. */
 #ifndef CW_CPU_LAYOUT_H
 #define CW_CPU_LAYOUT_H
-#include "plan.h"
+#include "model/plan.h"
 #include <stdint.h>
 
 /* ok[t] (n_tensors entries) = 1 if tensor t may be blocked. Pure; needs a validated plan. */

@@ -1,6 +1,8 @@
 #include "cpu_model.h"
 #include "cpu_layout.h"
 #include "kernels.h"
+#include "model/act_arena.h"
+#include "model/weights_pages.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,119 +428,51 @@ static int build_prims(struct cpu_model *m, struct cpu_batch *cb, int first, dnn
     return 0;
 }
 
-/* ---- static memory plan: first-fit over live intervals ---- */
-
-struct block {
-    uint64_t off, size;
-    int32_t t;
-};
-
-static uint64_t place(struct block *live, unsigned *n, uint64_t size, int32_t t)
-{
-    uint64_t off = 0;
-    unsigned i = 0;
-    for (; i < *n; i++) { /* live is sorted by offset */
-        if (live[i].off >= off + size)
-            break;
-        uint64_t end = ALIGN_UP(live[i].off + live[i].size);
-        off = end > off ? end : off;
-    }
-    memmove(live + i + 1, live + i, (*n - i) * sizeof *live);
-    live[i] = (struct block){off, size, t};
-    (*n)++;
-    return off;
-}
-
-static void release(struct block *live, unsigned *n, int32_t t)
-{
-    for (unsigned i = 0; i < *n; i++)
-        if (live[i].t == t) {
-            memmove(live + i, live + i + 1, (*n - i - 1) * sizeof *live);
-            (*n)--;
-            return;
-        }
-}
-
-/* size[t]: bytes of tensor t in its layout (blocked layouts may pad channels). */
-static int plan_memory(struct cpu_model *m, struct cpu_batch *cb, const int32_t *last_use, const uint64_t *size)
-{
-    const struct plan *p = &m->plan;
-    struct block *live = calloc(p->n_tensors + 1, sizeof *live);
-    if (!live)
-        return -1;
-    unsigned n = 0;
-    uint64_t top = 0;
-    for (uint32_t i = 0; i < p->n_inputs; i++)
-        cb->act_off[p->inputs[i]] = place(live, &n, size[p->inputs[i]], p->inputs[i]);
-    for (uint32_t i = 0; i < p->n_ops; i++) {
-        int32_t out = p->ops[i].out;
-        cb->act_off[out] = place(live, &n, size[out], out);
-        for (unsigned k = 0; k < n; k++)
-            top = live[k].off + live[k].size > top ? live[k].off + live[k].size : top;
-        for (uint32_t k = 0; k < p->ops[i].n_in; k++)
-            if (last_use[p->ops[i].in[k]] == (int32_t)i)
-                release(live, &n, p->ops[i].in[k]);
-    }
-    free(live);
-    cb->arena_size = ALIGN_UP(top);
-    return 0;
-}
-
-static int32_t *last_uses(const struct plan *p)
-{
-    int32_t *lu = malloc((p->n_tensors + 1) * sizeof *lu);
-    if (!lu)
-        return NULL;
-    for (uint32_t t = 0; t < p->n_tensors; t++)
-        lu[t] = -1;
-    for (uint32_t i = 0; i < p->n_ops; i++)
-        for (uint32_t k = 0; k < p->ops[i].n_in; k++)
-            lu[p->ops[i].in[k]] = (int32_t)i;
-    for (uint32_t i = 0; i < p->n_outputs; i++)
-        lu[p->outputs[i]] = INT32_MAX;
-    return lu;
-}
-
 /* ---- weights: layouts, reorders, packing into pages ---- */
+
+static int weight_layout(struct cpu_model *m, uint32_t t, char *err, size_t errlen)
+{
+    struct cpu_weight *w = &m->w[t];
+    if (w->plain.ndims == 0 && plain_md(&m->plan, (int32_t)t, 1, &w->plain) != 0)
+        return snprintf(err, errlen, "weight '%s': bad shape", m->plan.tensors[t].name), -1;
+    if (w->cache.ndims == 0)
+        w->cache = w->plain;
+    w->size = ALIGN_UP(dnnl_memory_desc_get_size(&w->cache));
+    if (dnnl_memory_desc_equal(&w->plain, &w->cache))
+        return 0;
+    dnnl_primitive_desc_t pd;
+    if (dnnl_reorder_primitive_desc_create(&pd, &w->plain, m->engine, &w->cache, m->engine, NULL) != dnnl_success)
+        return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
+    dnnl_status_t st = dnnl_primitive_create(&w->reorder, pd);
+    dnnl_primitive_desc_destroy(pd);
+    return st == dnnl_success ? 0 : (snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1);
+}
 
 static int pack_weights(struct cpu_model *m, char *err, size_t errlen)
 {
-    unsigned page = 0;
-    uint64_t used = 0;
-    for (uint32_t t = 0; t < m->plan.n_tensors; t++) {
-        struct cpu_weight *w = &m->w[t];
-        if (m->plan.tensors[t].kind != PLAN_WEIGHT)
-            continue;
-        if (w->plain.ndims == 0 && plain_md(&m->plan, (int32_t)t, 1, &w->plain) != 0)
-            return snprintf(err, errlen, "weight '%s': bad shape", m->plan.tensors[t].name), -1;
-        if (w->cache.ndims == 0)
-            w->cache = w->plain;
-        w->size = ALIGN_UP(dnnl_memory_desc_get_size(&w->cache));
-        if (w->size > m->page_size)
-            return snprintf(err, errlen, "weight '%s' needs %llu bytes, more than a page (%llu)",
-                            m->plan.tensors[t].name, (unsigned long long)w->size, (unsigned long long)m->page_size),
-                   -1;
-        if (used + w->size > m->page_size) {
-            page++;
-            used = 0;
-        }
-        w->page = page;
-        w->offset = used;
-        used += w->size;
-        if (!dnnl_memory_desc_equal(&w->plain, &w->cache)) {
-            dnnl_primitive_desc_t pd;
-            if (dnnl_reorder_primitive_desc_create(&pd, &w->plain, m->engine, &w->cache, m->engine, NULL) !=
-                dnnl_success)
-                return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
-            dnnl_status_t st = dnnl_primitive_create(&w->reorder, pd);
-            dnnl_primitive_desc_destroy(pd);
-            if (st != dnnl_success)
-                return snprintf(err, errlen, "weight '%s': no reorder", m->plan.tensors[t].name), -1;
-        }
+    uint32_t nt = m->plan.n_tensors, big = 0;
+    uint64_t *size = calloc(nt + 1, sizeof *size);
+    struct weights_slot *slot = calloc(nt + 1, sizeof *slot);
+    struct weights_pages wp;
+    int rc = size && slot ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+    for (uint32_t t = 0; rc == 0 && t < nt; t++)
+        if (m->plan.tensors[t].kind == PLAN_WEIGHT && (rc = weight_layout(m, t, err, errlen)) == 0)
+            size[t] = m->w[t].size;
+    if (rc == 0 && weights_pages_pack(size, nt, m->page_size, ALIGN, slot, &wp, &big) != 0)
+        rc = (snprintf(err, errlen, "weight '%s' needs %llu bytes, more than a page (%llu)", m->plan.tensors[big].name,
+                       (unsigned long long)size[big], (unsigned long long)m->page_size),
+              -1);
+    for (uint32_t t = 0; rc == 0 && t < nt; t++) {
+        m->w[t].page = slot[t].page;
+        m->w[t].offset = slot[t].offset;
     }
-    m->n_pages = page + 1;
-    m->last_page_used = used;
-    return 0;
+    if (rc == 0) {
+        m->n_pages = wp.n_pages;
+        m->last_page_used = wp.last_page_used;
+    }
+    free(size);
+    free(slot);
+    return rc;
 }
 
 /* Per-tensor layouts, all plain to begin with; primitives replace those they choose. */
@@ -553,8 +487,7 @@ static dnnl_memory_desc_t *plain_layouts(const struct plan *p, unsigned b)
     return md;
 }
 
-static int build_batch(struct cpu_model *m, unsigned i, const int32_t *lu, const uint8_t *blockable, char *err,
-                       size_t errlen)
+static int build_batch(struct cpu_model *m, unsigned i, const uint8_t *blockable, char *err, size_t errlen)
 {
     struct cpu_batch *cb = &m->batch[i];
     uint32_t nt = m->plan.n_tensors, no = m->plan.n_ops;
@@ -573,7 +506,7 @@ static int build_batch(struct cpu_model *m, unsigned i, const int32_t *lu, const
         rc = build_prims(m, cb, i == 0, md, blockable, &scratch, err, errlen);
     for (uint32_t t = 0; rc == 0 && t < nt; t++)
         size[t] = dnnl_memory_desc_get_size(&md[t]);
-    if (rc == 0 && plan_memory(m, cb, lu, size) != 0)
+    if (rc == 0 && act_arena_plan(&m->plan, size, ALIGN, cb->act_off, &cb->arena_size) != 0)
         rc = (snprintf(err, errlen, "out of memory"), -1);
     free(md);
     free(size);
@@ -600,18 +533,16 @@ int cpu_model_build(struct cpu_model **out, struct plan *plan, dnnl_engine_t eng
     m->page_size = page_size;
     m->n_batches = n_batches > CPU_MAX_BATCHES ? CPU_MAX_BATCHES : n_batches;
     m->w = calloc(m->plan.n_tensors + 1, sizeof *m->w);
-    int32_t *lu = last_uses(&m->plan);
     uint8_t *blockable = calloc(m->plan.n_tensors + 1, 1);
     if (blockable)
         cpu_layout_blockable(&m->plan, blockable);
-    int rc = m->w && lu && blockable && (m->plan.weights || m->plan.weights_size == 0) && page_size > 0
+    int rc = m->w && blockable && (m->plan.weights || m->plan.weights_size == 0) && page_size > 0
                  ? 0
                  : (snprintf(err, errlen, "out of memory"), -1);
     for (unsigned i = 0; rc == 0 && i < m->n_batches; i++) {
         m->batch[i].b = batch_sizes[i];
-        rc = build_batch(m, i, lu, blockable, err, errlen);
+        rc = build_batch(m, i, blockable, err, errlen);
     }
-    free(lu);
     free(blockable);
     if (rc == 0)
         rc = pack_weights(m, err, errlen);

@@ -3,7 +3,7 @@
  * once built (devices share it); a binding ties it to one device and runs allocation-free. */
 #ifndef CW_CPU_MODEL_H
 #define CW_CPU_MODEL_H
-#include "plan.h"
+#include "model/plan.h"
 #include <oneapi/dnnl/dnnl.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "cpu_thread.h"
+#include "cpu_runner.h"
 #include "common/clock.h"
 #include <pthread.h>
 #include <sched.h>
@@ -99,28 +100,6 @@ void cpu_standalone_close(struct cpu_standalone *x)
     memset(x, 0, sizeof *x);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median of `runs` timings of f (after one warm-up). */
-static int median(struct cpu_standalone *x, int load, unsigned bi, unsigned runs, uint64_t *out)
-{
-    uint64_t t[16], ns;
-    runs = runs > 16 ? 16 : runs;
-    for (unsigned i = 0; i <= runs; i++) {
-        if ((load ? cpu_standalone_load(x, &ns) : cpu_standalone_run(x, bi, &ns)) != 0)
-            return -1;
-        if (i > 0)
-            t[i - 1] = ns;
-    }
-    qsort(t, runs, sizeof t[0], cmp_u64);
-    *out = t[runs / 2] > 0 ? t[runs / 2] : 1;
-    return 0;
-}
-
 int cpu_thread_measure(const struct cpu_model *cm, struct model_info *m, const struct cpu_options *o, char *err,
                        size_t errlen)
 {
@@ -128,16 +107,17 @@ int cpu_thread_measure(const struct cpu_model *cm, struct model_info *m, const s
     cpu_set_t saved;
     int have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
     cpu_thread_pin(o->first_core, o->cores_per_device);
-    struct cpu_standalone x;
-    int rc = cpu_standalone_open(&x, cm, err, errlen);
-    if (rc == 0)
-        rc = median(&x, 1, 0, o->measure_runs, &m->weights_load_ns);
-    for (unsigned i = 0; rc == 0 && i < cm->n_batches && i < m->n_batch_sizes; i++)
-        rc = median(&x, 0, i, o->measure_runs, &m->exec_ns[i]);
-    if (rc != 0 && err[0] == '\0')
-        snprintf(err, errlen, "%s: measuring failed (oneDNN execution error)", m->source);
-    if (x.m)
-        cpu_standalone_close(&x);
+    struct model_runner r;
+    int rc = cpu_runner_wrap(&r, cm, err, errlen);
+    if (rc == 0) {
+        rc = model_runner_measure(&r, o->measure_runs, &m->weights_load_ns, m->exec_ns, err, errlen);
+        model_runner_close(&r);
+    }
+    if (rc != 0) {
+        char why[400];
+        snprintf(why, sizeof why, "%s", err[0] ? err : "oneDNN execution error");
+        snprintf(err, errlen, "%s: measuring failed (%s)", m->source, why);
+    }
     if (have_saved)
         pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
     return rc;

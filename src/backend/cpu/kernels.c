@@ -1,5 +1,5 @@
 #include "kernels.h"
-#include "plan.h"
+#include "model/plan.h"
 #include <math.h>
 #include <string.h>
 

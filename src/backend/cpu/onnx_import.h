@@ -3,7 +3,7 @@
  * the weights each op needs into the plan's blob. Errors name the offending node. */
 #ifndef CW_CPU_ONNX_IMPORT_H
 #define CW_CPU_ONNX_IMPORT_H
-#include "plan.h"
+#include "model/plan.h"
 #include <stddef.h>
 #include <stdint.h>
 

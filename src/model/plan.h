@@ -1,8 +1,8 @@
 /* The compiled execution plan of a model (what `convert` writes to PREFIX.plan): float32
  * tensors with batch-1 shapes, a topologically ordered op list, and weights as offsets into
  * PREFIX.weights. Activations' dim 0 scales with the batch size; weights never do. */
-#ifndef CW_CPU_PLAN_H
-#define CW_CPU_PLAN_H
+#ifndef CW_MODEL_PLAN_H
+#define CW_MODEL_PLAN_H
 #include <stddef.h>
 #include <stdint.h>
 

@@ -2,7 +2,7 @@
  * files, wrong weights sizes and out-of-range offsets, indices and shapes are refused with a
  * message naming the problem. */
 #define _GNU_SOURCE
-#include "backend/cpu/plan.h"
+#include "model/plan.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

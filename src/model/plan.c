@@ -88,7 +88,7 @@ static int load_plan_file(struct plan *p, const char *file, char *err, size_t er
     if (rc || memcmp(h.magic, PLAN_MAGIC, 8) != 0 || h.n_tensors > 1000000 || h.n_ops > 1000000 || h.n_inputs > 64 ||
         h.n_outputs > 64) {
         fclose(f);
-        snprintf(err, errlen, "%s: not a Clockwork CPU plan (bad header)", file);
+        snprintf(err, errlen, "%s: not a Clockwork plan (bad header)", file);
         return -1;
     }
     p->n_tensors = h.n_tensors;
