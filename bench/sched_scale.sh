@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Benchmark (prints figures, never pass/fail): how INFER5 and the simulator scale with the
-# cluster. clockwork-sim runs poisson-open-loop at 10, 100, 1000 and 10,000 GPUs with 4 (and 40)
-# resnet50_v2 copies and 40 r/s per GPU, and prints per size: wall and CPU seconds per simulated
+# Benchmark (prints figures, never pass/fail): how the schedulers (INFER5 and INFER6) and the
+# simulator scale with the cluster. clockwork-sim runs poisson-open-loop at 10, 100, 1000 and
+# 10,000 GPUs with 4 (and 40) resnet50_v2 copies and 40 r/s per GPU, each scheduler at its own
+# tick (INFER5 1 ms, INFER6 its exact wake-ups), and prints per size: wall and CPU seconds per simulated
 # second, events/s, and the wall time spent inside the scheduler's calls per request (its own
 # cost, telemetry rows excluded) next to the time spent writing telemetry rows. Each figure is
 # the best of REPEAT runs (the machine is shared: the minimum is the least disturbed). The
 # modelled controller costs nothing here (--ctl-event 0 --send 0): at 5 us per event it would
 # saturate beyond ~100,000 r/s and the run would measure a backlog, not the scheduler.
 #   usage: bench/sched_scale.sh [BUILD_DIR]
-#   env:   GPU_COUNTS ("10 100 1000 10000"), MODELS_PER_GPU ("4 40"), RATE_PER_GPU (40),
+#   env:   TYPES ("INFER5 INFER6"), GPU_COUNTS ("10 100 1000 10000"), MODELS_PER_GPU ("4 40"), RATE_PER_GPU (40),
 #          REPEAT (3), TELEMETRY (1: TSVs into a temporary directory; 0: --no-telemetry),
 #          SIM_SECONDS (default: 50 s at 10 GPUs, 10 s at 100, 2 s from 1000 on),
 #          TIMEOUT (600 s per run), BASELINE (another clockwork-sim, e.g. an older build, run
@@ -18,6 +19,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$ROOT/build}"
 SIM="$BUILD/clockwork-sim"
 [ -x "$SIM" ] || { echo "no clockwork-sim in $BUILD (build first: scripts/build.sh)" >&2; exit 2; }
+TYPES="${TYPES:-INFER5 INFER6}"
 GPU_COUNTS="${GPU_COUNTS:-10 100 1000 10000}"
 MODELS_PER_GPU="${MODELS_PER_GPU:-4 40}"
 RATE_PER_GPU="${RATE_PER_GPU:-40}"
@@ -75,40 +77,43 @@ tel_args() {
   if [ "$TELEMETRY" = 1 ]; then echo "--log-dir $TMP"; else echo "--no-telemetry"; fi
 }
 
-echo "== clockwork-sim scaling: poisson-open-loop, resnet50_v2, $RATE_PER_GPU r/s per GPU, INFER5 0 G 5000000," \
+echo "== clockwork-sim scaling: poisson-open-loop, resnet50_v2, $RATE_PER_GPU r/s per GPU, TYPE 0 G 5000000," \
   "telemetry $([ "$TELEMETRY" = 1 ] && echo "on" || echo "off"), best of $REPEAT"
 echo "   $(uname -n), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for mpg in $MODELS_PER_GPU; do
-  echo
-  echo "-- $mpg models per GPU"
-  printf '%7s %8s %8s %6s %9s %10s %11s %11s %10s %9s %9s %8s%s\n' gpus models "r/s" sim_s requests events \
-    wall/sim_s cpu/sim_s events/s sched_us tel_us sched_x "$([ -n "$BASELINE" ] && echo "  baseline wall/sim_s  speed-up")"
-  first_sched=""
-  for g in $GPU_COUNTS; do
-    if [ $((mpg * g)) -gt 100000 ]; then
-      printf '%7s %8s  skipped: poisson-open-loop takes at most 100000 models\n' "$g" $((mpg * g))
-      continue
-    fi
-    secs=$(seconds_for "$g")
-    # shellcheck disable=SC2046 # tel_args is a word list
-    args=(--gpus "$g" --seed 1 -d "$secs" $(tel_args) INFER5 0 "$g" 5000000 -- poisson-open-loop
-      $((mpg * g)) $((RATE_PER_GPU * g)))
-    read -r wps cps eps sched tel req ev <<< "$(best_of "$SIM" new "${args[@]}")"
-    if [ "$wps" = timeout ]; then
-      printf '%7s %8s %8s %6s  timed out after %s s\n' "$g" $((mpg * g)) $((RATE_PER_GPU * g)) "$secs" "$TIMEOUT"
-      continue
-    fi
-    [ -z "$first_sched" ] && first_sched="$sched"
-    ratio=$(awk -v a="$sched" -v b="$first_sched" 'BEGIN { printf "%.2f", a / b }')
-    extra=""
-    if [ -n "$BASELINE" ]; then
-      read -r bwps _ <<< "$(best_of "$BASELINE" base --gpus "$g" --seed 1 -d "$secs" --log-dir "$TMP" INFER5 0 "$g" \
-        5000000 -- poisson-open-loop $((mpg * g)) $((RATE_PER_GPU * g)))"
-      if [ "$bwps" = timeout ]; then extra="  timed out (${TIMEOUT} s)"
-      else extra=$(awk -v b="$bwps" -v n="$wps" 'BEGIN { printf "  %19.4f %9.1fx", b, b / n }'); fi
-    fi
-    printf '%7s %8s %8s %6s %9s %10s %11.4f %11.4f %10.0f %9.3f %9.3f %8s%s\n' "$g" $((mpg * g)) $((RATE_PER_GPU * g)) \
-      "$secs" "$req" "$ev" "$wps" "$cps" "$eps" "$sched" "$tel" "$ratio" "$extra"
+for TYPE in $TYPES; do
+  for mpg in $MODELS_PER_GPU; do
+    echo
+    echo "-- $TYPE, $mpg models per GPU"
+    printf '%7s %8s %8s %6s %9s %10s %11s %11s %10s %9s %9s %8s%s\n' gpus models "r/s" sim_s requests events \
+      wall/sim_s cpu/sim_s events/s sched_us tel_us sched_x \
+      "$([ -n "$BASELINE" ] && echo "  baseline wall/sim_s  speed-up")"
+    first_sched=""
+    for g in $GPU_COUNTS; do
+      if [ $((mpg * g)) -gt 100000 ]; then
+        printf '%7s %8s  skipped: poisson-open-loop takes at most 100000 models\n' "$g" $((mpg * g))
+        continue
+      fi
+      secs=$(seconds_for "$g")
+      # shellcheck disable=SC2046,SC2207 # tel_args is a word list
+      args=(--gpus "$g" --seed 1 -d "$secs" $(tel_args) "$TYPE" 0 "$g" 5000000 -- poisson-open-loop
+        $((mpg * g)) $((RATE_PER_GPU * g)))
+      read -r wps cps eps sched tel req ev <<< "$(best_of "$SIM" new "${args[@]}")"
+      if [ "$wps" = timeout ]; then
+        printf '%7s %8s %8s %6s  timed out after %s s\n' "$g" $((mpg * g)) $((RATE_PER_GPU * g)) "$secs" "$TIMEOUT"
+        continue
+      fi
+      [ -z "$first_sched" ] && first_sched="$sched"
+      ratio=$(awk -v a="$sched" -v b="$first_sched" 'BEGIN { printf "%.2f", a / b }')
+      extra=""
+      if [ -n "$BASELINE" ]; then
+        read -r bwps _ <<< "$(best_of "$BASELINE" base --gpus "$g" --seed 1 -d "$secs" --log-dir "$TMP" "$TYPE" 0 "$g" \
+          5000000 -- poisson-open-loop $((mpg * g)) $((RATE_PER_GPU * g)))"
+        if [ "$bwps" = timeout ]; then extra="  timed out (${TIMEOUT} s)"
+        else extra=$(awk -v b="$bwps" -v n="$wps" 'BEGIN { printf "  %19.4f %9.1fx", b, b / n }'); fi
+      fi
+      printf '%7s %8s %8s %6s %9s %10s %11.4f %11.4f %10.0f %9.3f %9.3f %8s%s\n' "$g" $((mpg * g)) \
+        $((RATE_PER_GPU * g)) "$secs" "$req" "$ev" "$wps" "$cps" "$eps" "$sched" "$tel" "$ratio" "$extra"
+    done
   done
 done
 echo

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# INFER5's decisions, fingerprinted: runs clockwork-sim on the configurations whose telemetry
-# must stay byte-identical across behaviour-preserving scheduler or simulator changes (the six
+# A scheduler's decisions (INFER5, or TYPE), fingerprinted: runs clockwork-sim on the configurations whose
+# telemetry must stay byte-identical across behaviour-preserving scheduler or simulator changes (the six
 # Figure 7 configurations, fill_memory, azure on a synthetic trace, a 1000-GPU open loop, a
 # 100-GPU cluster that evicts all the time, workers with 4 GPUs each) and
 # prints one sha256 per TSV. Run it with the binary before and after a change, then diff.
 #   usage: bench/sim_identity.sh [BUILD_DIR_OR_SIM_BINARY] [OUT_DIR]
-#   env:   CONFIGS (default: all; e.g. "fig7_12_600 fill_memory"), KEEP=1 keeps the TSVs in OUT_DIR
+#   env:   TYPE (INFER5; or INFER6, with its own tick), CONFIGS (default: all; e.g. "fig7_12_600 fill_memory"),
+#          KEEP=1 keeps the TSVs in OUT_DIR
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SIM="${1:-$ROOT/build}"
@@ -15,7 +16,8 @@ OUT="${2:-$(mktemp -d /tmp/cw-identity.XXXXXX)}"
 mkdir -p "$OUT"
 export CLOCKWORK_MODEL_DIR="${CLOCKWORK_MODEL_DIR:-$ROOT/modelzoo}"
 
-FIG7="INFER5 0 6 5000000 -- slo-exp-1 resnet50_v2"
+TYPE="${TYPE:-INFER5}"
+FIG7="$TYPE 0 6 5000000 -- slo-exp-1 resnet50_v2"
 declare -A CMD=(
   [fig7_12_600]="--gpus 6 --seed 1 $FIG7 12 poisson 600 1 100 1.5 mul 30"
   [fig7_12_1200]="--gpus 6 --seed 1 $FIG7 12 poisson 1200 1 100 1.5 mul 30"
@@ -23,11 +25,11 @@ declare -A CMD=(
   [fig7_48_600]="--gpus 6 --seed 1 $FIG7 48 poisson 600 1 100 1.5 mul 30"
   [fig7_48_1200]="--gpus 6 --seed 1 $FIG7 48 poisson 1200 1 100 1.5 mul 30"
   [fig7_48_2400]="--gpus 6 --seed 1 $FIG7 48 poisson 2400 1 100 1.5 mul 30"
-  [fill_memory]="--gpus 2 --cache-size 335544320 --seed 3 -d 30 INFER5 0 2 5000000 -- fill_memory"
-  [azure]="--gpus 6 --seed 1 -d 30 INFER5 0 6 5000000 -- azure 6 1 1.0 2 1 1 0"
-  [open_1000]="--gpus 1000 --seed 1 -d 2 INFER5 0 1000 5000000 -- poisson-open-loop 4000 40000"
-  [evict_100]="--gpus 100 --cache-size 1073741824 --seed 1 -d 5 INFER5 0 100 5000000 -- poisson-open-loop 4000 4000"
-  [multi_gpu]="-w 3 -g 4 --cache-size 2147483648 --seed 5 -d 20 INFER5 0 12 5000000 -- poisson-open-loop 200 2400"
+  [fill_memory]="--gpus 2 --cache-size 335544320 --seed 3 -d 30 $TYPE 0 2 5000000 -- fill_memory"
+  [azure]="--gpus 6 --seed 1 -d 30 $TYPE 0 6 5000000 -- azure 6 1 1.0 2 1 1 0"
+  [open_1000]="--gpus 1000 --seed 1 -d 2 $TYPE 0 1000 5000000 -- poisson-open-loop 4000 40000"
+  [evict_100]="--gpus 100 --cache-size 1073741824 --seed 1 -d 5 $TYPE 0 100 5000000 -- poisson-open-loop 4000 4000"
+  [multi_gpu]="-w 3 -g 4 --cache-size 2147483648 --seed 5 -d 20 $TYPE 0 12 5000000 -- poisson-open-loop 200 2400"
 )
 ORDER="fig7_12_600 fig7_12_1200 fig7_12_2400 fig7_48_600 fig7_48_1200 fig7_48_2400 fill_memory azure open_1000 evict_100
 multi_gpu"
