@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test suite: installs what is missing, checks the formatting (scripts/format.sh --check),
 # builds, and runs every unit and integration test
-# through ctest (plain build), fuzzes the frame decoders, the worker's action handler and the
-# controller's client-request handler for a few seconds each (libFuzzer),
+# through ctest (plain build), fuzzes the frame decoders, the worker's action handler, the
+# controller's client-request handler and its HTTP request handler for a few seconds each (libFuzzer),
 # then runs the whole ctest suite again under ASan/UBSan/LeakSanitizer.
 #   env: SKIP_SANITIZERS=1, SKIP_FUZZ=1, SKIP_ORT=1, FUZZ_SECONDS per target (default 15)
 set -euo pipefail
@@ -22,7 +22,7 @@ bash "$ROOT/scripts/build.sh" "$ROOT/build"
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   CC=clang bash "$ROOT/scripts/build.sh" "$ROOT/build-fuzz" -DCLOCKWORK_FUZZ=ON
-  for target in fuzz_frames fuzz_worker_actions fuzz_client_requests; do
+  for target in fuzz_frames fuzz_worker_actions fuzz_client_requests fuzz_http_requests; do
     echo "== Fuzzing $target (libFuzzer, ${FUZZ_SECONDS:-15} s) =="
     work="$(mktemp -d)"
     cp "$ROOT"/fuzz/corpus/* "$work"/

@@ -61,6 +61,11 @@ void controller_usage(FILE *out)
           "OPTIONS\n"
           "  -h,  --help\n"
           "        Print this message\n"
+          "  --http-port N\n"
+          "        KServe v2 REST API (health, metadata, inference, model repository) on port N\n"
+          "        (default 8000, $CLOCKWORK_HTTP_PORT; 0: off).  See docs/http.md\n"
+          "  --metrics-port N\n"
+          "        Prometheus metrics (GET /metrics) on port N (default 8002, $CLOCKWORK_METRICS_PORT; 0: off)\n"
           "All other options are passed to the specific scheduler on init\n"
           "ENVIRONMENT\n"
           "  CLOCKWORK_LOG_DIR           where telemetry TSVs are written (default /local; must exist)\n"
@@ -68,7 +73,11 @@ void controller_usage(FILE *out)
           "                              starts (default 1000)\n"
           "  CLOCKWORK_CONTROLLER_PORT   port for client connections (default 12346)\n"
           "  CLOCKWORK_WORKER_TIMEOUT_MS a worker that sends nothing for this long while it has actions\n"
-          "                              outstanding is declared lost (default 5000)\n",
+          "                              outstanding is declared lost (default 5000)\n"
+          "  CLOCKWORK_HTTP_MAX_CONNECTIONS  HTTP connections at once, per port (default 256)\n"
+          "  CLOCKWORK_HTTP_MAX_BODY_MB  largest HTTP request body (default 64)\n"
+          "  CLOCKWORK_HTTP_TIMEOUT_MS   an HTTP request's header and body must arrive within this; idle\n"
+          "                              HTTP connections are closed after it (default 10000)\n",
           out);
 }
 
@@ -211,6 +220,79 @@ static void read_environment(struct controller_options *o)
         o->client_port = (int)v;
 }
 
+/* A whole number in [min, max] from the environment (unset or empty: *out unchanged). 0, or -1 with err. */
+static int env_number(const char *name, uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    uint64_t n;
+    if (!v || !*v)
+        return 0;
+    if (parse_u64(v, &n) != 0 || n < min || n > max) {
+        snprintf(err, errlen, "%s=%s: expected a whole number from %llu to %llu", name, v, (unsigned long long)min,
+                 (unsigned long long)max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int read_http_environment(struct controller_http_options *h, char *err, size_t errlen)
+{
+    uint64_t port = (uint64_t)h->port, metrics = (uint64_t)h->metrics_port, conns = h->max_connections;
+    uint64_t body_mb = h->max_body >> 20;
+    if (env_number("CLOCKWORK_HTTP_PORT", 0, 65535, &port, err, errlen) != 0 ||
+        env_number("CLOCKWORK_METRICS_PORT", 0, 65535, &metrics, err, errlen) != 0 ||
+        env_number("CLOCKWORK_HTTP_MAX_CONNECTIONS", 1, 1000000, &conns, err, errlen) != 0 ||
+        env_number("CLOCKWORK_HTTP_MAX_BODY_MB", 1, 1 << 20, &body_mb, err, errlen) != 0 ||
+        env_number("CLOCKWORK_HTTP_TIMEOUT_MS", 1, 86400000, &h->timeout_ms, err, errlen) != 0)
+        return -1;
+    h->port = (int)port;
+    h->metrics_port = (int)metrics;
+    h->max_connections = (unsigned)conns;
+    h->max_body = body_mb << 20;
+    return 0;
+}
+
+/* Takes `--NAME N` / `--NAME=N` (a port) out of argv[1..], wherever it is. 0, or -1 with err. */
+static int take_port_flag(const char *name, int *port, int *argc, char **argv, char *err, size_t errlen)
+{
+    size_t len = strlen(name);
+    int n = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], name))
+            v = i + 1 < *argc ? argv[++i] : "";
+        else if (!strncmp(argv[i], name, len) && argv[i][len] == '=')
+            v = argv[i] + len + 1;
+        if (!v) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        uint64_t p;
+        if (parse_u64(v, &p) != 0 || p > 65535) {
+            snprintf(err, errlen, "%s needs a port from 0 to 65535 (0: off), not '%s'", name, v);
+            return -1;
+        }
+        *port = (int)p;
+    }
+    *argc = n;
+    return 0;
+}
+
+static int parse_http(struct controller_options *o, int *argc, char **argv, char *err, size_t errlen)
+{
+    struct controller_http_options *h = &o->http;
+    if (read_http_environment(h, err, errlen) != 0 ||
+        take_port_flag("--http-port", &h->port, argc, argv, err, errlen) != 0 ||
+        take_port_flag("--metrics-port", &h->metrics_port, argc, argv, err, errlen) != 0)
+        return -1;
+    if (h->port && h->port == h->metrics_port) {
+        snprintf(err, errlen, "--http-port and --metrics-port are both %d", h->port);
+        return -1;
+    }
+    return 0;
+}
+
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
@@ -218,9 +300,19 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
     o->client_port = 12346;
     o->startup_quiet_ns = 1000 * NS_PER_MS;
     o->worker_timeout_ns = 5000 * NS_PER_MS;
+    o->http = (struct controller_http_options){8000, 8002, 256, 64ull << 20, 10000};
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return OPTIONS_HELP;
+    char *args[64];
+    if (argc > 64) {
+        snprintf(err, errlen, "too many arguments");
+        return OPTIONS_ERROR;
+    }
+    memcpy(args, argv, (size_t)argc * sizeof *args);
+    argv = args;
+    if (parse_http(o, &argc, argv, err, errlen) != 0)
+        return OPTIONS_ERROR;
     if (argc < 3) {
         snprintf(err, errlen, "expected a controller TYPE and a list of WORKERS");
         return OPTIONS_ERROR;

@@ -13,6 +13,8 @@ struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uin
 void load_tracker_destroy(struct load_tracker *lt);
 /* Calls watch(data, gpu, load) whenever a GPU's load changes (one watcher; NULL: none). */
 void load_tracker_watch(struct load_tracker *lt, void (*watch)(void *data, unsigned gpu, uint64_t load), void *data);
+/* Models added while serving: ids up to n_models - 1 become valid (no demand, no copy). */
+void load_tracker_grow(struct load_tracker *lt, unsigned n_models);
 
 void load_tracker_add_demand(struct load_tracker *lt, unsigned model, uint64_t d);
 void load_tracker_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d);
