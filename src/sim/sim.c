@@ -123,6 +123,9 @@ static void teardown(struct sim *s)
     event_queue_free(&s->q);
     sim_workers_free(s);
     sim_client_free(s);
+    sim_pool_destroy(&s->reqs);
+    sim_pool_destroy(&s->items);
+    sim_pool_destroy(&s->tasks);
 }
 
 static void summary(const struct sim *s)
@@ -155,6 +158,9 @@ int sim_run(const struct sim_config *c, const struct wl_def *def, const struct w
     s->errlen = errlen;
     s->t0 = s->now = SIM_EPOCH_NS;
     event_queue_init(&s->q);
+    sim_pool_init(&s->reqs, sizeof(struct sim_req));
+    sim_pool_init(&s->items, sizeof(struct ctl_item));
+    sim_pool_init(&s->tasks, sizeof(struct sim_task));
     wl_rng_seed(&s->rng_net, c->seed * 2 + 1);
     wl_rng_seed(&s->rng_exec, c->seed * 2 + 2);
     if (c->n_workers == 0 || c->gpus_per_worker == 0)

@@ -53,6 +53,9 @@ void sim_config_defaults(struct sim_config *c);
 struct sim_stats {
     uint64_t events, requests, responses, success, deadline_met, actions;
     uint64_t sim_ns; /* virtual time simulated */
+    /* wall time (not virtual) spent in the scheduler's calls, telemetry rows excluded, and in
+     * writing those rows: the scheduler's own cost, for benchmarks */
+    uint64_t sched_wall_ns, telemetry_wall_ns;
     unsigned devices, models;
 };
 

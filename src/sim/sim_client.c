@@ -129,7 +129,7 @@ void sim_client_builder(struct sim *s, struct wl_builder *b)
 static int emit_send(void *data, unsigned source, unsigned target, int user_id, float slo)
 {
     struct sim *s = data;
-    struct sim_req *r = calloc(1, sizeof *r);
+    struct sim_req *r = sim_pool_get(&s->reqs);
     if (!r) {
         sim_fail(s, "out of memory for a request");
         return -1;
@@ -215,7 +215,7 @@ void sim_client_response(struct sim *s, struct sim_req *r)
     if (s->cfg->obs.response)
         s->cfg->obs.response(s->cfg->obs.data, r->r.id, r->status);
     unsigned source = r->source;
-    free(r);
+    sim_pool_put(&s->reqs, r);
     if (s->stopping)
         return;
     wl_sources_completed(s->src, source, &s->emit);

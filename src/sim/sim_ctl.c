@@ -3,6 +3,7 @@
  * controller's per-event processing time), a scheduler tick on the live tick grid, and the
  * action send queue (send_queue.h, shared with the live controller) whose sends each hold a
  * slot for the --send overhead. */
+#include "common/clock.h"
 #include "common/status.h"
 #include "sim_internal.h"
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 struct ctl_item *sim_ctl_item(struct sim *s, enum ctl_kind kind)
 {
-    struct ctl_item *it = calloc(1, sizeof *it);
+    struct ctl_item *it = sim_pool_get(&s->items);
     if (!it)
         sim_fail(s, "out of memory");
     else
@@ -40,16 +41,22 @@ static void op_log_request(void *data, const struct request_row *row)
 {
     struct sim *s = data;
     s->st->deadline_met += row->deadline_met != 0;
-    if (s->tel)
+    if (s->tel) {
+        uint64_t t0 = clock_mono_ns();
         telemetry_write_request(s->tel, row);
+        s->st->telemetry_wall_ns += clock_mono_ns() - t0;
+    }
 }
 
 static void op_log_action(void *data, const struct action_row *row)
 {
     struct sim *s = data;
     s->st->actions++;
-    if (s->tel)
+    if (s->tel) {
+        uint64_t t0 = clock_mono_ns();
         telemetry_write_action(s->tel, row);
+        s->st->telemetry_wall_ns += clock_mono_ns() - t0;
+    }
 }
 
 static const struct sched_ops SIM_SCHED_OPS = {
@@ -109,7 +116,9 @@ void sim_ctl_send_done(struct sim *s)
 /* The next tick: the scheduler's next wake-up, on the tick grid, strictly after now. */
 static void arm_tick(struct sim *s, uint64_t now)
 {
+    uint64_t t0 = clock_mono_ns();
     uint64_t w = scheduler_next_wakeup(s->sched, now);
+    s->st->sched_wall_ns += clock_mono_ns() - t0;
     if (w == UINT64_MAX)
         return;
     if (w <= now)
@@ -123,8 +132,10 @@ static void arm_tick(struct sim *s, uint64_t now)
     sim_push(s, w, EV_TICK, 0, NULL);
 }
 
+/* The scheduler's part of an item (its telemetry rows counted apart, see op_log_*). */
 static void handle(struct sim *s, struct ctl_item *it, uint64_t now)
 {
+    uint64_t t0 = clock_mono_ns(), tel0 = s->st->telemetry_wall_ns;
     if (it->kind == CTL_REQUEST) {
         struct sched_request *r = &it->req->r;
         r->id = s->next_request_id++;
@@ -136,6 +147,7 @@ static void handle(struct sim *s, struct ctl_item *it, uint64_t now)
     } else {
         scheduler_tick(s->sched, now);
     }
+    s->st->sched_wall_ns += clock_mono_ns() - t0 - (s->st->telemetry_wall_ns - tel0);
 }
 
 /* Processes the next queued item now; its effects leave when its processing time is over. */
@@ -149,7 +161,7 @@ static void run_next(struct sim *s)
         uint64_t now = s->now;
         s->ctl_done_at = now + sim_delay_sample(&s->cfg->lat, HOP_CTL_EVENT, &s->rng_net);
         handle(s, it, now);
-        free(it);
+        sim_pool_put(&s->items, it);
         send_queue_pump(&s->sends, s->ctl_done_at);
         arm_tick(s, now);
         if (s->ctl_done_at > now) {

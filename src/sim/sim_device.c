@@ -2,7 +2,67 @@
 #include "common/status.h"
 #include "controller/scheduler.h"
 #include "worker/executor.h"
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- local model ids ---- */
+
+static unsigned id_slot(const struct sim_model_ids *m, int32_t model)
+{
+    uint32_t h = (uint32_t)model * 0x9E3779B1u;
+    unsigned i = h & (m->cap - 1);
+    while (m->keys[i] && m->keys[i] != (uint32_t)model + 1)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+/* The local id of model, or -1 if it never had one here. */
+static int32_t local_id(const struct sim_model_ids *m, int32_t model)
+{
+    if (model < 0 || !m->cap)
+        return -1;
+    unsigned i = id_slot(m, model);
+    return m->keys[i] ? m->local[i] : -1;
+}
+
+static int ids_grow(struct sim_model_ids *m)
+{
+    struct sim_model_ids g = {.cap = m->cap ? m->cap * 2 : 16, .len = m->len};
+    g.keys = calloc(g.cap, sizeof g.keys[0]);
+    g.local = calloc(g.cap, sizeof g.local[0]);
+    if (!g.keys || !g.local) {
+        free(g.keys);
+        free(g.local);
+        return -1;
+    }
+    for (unsigned i = 0; i < m->cap; i++) {
+        if (!m->keys[i])
+            continue;
+        unsigned j = id_slot(&g, (int32_t)(m->keys[i] - 1));
+        g.keys[j] = m->keys[i];
+        g.local[j] = m->local[i];
+    }
+    free(m->keys);
+    free(m->local);
+    *m = g;
+    return 0;
+}
+
+/* The local id of model, given one if needed; -1 for a bad id or out of memory. */
+static int32_t local_id_add(struct sim_model_ids *m, int32_t model)
+{
+    int32_t id = local_id(m, model);
+    if (id >= 0 || model < 0)
+        return id;
+    if (2 * (m->len + 1) > m->cap && ids_grow(m) != 0)
+        return -1;
+    unsigned i = id_slot(m, model);
+    m->keys[i] = (uint32_t)model + 1;
+    m->local[i] = (int32_t)m->len++;
+    return m->local[i];
+}
+
+/* ---- the device ---- */
 
 int sim_device_init(struct sim_device *d, unsigned index, unsigned worker_id, unsigned gpu_id, uint64_t cache_size,
                     uint64_t page_size, const struct sim_device_ops *ops)
@@ -28,6 +88,8 @@ void sim_device_destroy(struct sim_device *d, void (*free_task)(struct sim_task 
         }
     }
     weights_cache_destroy(&d->cache);
+    free(d->ids.keys);
+    free(d->ids.local);
 }
 
 static void wake(struct sim_device *d, unsigned ex, uint64_t t)
@@ -59,17 +121,19 @@ static int begin(struct sim_device *d, struct sim_task *t, uint64_t now)
 {
     t->start = t->end = now;
     if (t->type == SCHED_EVICT_WEIGHTS) {
-        t->status = weights_cache_evict(&d->cache, t->model_id);
+        t->status = weights_cache_evict(&d->cache, local_id(&d->ids, t->model_id));
         return 0;
     }
     if (t->type == SCHED_LOAD_WEIGHTS) {
-        t->status = weights_cache_load_begin(&d->cache, t->model_id, t->info->num_weights_pages, &t->version);
+        t->cache_id = local_id_add(&d->ids, t->model_id);
+        t->status = weights_cache_load_begin(&d->cache, t->cache_id, t->info->num_weights_pages, &t->version);
         if (t->status != ACTION_SUCCESS)
             return 0;
         t->end = now + t->info->weights_load_ns;
         return 1;
     }
-    t->status = weights_cache_infer_begin(&d->cache, t->model_id, &t->version);
+    t->cache_id = local_id(&d->ids, t->model_id);
+    t->status = weights_cache_infer_begin(&d->cache, t->cache_id, &t->version);
     int idx = model_info_batch_index(t->info, model_info_padded_batch(t->info, t->batch_size));
     if (t->status == ACTION_SUCCESS && idx < 0)
         t->status = ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
@@ -83,9 +147,9 @@ static int begin(struct sim_device *d, struct sim_task *t, uint64_t now)
 static void end(struct sim_device *d, struct sim_task *t)
 {
     if (t->type == SCHED_LOAD_WEIGHTS)
-        t->status = weights_cache_load_end(&d->cache, t->model_id, t->version, ACTION_SUCCESS);
+        t->status = weights_cache_load_end(&d->cache, t->cache_id, t->version, ACTION_SUCCESS);
     else
-        t->status = weights_cache_infer_end(&d->cache, t->model_id, t->version);
+        t->status = weights_cache_infer_end(&d->cache, t->cache_id, t->version);
 }
 
 static void finish(struct sim_device *d, unsigned ex, struct sim_task *t, uint64_t now)

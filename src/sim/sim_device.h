@@ -23,7 +23,8 @@ struct sim_task {
     int status;
     int waiting; /* window open, waiting for the start time */
     uint64_t start, end, version;
-    void *host; /* the host's context */
+    int32_t cache_id; /* the model's id in the device's weights cache, from the start on */
+    void *host;       /* the host's context */
 };
 
 struct sim_device;
@@ -49,9 +50,19 @@ struct sim_executor {
     int wake_pending;
 };
 
+/* The weights cache indexes its models densely by id, but a device of a large cluster sees
+ * only a few of its models: each gets a local id on first load (open addressing by model id),
+ * so a device's memory follows the models it held, not the cluster's. */
+struct sim_model_ids {
+    uint32_t *keys; /* model id + 1; 0 = empty slot */
+    int32_t *local;
+    unsigned cap, len;
+};
+
 struct sim_device {
     unsigned index, worker_id, gpu_id;
     struct weights_cache cache;
+    struct sim_model_ids ids;
     struct sim_executor ex[2];
     const struct sim_device_ops *ops;
 };

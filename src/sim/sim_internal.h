@@ -8,6 +8,7 @@
 #include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "event_queue.h"
+#include "pool.h"
 #include "sim.h"
 #include "sim_device.h"
 
@@ -45,6 +46,7 @@ struct sim_link {
 struct sim {
     const struct sim_config *cfg;
     struct event_queue q;
+    struct sim_pool reqs, items, tasks; /* sim_req, ctl_item, sim_task */
     uint64_t now, t0;
     struct wl_rng rng_net, rng_exec;
     struct sim_stats *st;

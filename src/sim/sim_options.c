@@ -35,6 +35,7 @@ void sim_usage(FILE *out)
           "      --seed N              0: the workload's own seeds, as the live client; else mixed into\n"
           "                            them and into the overhead model (default 0)\n"
           "      --log-dir DIR         telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)\n"
+          "      --no-telemetry        write no telemetry TSVs (e.g. to time the scheduler alone)\n"
           "      --progress SECONDS    a progress line on stderr per SECONDS simulated (default 10)\n"
           "  -q, --quiet               no progress lines\n"
           "OVERHEADS (microseconds, BASE or BASE+JITTER: a fixed part plus an exponential of mean JITTER,\n"
@@ -214,6 +215,10 @@ static int parse_flags(struct sim_options *o, int argc, char **argv, char *err, 
             o->quiet = 1;
             continue;
         }
+        if (!strcmp(a, "--no-telemetry")) {
+            o->no_telemetry = 1;
+            continue;
+        }
         if (!strcmp(a, "--ideal")) {
             ideal(&o->cfg);
             continue;
@@ -300,6 +305,6 @@ int sim_options_parse(struct sim_options *o, int argc, char **argv, char *err, s
         i++;
     if (parse_workload(o, argc - i, argv + i, err, errlen) != 0)
         return SIM_OPTIONS_ERROR;
-    o->cfg.log_dir = o->log_dir;
+    o->cfg.log_dir = o->no_telemetry ? NULL : o->log_dir;
     return SIM_OPTIONS_OK;
 }

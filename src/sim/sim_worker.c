@@ -25,7 +25,7 @@ static unsigned device_of(const struct sim *s, unsigned worker_id, unsigned gpu_
 
 void sim_worker_send(struct sim *s, const struct sched_action *a, uint64_t t)
 {
-    struct sim_task *k = calloc(1, sizeof *k);
+    struct sim_task *k = sim_pool_get(&s->tasks);
     if (!k) {
         sim_fail(s, "out of memory");
         return;
@@ -112,7 +112,7 @@ static void d_done(void *data, struct sim_device *d, struct sim_task *t)
         uint64_t at = r->worker_result_sent + sim_delay_sample(&s->cfg->lat, HOP_WORKER_TO_CTL, &s->rng_net);
         sim_push(s, in_order(&s->links[w].to_ctl_last, at), EV_CTL_ARRIVE, 0, it);
     }
-    free(t);
+    sim_pool_put(&s->tasks, t);
 }
 
 static uint64_t d_exec_time(void *data, const struct sim_task *t, uint64_t profiled)

@@ -45,6 +45,11 @@ struct sched {
     char label[32];
 };
 
+struct heap_node {
+    uint64_t key;
+    unsigned actor;
+};
+
 /* Actors are the sources (0..n_src-1) then the schedules; the heap orders them by key, the
  * time of their next event. */
 struct wl_sources {
@@ -54,8 +59,8 @@ struct wl_sources {
     unsigned n_src;
     struct sched *sch;
     unsigned n_sch;
-    unsigned *heap, *pos;
-    uint64_t *key;
+    struct heap_node *heap; /* the key lives in the node: one cache line per level */
+    unsigned *pos;
     unsigned n_heap;
     int started, stopped;
 };
@@ -73,7 +78,6 @@ void wl_sources_free(struct wl_sources *s)
     free(s->sch);
     free(s->heap);
     free(s->pos);
-    free(s->key);
     free(s);
 }
 
@@ -260,16 +264,16 @@ static uint64_t actor_key(const struct wl_sources *s, unsigned a)
 
 static void heap_swap(struct wl_sources *s, unsigned i, unsigned j)
 {
-    unsigned a = s->heap[i], b = s->heap[j];
+    struct heap_node a = s->heap[i], b = s->heap[j];
     s->heap[i] = b;
     s->heap[j] = a;
-    s->pos[a] = j;
-    s->pos[b] = i;
+    s->pos[a.actor] = j;
+    s->pos[b.actor] = i;
 }
 
 static void sift_up(struct wl_sources *s, unsigned i)
 {
-    while (i > 0 && s->key[s->heap[(i - 1) / 2]] > s->key[s->heap[i]]) {
+    while (i > 0 && s->heap[(i - 1) / 2].key > s->heap[i].key) {
         heap_swap(s, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
@@ -279,9 +283,9 @@ static void sift_down(struct wl_sources *s, unsigned i)
 {
     for (;;) {
         unsigned l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->n_heap && s->key[s->heap[l]] < s->key[s->heap[m]])
+        if (l < s->n_heap && s->heap[l].key < s->heap[m].key)
             m = l;
-        if (r < s->n_heap && s->key[s->heap[r]] < s->key[s->heap[m]])
+        if (r < s->n_heap && s->heap[r].key < s->heap[m].key)
             m = r;
         if (m == i)
             return;
@@ -295,9 +299,10 @@ static void rekey(struct wl_sources *s, unsigned a)
 {
     if (!s->started || s->stopped)
         return;
-    uint64_t old = s->key[a];
-    s->key[a] = actor_key(s, a);
-    if (s->key[a] < old)
+    struct heap_node *n = &s->heap[s->pos[a]];
+    uint64_t old = n->key;
+    n->key = actor_key(s, a);
+    if (n->key < old)
         sift_up(s, s->pos[a]);
     else
         sift_down(s, s->pos[a]);
@@ -309,12 +314,11 @@ static int build_heap(struct wl_sources *s)
     size_t n = s->n_heap ? s->n_heap : 1;
     s->heap = malloc(n * sizeof *s->heap);
     s->pos = malloc(n * sizeof *s->pos);
-    s->key = malloc(n * sizeof *s->key);
-    if (!s->heap || !s->pos || !s->key)
+    if (!s->heap || !s->pos)
         return -1;
     for (unsigned a = 0; a < s->n_heap; a++) {
-        s->heap[a] = s->pos[a] = a;
-        s->key[a] = actor_key(s, a);
+        s->heap[a] = (struct heap_node){actor_key(s, a), a};
+        s->pos[a] = a;
     }
     for (unsigned i = s->n_heap / 2; i-- > 0;)
         sift_down(s, i);
@@ -423,7 +427,7 @@ int wl_sources_start(struct wl_sources *s, uint64_t now, const struct wl_emit *e
 
 uint64_t wl_sources_next_time(const struct wl_sources *s)
 {
-    return !s->started || s->stopped || s->n_heap == 0 ? UINT64_MAX : s->key[s->heap[0]];
+    return !s->started || s->stopped || s->n_heap == 0 ? UINT64_MAX : s->heap[0].key;
 }
 
 static int toggle_burst(struct wl_sources *s, unsigned si, const struct wl_emit *e)
@@ -472,9 +476,9 @@ static int step_schedule(struct wl_sources *s, struct sched *k, const struct wl_
 
 int wl_sources_advance(struct wl_sources *s, uint64_t now, const struct wl_emit *e)
 {
-    while (!s->stopped && s->started && s->n_heap > 0 && s->key[s->heap[0]] <= now) {
-        unsigned a = s->heap[0];
-        uint64_t t = s->key[a];
+    while (!s->stopped && s->started && s->n_heap > 0 && s->heap[0].key <= now) {
+        unsigned a = s->heap[0].actor;
+        uint64_t t = s->heap[0].key;
         int rc = a < s->n_src ? step_source(s, a, t, e) : step_schedule(s, &s->sch[a - s->n_src], e);
         if (rc != 0)
             return -1;

@@ -153,6 +153,44 @@ static inline const struct h_action *h_last(const struct harness *h, enum sched_
     return NULL;
 }
 
+static inline uint64_t h_fnv(uint64_t h, uint64_t x)
+{
+    for (unsigned i = 0; i < 8; i++, x >>= 8)
+        h = (h ^ (x & 0xff)) * 1099511628211ULL;
+    return h;
+}
+
+/* Every decision the scheduler made, in order (actions with their fields and batches, answers
+ * with their status and time): equal fingerprints mean the same decisions. */
+static inline uint64_t h_fingerprint(const struct harness *h)
+{
+    uint64_t f = 1469598103934665603ULL;
+    for (unsigned i = 0; i < h->n_acts; i++) {
+        const struct sched_action *a = &h->acts[i].a;
+        const uint64_t v[] = {a->id,
+                              a->type,
+                              a->worker_id,
+                              a->gpu_id,
+                              a->model_id,
+                              a->batch_size,
+                              a->n_requests,
+                              a->earliest,
+                              a->latest,
+                              a->expected_duration,
+                              a->expected_complete,
+                              a->send_by};
+        for (unsigned k = 0; k < sizeof v / sizeof v[0]; k++)
+            f = h_fnv(f, v[k]);
+        for (unsigned k = 0; k < a->n_requests && k < 128; k++)
+            f = h_fnv(f, h->acts[i].req_ids[k]);
+    }
+    for (unsigned i = 0; i < h->n_dones; i++)
+        f = h_fnv(h_fnv(f, h->dones[i].req_id), (uint64_t)h->dones[i].status);
+    for (unsigned i = 0; i < h->n_rrows; i++)
+        f = h_fnv(h_fnv(f, (uint64_t)h->rrows[i].latency), (uint64_t)h->rrows[i].deadline_met);
+    return f;
+}
+
 static inline unsigned h_count(const struct harness *h, enum sched_action_type t)
 {
     unsigned n = 0;

@@ -1,5 +1,8 @@
 /* clockwork-sim is deterministic: the same arguments and seed give byte-identical telemetry
- * (t in virtual time from a fixed epoch); another seed gives another run. */
+ * (t in virtual time from a fixed epoch); another seed gives another run; and INFER5 decides
+ * exactly as it did before its scans were replaced by indices (issue 15): the telemetry of
+ * small runs that evict, replicate and spread over many GPUs has the fingerprints it had then
+ * (and INFER6's those it had when it came, issue 16). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +38,58 @@ static void free_files(struct run_files *r)
 {
     free(r->req);
     free(r->act);
+}
+
+/* The overhead model and cache as they were when the fingerprints were taken, so that a new
+ * calibration of the defaults does not change what these runs ask of the scheduler. */
+#define PINNED                                                                                                         \
+    "--client-ctl 30+80 --ctl-client 30+80 --ctl-worker 55+100 --worker-result 105+120 --worker-ctl 30+80 "            \
+    "--exec-turnaround 55+110 --ctl-event 5 --send 5 --exec-wakeup 0 --client-tick-us 0 --cache-size 23085449216 "     \
+    "--page-size 16777216 "
+#define PINNED5 PINNED "--tick-us 1000 "
+#define PINNED6 PINNED "--tick-us 0 "
+
+/* FNVs of the request and action logs as INFER5 wrote them before issue 15's indices (action
+ * statuses as on the wire since issue 16), and as INFER6 wrote them when it came (issue 16). A
+ * change that alters a decision fails here: make sure it is meant to (bench/sim_identity.sh
+ * compares the large configurations), then update the values from the printed ones. */
+static const struct {
+    const char *cmd;
+    uint64_t req_fnv, act_fnv;
+} FINGERPRINTS[] = {
+    {PINNED5 "--seed 7 " FIG7_SHORT, 0x64e6b3fd564744b4ULL, 0x50d2efcc7629ef6aULL},
+    /* 25 resnet50_v2 copies per GPU with room for 4: evictions, stale loads, status 20 */
+    {PINNED5 "-q --gpus 8 --cache-size 536870912 --seed 3 -d 4 INFER5 0 8 5000000 -- poisson-open-loop 200 2000",
+     0x696e4524c3ae1f7aULL, 0x577d2b2ee56e57deULL},
+    /* fill_memory on two workers of two GPUs: a hot model replicated, the cold ones cycled */
+    {PINNED5 "-q -w 2 -g 2 --cache-size 335544320 --seed 3 -d 5 INFER5 0 4 5000000 -- fill_memory",
+     0x7e77321c65b29800ULL, 0x9d013e2bc49c0b78ULL},
+    /* 300 GPUs, 1200 models: load placement by GPU load, ticks over many GPUs */
+    {PINNED5 "-q --gpus 300 --seed 2 -d 0.5 INFER5 0 300 5000000 -- poisson-open-loop 1200 12000",
+     0xf2b33429da6e2304ULL, 0x268bb7b00a2ae572ULL},
+    {PINNED6 "--seed 7 " FIG7_SHORT6, 0x2b988f394d49eb86ULL, 0xc1200e93ebfd4d1cULL},
+    {PINNED6 "-q --gpus 8 --cache-size 536870912 --seed 3 -d 4 INFER6 0 8 5000000 -- poisson-open-loop 200 2000",
+     0x56d3bf255651a3d3ULL, 0x2c503467facd19ddULL},
+    {PINNED6 "-q -w 2 -g 2 --cache-size 335544320 --seed 3 -d 5 INFER6 0 4 5000000 -- fill_memory",
+     0x435408bfc106c312ULL, 0x45561f4f2eac1303ULL},
+    {PINNED6 "-q --gpus 300 --seed 2 -d 0.5 INFER6 0 300 5000000 -- poisson-open-loop 1200 12000",
+     0x768b623fef5ae047ULL, 0x6c0f5afa5a7b2de4ULL},
+};
+
+static void test_decisions_unchanged(void **state)
+{
+    (void)state;
+    unsigned wrong = 0;
+    for (size_t i = 0; i < sizeof FINGERPRINTS / sizeof FINGERPRINTS[0]; i++) {
+        struct run_files r;
+        run_into(FINGERPRINTS[i].cmd, &r);
+        uint64_t req = ts_fnv(r.req, r.req_len), act = ts_fnv(r.act, r.act_len);
+        printf("%s\n  request log fnv 0x%016llxULL, action log fnv 0x%016llxULL\n", FINGERPRINTS[i].cmd,
+               (unsigned long long)req, (unsigned long long)act);
+        wrong += req != FINGERPRINTS[i].req_fnv || act != FINGERPRINTS[i].act_fnv;
+        free_files(&r);
+    }
+    assert_int_equal(wrong, 0);
 }
 
 static void same_seed_identical(const char *cmd)
@@ -87,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_identical),
         cmocka_unit_test(test_infer6_same_seed_identical),
         cmocka_unit_test(test_other_seed_differs),
+        cmocka_unit_test(test_decisions_unchanged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

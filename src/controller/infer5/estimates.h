@@ -12,10 +12,11 @@ struct model_estimates {
     unsigned n; /* usable batch sizes, ascending */
     unsigned bs[MODEL_MAX_BATCH_SIZES];
     uint64_t est[MODEL_MAX_BATCH_SIZES]; /* current estimate per usable batch size */
-    struct sample_window win[MODEL_MAX_BATCH_SIZES];
     uint64_t load_est;
-    struct sample_window load_win;
     double percentile;
+    /* the samples, last: the scheduler reads the estimates far more often (cache lines) */
+    struct sample_window win[MODEL_MAX_BATCH_SIZES];
+    struct sample_window load_win;
 };
 
 void estimates_init(struct model_estimates *e, const struct model_info *mi, const struct sched_config *cfg);

@@ -26,6 +26,7 @@ struct infer5_instance *gpu_add_instance(struct scheduler *s, unsigned g, unsign
         model->n_loaded++;
     gpu->free_pages -= model->pages;
     idheap_push(&gpu->urgency, model->urgency, inst, &inst->heap_pos);
+    gpu_wake_mark(&s->wake, g);
     load_tracker_add_copy(s->lt, m, g);
     return inst;
 }
@@ -118,14 +119,16 @@ static void schedule_model(struct scheduler *s, unsigned g, struct infer5_instan
     sched_model_touch(s, id);
 }
 
-void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
+/* Returns whether the loop could act again before gpu->infer_wake although nothing changes:
+ * a copy set aside as still loading that the timeline, advanced since, has caught up with. */
+static int infer_loop(struct scheduler *s, unsigned g, uint64_t now)
 {
     struct infer5_gpu *gpu = &s->gpus[g];
     struct infer5_instance *aside[16];
     unsigned n_aside = 0;
     gpu->infer_wake = SCHED_IDLE;
     if (!gpu->alive)
-        return;
+        return 0;
     uint64_t horizon = now + s->cfg.schedule_ahead;
     while (gpu->urgency.len) {
         if (gpu->exec_free >= horizon) {
@@ -148,8 +151,30 @@ void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
         }
         schedule_model(s, g, inst, start, now);
     }
-    for (unsigned i = 0; i < n_aside; i++)
+    int again = 0;
+    for (unsigned i = 0; i < n_aside; i++) {
         idheap_push(&gpu->urgency, s->models[aside[i]->model].urgency, aside[i], &aside[i]->heap_pos);
+        again |= usable_from(aside[i]) <= gpu->exec_free;
+    }
+    return again;
+}
+
+/* Until its state changes, the loop would do nothing before infer_wake: the tick skips it. */
+void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now)
+{
+    int again = infer_loop(s, g, now);
+    gpu_wake_ran(&s->wake, g, s->gpus[g].infer_wake);
+    if (again)
+        gpu_wake_mark(&s->wake, g); /* at the next tick, as a scan over all GPUs would */
+}
+
+/* The tick's infer pass: what running every GPU's loop in index order would do. */
+void gpus_schedule_infer_due(struct scheduler *s, uint64_t now)
+{
+    int g;
+    gpu_wake_begin(&s->wake, now);
+    while ((g = gpu_wake_step(&s->wake)) >= 0)
+        gpu_schedule_infer(s, (unsigned)g, now);
 }
 
 /* ---- load ---- */
@@ -239,6 +264,7 @@ static void send_load(struct scheduler *s, unsigned g, unsigned id, uint64_t now
     inst->load_complete = start + est;
     gpu->load_free = start + est;
     gpu->loads_inflight++;
+    gpu_load_slot_sync(s, g);
     struct sched_action act = {
         .id = a->id,
         .type = SCHED_LOAD_WEIGHTS,
@@ -258,7 +284,7 @@ void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
 {
     struct infer5_gpu *gpu = &s->gpus[g];
     while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS &&
-           load_tracker_has_candidates(s->lt)) {
+           load_tracker_may_load(s->lt, g)) {
         struct fit_ctx ctx = {s, g, gpu->free_pages + evictable_pages(s, gpu)};
         int id = load_tracker_next_load(s->lt, g, fits, &ctx);
         if (id < 0)
@@ -270,19 +296,13 @@ void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
     }
 }
 
-/* Insertion sort of s->order by tracker load (then index): GPU counts are small and
- * this runs only while some model wants a copy. */
-static void sort_by_load(struct scheduler *s, unsigned n)
+void gpu_load_slot_sync(struct scheduler *s, unsigned g)
 {
-    for (unsigned i = 1; i < n; i++) {
-        unsigned g = s->order[i], j = i;
-        uint64_t load = load_tracker_gpu_load(s->lt, g);
-        while (j > 0 && load_tracker_gpu_load(s->lt, s->order[j - 1]) > load) {
-            s->order[j] = s->order[j - 1];
-            j--;
-        }
-        s->order[j] = g;
-    }
+    const struct infer5_gpu *gpu = &s->gpus[g];
+    uint64_t ahead = s->cfg.schedule_ahead;
+    /* its load loop runs while load_free < now + schedule_ahead */
+    load_slots_set_open(&s->slots, g, gpu->alive && gpu->loads_inflight < SCHED_MAX_LOADS,
+                        gpu->load_free >= ahead ? gpu->load_free - ahead + 1 : 0);
 }
 
 /* Offers the wanted models to the GPUs with free load slots, least loaded first. */
@@ -290,16 +310,18 @@ void schedule_loads(struct scheduler *s, uint64_t now)
 {
     if (!load_tracker_has_candidates(s->lt))
         return;
-    unsigned n = 0;
-    for (unsigned g = 0; g < s->n_gpus; g++) {
-        struct infer5_gpu *gpu = &s->gpus[g];
-        if (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS)
-            s->order[n++] = g;
-    }
-    sort_by_load(s, n);
+    unsigned n = load_slots_begin_pass(&s->slots, now);
     uint64_t before = s->next_action_id;
-    for (unsigned i = 0; i < n && load_tracker_has_candidates(s->lt); i++)
-        gpu_schedule_load(s, s->order[i], now);
+    int g;
+    while (load_tracker_has_candidates(s->lt) && (g = load_slots_next(&s->slots)) >= 0) {
+        /* Nothing placed yet, so loads are as the order has them: the GPUs left are at capacity
+         * too and, with no model lacking a copy, none of them can take one (an overloaded
+         * cluster would otherwise search the candidates once per GPU at every tick). */
+        if (s->next_action_id == before && !load_tracker_may_load(s->lt, (unsigned)g))
+            break;
+        gpu_schedule_load(s, (unsigned)g, now);
+    }
+    load_slots_end_pass(&s->slots);
     /* offered but nothing placed: wait for an event to change pages or demand */
     s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;
 }

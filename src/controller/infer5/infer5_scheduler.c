@@ -134,11 +134,16 @@ static struct idheap_key model_urgency(const struct infer5_model *m, unsigned id
 void sched_model_touch(struct scheduler *s, unsigned id)
 {
     struct infer5_model *m = &s->models[id];
-    m->urgency = model_urgency(m, id);
+    struct idheap_key k = model_urgency(m, id);
+    if (k.hi == m->urgency.hi && k.lo == m->urgency.lo)
+        return; /* the GPUs holding it would decide as before */
+    m->urgency = k;
     for (unsigned i = 0; i < m->n_inst; i++) {
         struct infer5_instance *inst = m->inst[i];
-        if (inst->heap_pos != IDHEAP_NONE)
-            idheap_update(&s->gpus[inst->gpu].urgency, inst->heap_pos, m->urgency);
+        if (inst->heap_pos == IDHEAP_NONE)
+            continue;
+        idheap_update(&s->gpus[inst->gpu].urgency, inst->heap_pos, k);
+        gpu_wake_mark(&s->wake, inst->gpu);
     }
 }
 
@@ -161,6 +166,7 @@ void sched_instance_remove(struct scheduler *s, struct infer5_instance *inst)
     struct infer5_model *m = &s->models[inst->model];
     if (inst->heap_pos != IDHEAP_NONE)
         idheap_remove(&g->urgency, inst->heap_pos);
+    gpu_wake_mark(&s->wake, inst->gpu);
     g->res[inst->gpu_slot] = g->res[--g->n_res];
     g->res[inst->gpu_slot]->gpu_slot = inst->gpu_slot;
     for (unsigned i = 0; i < m->n_inst; i++) {
@@ -190,6 +196,12 @@ static void model_init(struct scheduler *s, struct infer5_model *m, const struct
         s->max_req = top;
 }
 
+static void gpu_load_changed(void *data, unsigned gpu, uint64_t load)
+{
+    struct scheduler *s = data;
+    load_slots_set_load(&s->slots, gpu, load);
+}
+
 static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *src)
 {
     struct infer5_gpu *g = &s->gpus[i];
@@ -202,6 +214,8 @@ static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *sr
     g->stats.worker_id = src->worker_id;
     g->stats.gpu_id = src->gpu_id;
     idheap_init(&g->urgency);
+    gpu_wake_mark(&s->wake, i);
+    gpu_load_slot_sync(s, i);
     for (unsigned k = 0; k < src->n_loaded; k++) {
         unsigned id = src->loaded_models[k];
         if (id < s->n_models && s->models[id].known && !load_tracker_holds(s->lt, id, i) &&
@@ -234,11 +248,13 @@ static struct scheduler *infer5_create(const struct sched_config *cfg, const str
     }
     s->n_gpus = n_gpus < cfg->max_gpus ? n_gpus : cfg->max_gpus;
     s->gpus = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->gpus[0]);
-    s->order = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->order[0]);
     s->batch = xcalloc(s->max_req, sizeof s->batch[0]);
     s->lt = load_tracker_create(s->n_models, s->n_gpus, cfg->default_slo);
     idheap_init(&s->timeouts);
     action_table_init(&s->actions);
+    gpu_wake_init(&s->wake, s->n_gpus);
+    load_slots_init(&s->slots, s->n_gpus);
+    load_tracker_watch(s->lt, gpu_load_changed, s);
     for (unsigned i = 0; i < s->n_gpus; i++)
         gpu_init(s, i, &gpus[i]);
     return s;
@@ -264,7 +280,8 @@ static void infer5_destroy(struct scheduler *s)
     free(s->chunks);
     free(s->models);
     free(s->gpus);
-    free(s->order);
+    gpu_wake_free(&s->wake);
+    load_slots_free(&s->slots);
     free(s->batch);
     load_tracker_destroy(s->lt);
     idheap_free(&s->timeouts);
@@ -358,25 +375,14 @@ static void infer5_tick(struct scheduler *s, uint64_t now)
 {
     expire_timeouts(s, now);
     schedule_loads(s, now);
-    for (unsigned g = 0; g < s->n_gpus; g++)
-        gpu_schedule_infer(s, g, now);
+    gpus_schedule_infer_due(s, now);
 }
 
 static uint64_t load_wakeup(const struct scheduler *s)
 {
-    uint64_t w = SCHED_IDLE;
     if (s->loads_stuck || !load_tracker_has_candidates(s->lt))
-        return w;
-    for (unsigned i = 0; i < s->n_gpus; i++) {
-        const struct infer5_gpu *g = &s->gpus[i];
-        if (!g->alive || g->loads_inflight >= SCHED_MAX_LOADS)
-            continue;
-        /* the load loop runs while load_free < now + schedule_ahead */
-        uint64_t t = g->load_free >= s->cfg.schedule_ahead ? g->load_free - s->cfg.schedule_ahead + 1 : 0;
-        if (t < w)
-            w = t;
-    }
-    return w;
+        return SCHED_IDLE;
+    return load_slots_next_ready(&s->slots);
 }
 
 static uint64_t infer5_next_wakeup(const struct scheduler *s, uint64_t now)
@@ -384,9 +390,8 @@ static uint64_t infer5_next_wakeup(const struct scheduler *s, uint64_t now)
     uint64_t w = load_wakeup(s);
     if (s->timeouts.len && idheap_top_key(&s->timeouts).hi < w)
         w = idheap_top_key(&s->timeouts).hi;
-    for (unsigned i = 0; i < s->n_gpus; i++)
-        if (s->gpus[i].alive && s->gpus[i].infer_wake < w)
-            w = s->gpus[i].infer_wake;
+    if (gpu_wake_next(&s->wake) < w)
+        w = gpu_wake_next(&s->wake);
     return w < now ? now : w;
 }
 
@@ -437,6 +442,8 @@ static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned wo
             continue;
         g->alive = 0;
         g->infer_wake = SCHED_IDLE;
+        gpu_wake_ran(&s->wake, i, SCHED_IDLE);
+        gpu_load_slot_sync(s, i);
         while (g->n_res)
             sched_instance_remove(s, g->res[g->n_res - 1]);
     }
@@ -456,6 +463,8 @@ static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned wo
         g->exec_free = g->load_free = now;
         g->infers_inflight = g->loads_inflight = 0;
         g->infer_wake = SCHED_IDLE;
+        gpu_wake_mark(&s->wake, i);
+        gpu_load_slot_sync(s, i);
     }
     s->loads_stuck = 0;
     infer5_tick(s, now);

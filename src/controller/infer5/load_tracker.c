@@ -7,6 +7,7 @@
 #define LT_MAX_VISIT 64  /* heap nodes inspected per load_tracker_next_load */
 #define LT_MAX_REFRESH 8 /* stale candidates re-keyed per load_tracker_next_load */
 #define KEY_SPAN ((1ULL << 62) - 1)
+#define COPIES_CLASS (1ULL << 62) /* keys of models that have a copy start here */
 
 struct holder {
     unsigned gpu;
@@ -27,6 +28,8 @@ struct load_tracker {
     uint64_t *gpu_load;
     struct idheap candidates; /* most uncovered demand first */
     unsigned *scratch;        /* best-first search frontier */
+    void (*watch)(void *data, unsigned gpu, uint64_t load);
+    void *watch_data;
 };
 
 struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uint64_t capacity)
@@ -55,6 +58,22 @@ void load_tracker_destroy(struct load_tracker *lt)
     free(lt->scratch);
     idheap_free(&lt->candidates);
     free(lt);
+}
+
+void load_tracker_watch(struct load_tracker *lt, void (*watch)(void *data, unsigned gpu, uint64_t load), void *data)
+{
+    lt->watch = watch;
+    lt->watch_data = data;
+}
+
+/* Moves `from` of a GPU's load to `to`. */
+static void gpu_load_move(struct load_tracker *lt, unsigned gpu, uint64_t from, uint64_t to)
+{
+    if (from == to)
+        return;
+    lt->gpu_load[gpu] = lt->gpu_load[gpu] - from + to;
+    if (lt->watch)
+        lt->watch(lt->watch_data, gpu, lt->gpu_load[gpu]);
 }
 
 void load_tracker_grow(struct load_tracker *lt, unsigned n_models)
@@ -102,7 +121,7 @@ static void rekey(struct load_tracker *lt, unsigned id)
             idheap_remove(&lt->candidates, m->heap_pos);
         return;
     }
-    uint64_t cls = m->n_holders ? (1ULL << 62) : 0; /* models without a copy first */
+    uint64_t cls = m->n_holders ? COPIES_CLASS : 0; /* models without a copy first */
     struct idheap_key k = {cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id};
     if (m->heap_pos == IDHEAP_NONE)
         idheap_push(&lt->candidates, k, m, &m->heap_pos);
@@ -117,9 +136,9 @@ static void redistribute(struct load_tracker *lt, unsigned id)
     unsigned n = m->n_holders;
     for (unsigned i = 0; i < n; i++) {
         struct holder *h = &m->holders[i];
-        lt->gpu_load[h->gpu] -= h->alloc;
-        h->alloc = m->demand / n + (i < m->demand % n);
-        lt->gpu_load[h->gpu] += h->alloc;
+        uint64_t alloc = m->demand / n + (i < m->demand % n);
+        gpu_load_move(lt, h->gpu, h->alloc, alloc);
+        h->alloc = alloc;
     }
     rekey(lt, id);
 }
@@ -153,7 +172,7 @@ void load_tracker_remove_copy(struct load_tracker *lt, unsigned model, unsigned 
     for (unsigned i = 0; i < m->n_holders; i++) {
         if (m->holders[i].gpu != gpu)
             continue;
-        lt->gpu_load[gpu] -= m->holders[i].alloc;
+        gpu_load_move(lt, gpu, m->holders[i].alloc, 0);
         m->holders[i] = m->holders[--m->n_holders];
         redistribute(lt, model);
         return;
@@ -164,6 +183,13 @@ uint64_t load_tracker_demand(const struct load_tracker *lt, unsigned model) { re
 unsigned load_tracker_copies(const struct load_tracker *lt, unsigned model) { return lt->models[model].n_holders; }
 uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
 int load_tracker_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
+
+int load_tracker_may_load(const struct load_tracker *lt, unsigned gpu)
+{
+    if (!lt->candidates.len)
+        return 0;
+    return lt->gpu_load[gpu] < lt->capacity || idheap_top_key(&lt->candidates).hi < COPIES_CLASS;
+}
 
 int load_tracker_holds(const struct load_tracker *lt, unsigned model, unsigned gpu)
 {

@@ -11,6 +11,8 @@ struct load_tracker;
 /* capacity: the demand one GPU can absorb (ns of exec work per default-SLO window). */
 struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uint64_t capacity);
 void load_tracker_destroy(struct load_tracker *lt);
+/* Calls watch(data, gpu, load) whenever a GPU's load changes (one watcher; NULL: none). */
+void load_tracker_watch(struct load_tracker *lt, void (*watch)(void *data, unsigned gpu, uint64_t load), void *data);
 /* Models added while serving: ids up to n_models - 1 become valid (no demand, no copy). */
 void load_tracker_grow(struct load_tracker *lt, unsigned n_models);
 
@@ -26,6 +28,9 @@ int load_tracker_holds(const struct load_tracker *lt, unsigned model, unsigned g
 uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu);
 /* Whether some model would benefit from another copy. */
 int load_tracker_has_candidates(const struct load_tracker *lt);
+/* Whether load_tracker_next_load could find a model for gpu at all, in O(1): a GPU at capacity
+ * only takes models that have no copy yet, and those come first among the candidates. */
+int load_tracker_may_load(const struct load_tracker *lt, unsigned gpu);
 
 /* The model that most needs a copy on gpu and that `fits` accepts (e.g. enough pages
  * after evictions), or -1. Does not record the copy: call load_tracker_add_copy when loading. */

@@ -119,6 +119,7 @@ static void infer_result(struct scheduler *s, uint64_t now, struct action_rec *a
     struct infer5_model *m = &s->models[a->model];
     unsigned met = 0;
     infer_finished(s, a);
+    gpu_wake_mark(&s->wake, a->gpu); /* its timeline moves */
     if (res->status == ACTION_SUCCESS) {
         uint64_t end = res->worker_exec_end ? res->worker_exec_end : now;
         gpu->exec_free = correct_success(gpu->exec_free, a->expected_complete, end, gpu->infers_inflight);
@@ -155,6 +156,8 @@ static void load_result(struct scheduler *s, uint64_t now, struct action_rec *a,
         gpu->load_free = correct_error(gpu->load_free, a->expected_duration, now, gpu->loads_inflight);
         sched_instance_remove(s, a->inst); /* its queued requests stay queued */
     }
+    gpu_wake_mark(&s->wake, a->gpu); /* a copy became usable or went */
+    gpu_load_slot_sync(s, a->gpu);
     log_action(s, now, a, res, res->status, res->status == ACTION_SUCCESS ? 1.0 : 0.0);
 }
 
@@ -177,6 +180,7 @@ void infer5_results_fail(struct scheduler *s, uint64_t now, struct action_rec *a
         answer_batch(s, now, a, client_status, msg, NULL, &met);
     } else if (a->type == SCHED_LOAD_WEIGHTS) {
         s->gpus[a->gpu].loads_inflight--;
+        gpu_load_slot_sync(s, a->gpu);
     }
     log_action(s, now, a, NULL, status, 0.0);
 }

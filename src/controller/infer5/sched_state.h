@@ -5,7 +5,9 @@
 #define CW_INFER5_SCHED_STATE_H
 #include "controller/infer5/action_table.h"
 #include "controller/infer5/estimates.h"
+#include "controller/infer5/gpu_wake.h"
 #include "controller/infer5/idheap.h"
+#include "controller/infer5/load_slots.h"
 #include "controller/infer5/load_tracker.h"
 #include "controller/infer5/model_queue.h"
 #include "controller/sched_impl.h"
@@ -32,13 +34,13 @@ struct infer5_model {
     int unloaded; /* takes no requests; its copies are evicted first (scheduler_set_model_serving) */
     unsigned pages;
     uint64_t output_size;
-    struct model_estimates est;
     struct model_queue q;
     struct infer5_instance **inst;
     unsigned n_inst, cap_inst;
     unsigned n_loaded;
     uint64_t arrivals, departures;
-    struct idheap_key urgency; /* most urgent strategy; hi = SCHED_IDLE when none */
+    struct idheap_key urgency;  /* most urgent strategy; hi = SCHED_IDLE when none */
+    struct model_estimates est; /* last: what every event reads above shares few cache lines */
 };
 
 struct infer5_gpu {
@@ -81,11 +83,12 @@ struct scheduler {
     int unknown_result_logged;
     unsigned max_req;    /* largest usable batch size of any model */
     struct qreq **batch; /* scratch, max_req entries */
-    unsigned *order;     /* scratch, n_gpus entries */
     struct qreq *free_qreqs;
     void **chunks; /* pool allocations, freed at destroy */
     unsigned n_chunks, cap_chunks;
     struct action_rec *free_actions;
+    struct gpu_wake wake;    /* GPUs whose infer loop a tick must run */
+    struct load_slots slots; /* GPUs that can take a load, least loaded first */
 };
 
 /* infer5_scheduler.c */
@@ -104,6 +107,9 @@ void sched_action_free(struct scheduler *s, struct action_rec *a);
 void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now);
 void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now);
 void schedule_loads(struct scheduler *s, uint64_t now);
+void gpus_schedule_infer_due(struct scheduler *s, uint64_t now);
+/* Tells s->slots whether and from when GPU g can take a load (after its load state changed). */
+void gpu_load_slot_sync(struct scheduler *s, unsigned g);
 struct infer5_instance *gpu_add_instance(struct scheduler *s, unsigned g, unsigned m, int loaded);
 
 /* results.c */

@@ -243,17 +243,23 @@ static void gpu_loads(struct infer6 *s, unsigned gi, uint64_t now)
     }
 }
 
-/* Insertion sort of the due GPUs by tracker load: only the due ones, and only while some
- * model wants a copy. */
+static int by_load_cmp(const void *a, const void *b)
+{
+    const struct i6_due *x = a, *y = b;
+    if (x->load != y->load)
+        return x->load < y->load ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Orders the n due GPUs by tracker load, ties in the order they came due (a stable sort), in
+ * O(n log n): only the due ones, and only while some model wants a copy. */
 static void sort_by_load(struct infer6 *s, unsigned n)
 {
-    for (unsigned i = 1; i < n; i++) {
-        unsigned g = s->scratch[i], j = i;
-        uint64_t load = load_tracker_gpu_load(s->lt, g);
-        for (; j > 0 && load_tracker_gpu_load(s->lt, s->scratch[j - 1]) > load; j--)
-            s->scratch[j] = s->scratch[j - 1];
-        s->scratch[j] = g;
-    }
+    for (unsigned i = 0; i < n; i++)
+        s->due[i] = (struct i6_due){load_tracker_gpu_load(s->lt, s->scratch[i]), i, s->scratch[i]};
+    qsort(s->due, n, sizeof s->due[0], by_load_cmp);
+    for (unsigned i = 0; i < n; i++)
+        s->scratch[i] = s->due[i].gpu;
 }
 
 void i6_schedule_loads(struct infer6 *s, uint64_t now)

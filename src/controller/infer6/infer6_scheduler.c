@@ -117,6 +117,7 @@ static struct scheduler *i6_create(const struct sched_config *cfg, const struct 
     s->n_gpus = n_gpus < cfg->max_gpus ? n_gpus : cfg->max_gpus;
     s->gpus = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->gpus[0]);
     s->scratch = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->scratch[0]);
+    s->due = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->due[0]);
     s->batch = xcalloc(s->max_req, sizeof s->batch[0]);
     s->lt = load_tracker_create(s->n_models, s->n_gpus, cfg->default_slo);
     lags_init(&s->lags);
@@ -164,6 +165,7 @@ static void i6_destroy(struct scheduler *ss)
     free(s->models);
     free(s->gpus);
     free(s->scratch);
+    free(s->due);
     free(s->batch);
     load_tracker_destroy(s->lt);
     idheap_free(&s->drops);

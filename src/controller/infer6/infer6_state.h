@@ -75,6 +75,12 @@ struct i6_gpu {
     struct sched_gpu_stats stats;
 };
 
+/* A due GPU in a load pass, to order by load. */
+struct i6_due {
+    uint64_t load;
+    unsigned pos, gpu; /* pos: the order it came due in */
+};
+
 struct infer6 {
     struct sched_head head; /* first: the dispatcher's view */
     struct sched_config cfg;
@@ -98,6 +104,7 @@ struct infer6 {
     unsigned max_req;    /* largest usable batch size of any model */
     struct qreq **batch; /* scratch, max_req entries */
     unsigned *scratch;   /* scratch, n_gpus entries */
+    struct i6_due *due;  /* scratch, n_gpus entries */
 };
 
 static inline uint64_t i6_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
