@@ -13,7 +13,7 @@ struct sim_options {
     const struct wl_def *workload;
     struct wl_args args;
     int quiet;
-    int no_telemetry; /* --no-telemetry: cfg.log_dir stays NULL */
+    int no_telemetry;         /* --no-telemetry: cfg.log_dir stays NULL */
     char calibrate_dir[1024]; /* --calibrate: fit overheads from this live run's logs instead */
     char overheads_out[1024]; /* --overheads-out: where --calibrate saves them */
 };
