@@ -6,6 +6,7 @@
 #include "common/status.h"
 #include "controller_internal.h"
 #include "proto/clockwork.pb-c.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +123,11 @@ static const struct send_queue_ops controller_send_ops = {
 
 void controller_pump(struct controller *ctl)
 {
-    if (ctl->sched)
-        send_queue_pump(&ctl->sends, clock_now_ns());
+    if (!ctl->sched)
+        return;
+    send_queue_pump(&ctl->sends, clock_now_ns());
+    if (ctl->precise_wake)
+        wake_timer_arm(&ctl->wake, scheduler_next_wakeup(ctl->sched, clock_now_ns()));
 }
 
 void controller_submit_request(struct controller *ctl, struct ctl_request *req)
@@ -299,13 +303,37 @@ static void build_gpus(struct controller *ctl, struct sched_gpu *gpus, unsigned 
         }
 }
 
-static void on_tick(uv_timer_t *t)
+static void tick_scheduler(struct controller *ctl)
 {
-    struct controller *ctl = t->data;
     if (!ctl->sched)
         return;
     scheduler_tick(ctl->sched, clock_now_ns());
     controller_pump(ctl);
+}
+
+static void on_tick(uv_timer_t *t) { tick_scheduler(t->data); }
+
+static void on_wake(struct wake_timer *t, void *data)
+{
+    (void)t;
+    tick_scheduler(data);
+}
+
+/* A TYPE with a tick period gets it (INFER5 and the test controllers: 1 ms, as the original);
+ * one without is woken exactly when it asks, re-armed after every event. */
+static void start_ticks(struct controller *ctl)
+{
+    uint64_t tick_ms = sched_type_tick_ns(ctl->opts->sched.type) / NS_PER_MS;
+    if (tick_ms == 0) {
+        if (wake_timer_init(&ctl->loop, &ctl->wake, on_wake, ctl) == 0) {
+            ctl->precise_wake = 1;
+            controller_pump(ctl);
+            return;
+        }
+        log_warn("no timerfd (%s): scheduling on a %d ms tick instead of exact wake-ups", strerror(errno), TICK_MS);
+        tick_ms = TICK_MS;
+    }
+    uv_timer_start(&ctl->tick_timer, on_tick, tick_ms, tick_ms);
 }
 
 void controller_start_serving(struct controller *ctl)
@@ -328,7 +356,7 @@ void controller_start_serving(struct controller *ctl)
     log_info("* Admitting inference requests");
     for (unsigned g = 0; g < scheduler_gpu_count(ctl->sched); g++)
         log_info("GPU handler [ %u ] started", g);
-    uv_timer_start(&ctl->tick_timer, on_tick, TICK_MS, TICK_MS);
+    start_ticks(ctl);
 }
 
 /* ---- status lines ---- */
@@ -434,7 +462,7 @@ static void print_config(const struct controller_options *o)
                  "stress_infer=%d stress_loadweights=%d",
                  o->preload_path, o->preload_copies, c->stress.max_models_on_gpu ? c->stress.max_models_on_gpu : 200,
                  c->stress.max_outstanding ? c->stress.max_outstanding : 2, !c->stress.no_infer, !c->stress.no_load);
-    if (c->type != SCHED_TYPE_INFER5) {
+    if (!sched_type_is_scheduler(c->type)) {
         log_info("%s test controller (no scheduler: see controller -h)", o->type);
         return;
     }
@@ -481,6 +509,10 @@ static void shutdown_controller(struct controller *ctl)
 {
     uv_timer_stop(&ctl->tick_timer);
     uv_timer_stop(&ctl->status_timer);
+    if (ctl->precise_wake) {
+        ctl->precise_wake = 0;
+        wake_timer_close(&ctl->wake);
+    }
     if (ctl->sched) {
         scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
         send_queue_clear(&ctl->sends);

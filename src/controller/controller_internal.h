@@ -6,6 +6,7 @@
 #include "controller/scheduler.h"
 #include "controller/send_queue.h"
 #include "controller/telemetry.h"
+#include "controller/wake_timer.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
 #include "net/session.h"
@@ -77,6 +78,8 @@ struct controller {
     const struct controller_options *opts;
     uv_loop_t loop;
     uv_timer_t tick_timer, status_timer, quiet_timer;
+    struct wake_timer wake; /* schedulers without a periodic tick (INFER6): exactly at their wake-ups */
+    int precise_wake;
     uv_signal_t sigint, sigterm;
     struct net_server *client_server;
     struct net_session_list sessions; /* client connections */

@@ -44,6 +44,17 @@ void controller_usage(FILE *out)
           "number.  Default 25ms\n"
           "       max_batch        (int, default 16)  Don't use batch sizes that exceed this number.  Default 16.\n"
           "  INFER4    Older name of INFER5, accepted for compatibility.\n"
+          "  INFER6    INFER5's successor for tight SLOs and overload (docs/schedulers.md): places each GPU's\n"
+          "            next batch just before the GPU frees up, drops requests the moment they can no longer\n"
+          "            make their deadline, and under contention runs the batch that serves the most requests\n"
+          "            per unit of GPU time.  Same options as INFER5:\n"
+          "       generate_inputs    as INFER5\n"
+          "       max_gpus           as INFER5\n"
+          "       schedule_ahead     upper bound on how early an infer is decided (INFER6 decides one measured\n"
+          "                          dispatch lag before the GPU frees up) and the load planning horizon, as INFER5\n"
+          "       default_slo        as INFER5\n"
+          "       max_exec           as INFER5\n"
+          "       max_batch          as INFER5\n"
           "WORKERS\n"
           "  Comma-separated list of worker host:port pairs.  e.g.:\n"
           "    volta03:12345,volta04:12345,volta05:12345\n"
@@ -91,9 +102,16 @@ static int parse_workers(struct controller_options *o, const char *list, char *e
 
 int controller_check_type(const char *type, char *err, size_t errlen)
 {
-    if (strcmp(type, "INFER5") == 0 || strcmp(type, "INFER4") == 0)
+    enum sched_type t;
+    if (sched_type_parse(type, &t) != 0)
+        snprintf(err, errlen, "unknown controller type '%s' (use INFER5 or INFER6)", type);
+    else if (!sched_type_is_scheduler(t))
+        snprintf(err, errlen,
+                 "%s is a test controller of the live controller, with nothing to simulate (use INFER5 or "
+                 "INFER6)",
+                 type);
+    else
         return 0;
-    snprintf(err, errlen, "unknown controller type '%s' (use INFER5)", type);
     return -1;
 }
 
@@ -208,7 +226,8 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
         return OPTIONS_ERROR;
     }
     if (sched_type_parse(argv[1], &o->sched.type) != 0) {
-        snprintf(err, errlen, "unknown controller type '%s' (use INFER5; for testing DIRECT, ECHO or STRESS)", argv[1]);
+        snprintf(err, errlen, "unknown controller type '%s' (use INFER5 or INFER6; for testing DIRECT, ECHO or STRESS)",
+                 argv[1]);
         return OPTIONS_ERROR;
     }
     snprintf(o->type, sizeof o->type, "%s", argv[1]);

@@ -33,7 +33,8 @@ enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
  * CLOCKWORK_STARTUP_QUIET_MS, CLOCKWORK_WORKER_TIMEOUT_MS, CLOCKWORK_CONTROLLER_PORT from the environment. */
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen);
 void controller_usage(FILE *out);
-/* Shared with clockwork-sim: 0 if TYPE names a scheduler (INFER5, INFER4), else -1 with err. */
+/* Shared with clockwork-sim: 0 if TYPE names a scheduler (INFER5, INFER4, INFER6), else -1 with err
+ * (unknown, or a test controller: ECHO, DIRECT and STRESS exercise the live paths only). */
 int controller_check_type(const char *type, char *err, size_t errlen);
 /* The positional scheduler options (generate_inputs max_gpus schedule_ahead default_slo
  * max_exec max_batch, any prefix of them) over c's current values. 0, or -1 with err. */

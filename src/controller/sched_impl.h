@@ -1,6 +1,6 @@
-/* The implementer's side of scheduler.h: each scheduler (infer5/, test_controllers/) exports
- * one table of its entry points, and its state struct starts with a struct sched_head, through
- * which the dispatcher (scheduler.c) finds the table. Hosts never include this header. */
+/* The implementer's side of scheduler.h: each scheduler (infer5/, infer6/, test_controllers/)
+ * exports one table of its entry points, and its state struct starts with a struct sched_head,
+ * through which the dispatcher (scheduler.c) finds the table. Hosts never include this header. */
 #ifndef CW_SCHED_IMPL_H
 #define CW_SCHED_IMPL_H
 #include "controller/scheduler.h"
@@ -26,6 +26,7 @@ struct sched_head {
 };
 
 extern const struct sched_impl infer5_impl;
+extern const struct sched_impl infer6_impl;
 extern const struct sched_impl echo_impl;
 extern const struct sched_impl direct_impl;
 extern const struct sched_impl stress_impl;

@@ -3,14 +3,23 @@
 #include "controller/sched_impl.h"
 #include <string.h>
 
+/* tick_ns: INFER5 and the test controllers are ticked every millisecond, as the original; INFER6
+ * is woken exactly when it asks (0). The test controllers keep the tick rather than exact
+ * wake-ups: ECHO and DIRECT never ask, and STRESS asks for "now" while a GPU has room, even when
+ * it could not send for want of memory, which it retries on the next tick. */
 static const struct {
     const char *name;
     enum sched_type type;
     const struct sched_impl *impl;
+    uint64_t tick_ns;
+    int is_scheduler;
 } TYPES[] = {
-    {"INFER5", SCHED_TYPE_INFER5, &infer5_impl}, {"INFER4", SCHED_TYPE_INFER5, &infer5_impl},
-    {"ECHO", SCHED_TYPE_ECHO, &echo_impl},       {"DIRECT", SCHED_TYPE_DIRECT, &direct_impl},
-    {"STRESS", SCHED_TYPE_STRESS, &stress_impl},
+    {"INFER5", SCHED_TYPE_INFER5, &infer5_impl, 1000000ULL, 1},
+    {"INFER4", SCHED_TYPE_INFER5, &infer5_impl, 1000000ULL, 1},
+    {"INFER6", SCHED_TYPE_INFER6, &infer6_impl, 0, 1},
+    {"ECHO", SCHED_TYPE_ECHO, &echo_impl, 1000000ULL, 0},
+    {"DIRECT", SCHED_TYPE_DIRECT, &direct_impl, 1000000ULL, 0},
+    {"STRESS", SCHED_TYPE_STRESS, &stress_impl, 1000000ULL, 0},
 };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 
@@ -33,6 +42,8 @@ static size_t type_index(enum sched_type type)
 }
 
 const char *sched_type_name(enum sched_type type) { return TYPES[type_index(type)].name; }
+uint64_t sched_type_tick_ns(enum sched_type type) { return TYPES[type_index(type)].tick_ns; }
+int sched_type_is_scheduler(enum sched_type type) { return TYPES[type_index(type)].is_scheduler; }
 
 static const struct sched_impl *impl_of(const struct scheduler *s)
 {

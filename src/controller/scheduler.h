@@ -10,17 +10,25 @@
 
 struct scheduler;
 
-/* What runs the controller's serving phase (its TYPE on the command line): the Clockwork
- * scheduler, or one of the original's test controllers (src/controller/test_controllers/). */
+/* What runs the controller's serving phase (its TYPE on the command line): a scheduler (the
+ * Clockwork scheduler INFER5 or our INFER6), or one of the original's test controllers
+ * (src/controller/test_controllers/). */
 enum sched_type {
     SCHED_TYPE_INFER5 = 0, /* the Clockwork scheduler (infer5/), the default */
     SCHED_TYPE_ECHO,       /* answers every inference at once, no worker involved */
     SCHED_TYPE_DIRECT,     /* forwards each inference to a GPU, no scheduling */
     SCHED_TYPE_STRESS,     /* keeps every GPU loading, evicting and inferring; no clients */
+    SCHED_TYPE_INFER6,     /* just-in-time placement for tight SLOs and overload (infer6/) */
 };
-/* 0 with *type set if name is a TYPE (INFER5, INFER4, ECHO, DIRECT, STRESS), else -1. */
+/* 0 with *type set if name is a TYPE (INFER5, INFER4, INFER6, ECHO, DIRECT, STRESS), else -1. */
 int sched_type_parse(const char *name, enum sched_type *type);
 const char *sched_type_name(enum sched_type type);
+/* 1 for a scheduler (INFER5, INFER6), 0 for a test controller of the original (ECHO, DIRECT,
+ * STRESS: they exercise the live paths and have nothing to simulate). */
+int sched_type_is_scheduler(enum sched_type type);
+/* How the host drives this TYPE's ticks: > 0, call scheduler_tick on that period (INFER5 and
+ * the test controllers: 1 ms, as the original); 0, call it exactly at each scheduler_next_wakeup. */
+uint64_t sched_type_tick_ns(enum sched_type type);
 
 /* STRESS's options; 0 means the default of each. */
 struct sched_stress_config {

@@ -45,8 +45,12 @@ void sim_device_submit(struct sim_device *d, uint64_t now, struct sim_task *t)
     else
         x->head = t;
     x->tail = t;
-    if (!x->current && !x->wake_pending)
-        wake(d, t->type == SCHED_INFER ? SIM_EX_EXEC : SIM_EX_LOAD, now > x->free_at ? now : x->free_at);
+    if (!x->current && !x->wake_pending) {
+        uint64_t at = now > x->free_at ? now : x->free_at;
+        if (at == now && d->ops->wakeup)
+            at += d->ops->wakeup(d->ops->data);
+        wake(d, t->type == SCHED_INFER ? SIM_EX_EXEC : SIM_EX_LOAD, at);
+    }
 }
 
 enum { BEGIN_DONE = 0, BEGIN_RUNS = 1, BEGIN_AWAITS_LOAD = 2 };

@@ -31,7 +31,7 @@ start_worker() { # extra args
 }
 
 start_controller() { # extra args after the worker list
-  start_controller_type INFER5 "$@"
+  start_controller_type "${CONTROLLER_TYPE:-INFER5}" "$@"
 }
 
 start_controller_type() { # TYPE [options after the worker list]

@@ -19,10 +19,11 @@ restart_worker() { # fresh registry for every controller type
   wait_for_line "$TMP/worker.log" "IO service thread listening on 0.0.0.0:$WORKER_PORT" 10
 }
 
-# controller -h lists the test controllers next to the scheduler, STRESS with its options
+# controller -h lists the test controllers next to the schedulers, STRESS with its options
 usage="$("$BUILD/controller" -h)"
 for t in "DIRECT    Used for testing" "ECHO      Used for testing" "STRESS    Used for testing" \
-         "INFER5    The Clockwork Scheduler" "INFER4" "max_models_on_gpu" "stress_loadweights"; do
+         "INFER5    The Clockwork Scheduler" "INFER4" "INFER6    INFER5's successor" "max_models_on_gpu" \
+         "stress_loadweights"; do
   echo "$usage" | grep -q "$t" || fail "controller -h does not list '$t'"
 done
 "$BUILD/controller" ECHO "127.0.0.1:$WORKER_PORT" 1 > "$TMP/bad.log" 2>&1 && fail "ECHO accepted an option"

@@ -104,6 +104,42 @@ static void test_options_test_controllers(void **state)
     unsetenv("CLOCKWORK_MODEL_DIR");
 }
 
+/* One TYPES table for every controller: the schedulers INFER5 (INFER4) and INFER6 take the
+ * scheduler options and are what the simulator runs; the test controllers are live only. INFER6
+ * is woken exactly at its wake-ups, the others on the original's 1 ms tick. */
+static void test_types(void **state)
+{
+    (void)state;
+    static struct controller_options o;
+    char err[256];
+    static const struct {
+        const char *name;
+        enum sched_type type;
+        int scheduler;
+        uint64_t tick_ns;
+    } types[] = {
+        {"INFER5", SCHED_TYPE_INFER5, 1, 1000000}, {"INFER4", SCHED_TYPE_INFER5, 1, 1000000},
+        {"INFER6", SCHED_TYPE_INFER6, 1, 0},       {"ECHO", SCHED_TYPE_ECHO, 0, 1000000},
+        {"DIRECT", SCHED_TYPE_DIRECT, 0, 1000000}, {"STRESS", SCHED_TYPE_STRESS, 0, 1000000},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        enum sched_type t;
+        assert_int_equal(sched_type_parse(types[i].name, &t), 0);
+        assert_int_equal(t, types[i].type);
+        assert_int_equal(sched_type_is_scheduler(t), types[i].scheduler);
+        assert_int_equal(sched_type_tick_ns(t), types[i].tick_ns);
+        assert_int_equal(controller_check_type(types[i].name, err, sizeof err), types[i].scheduler ? 0 : -1);
+        if (!types[i].scheduler)
+            assert_non_null(strstr(err, "nothing to simulate"));
+    }
+    assert_string_equal(sched_type_name(SCHED_TYPE_INFER6), "INFER6");
+    assert_int_equal(controller_check_type("INFER9", err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown controller type 'INFER9'"));
+    assert_int_equal(parse(&o, "controller INFER6 h:1 1 2 3000000 4000000 5000000 8", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_INFER6);
+    assert_int_equal(o.sched.max_batch, 8);
+}
+
 static void test_telemetry_files(void **state)
 {
     (void)state;
@@ -245,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_options_fig7),
         cmocka_unit_test(test_options_all_and_errors),
         cmocka_unit_test(test_options_test_controllers),
+        cmocka_unit_test(test_types),
         cmocka_unit_test(test_telemetry_files),
         cmocka_unit_test(test_decode_infer_result_maps_clock),
         cmocka_unit_test(test_decode_maps_extreme_timestamps),

@@ -121,7 +121,13 @@ static void test_direct_forwards_each_request(void **state)
     assert_int_equal(h->acts[5].a.type, SCHED_INFER);
     assert_int_equal(h->acts[5].a.gpu_id, 1);
     assert_int_equal(h->n_arows, 4); /* one telemetry row per finished action */
+    assert_int_equal(h->n_rrows, 2); /* requests 0 and 2 waited for weights: cold starts */
+    assert_int_equal(h->rrows[0].is_coldstart, 1);
+    assert_int_equal(h->rrows[1].is_coldstart, 1);
+    assert_int_equal(h->rrows[0].deadline, 100 * MS); /* the default SLO */
     scheduler_drain(h->s, t + 30 * MS, CLIENT_ERROR);
+    for (unsigned i = 0; i < h->n_rrows; i++) /* only request 3 found its weights resident */
+        assert_int_equal(h->rrows[i].is_coldstart, h->rrows[i].request_id != 3);
     for (unsigned i = 0; i < h->n_reqs; i++)
         assert_int_equal(h->answered[i], 1);
     result(h, 5, 0, t + 31 * MS, NULL, 0); /* after the drain: ignored */

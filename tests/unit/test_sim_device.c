@@ -80,7 +80,8 @@ static void scenario(struct sim_task *load, struct sim_task *inf, const struct m
 
 static void start(struct sim_device *d, struct loop *l, struct sim_task *load, struct sim_task *inf)
 {
-    static struct sim_device_ops ops = {l_wake_at, l_done, l_exec_time, l_turnaround, NULL};
+    static struct sim_device_ops ops = {.wake_at = l_wake_at, .done = l_done, .exec_time = l_exec_time,
+                                        .turnaround = l_turnaround};
     ops.data = l;
     assert_int_equal(sim_device_init(d, 0, 0, 0, 4096, 1024, &ops), 0);
     sim_device_submit(d, 0, load);

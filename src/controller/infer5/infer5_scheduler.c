@@ -5,6 +5,7 @@
 #include "controller/infer5/sched_state.h"
 #include "controller/infer5/xalloc.h"
 #include "controller/sched_impl.h"
+#include "controller/sched_report.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,23 +93,10 @@ void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status,
 {
     struct sched_request *r = q->r;
     struct infer5_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
-    int deadline_met = status == CLIENT_SUCCESS && now <= r->deadline;
+    struct request_row row;
+    sched_request_row(&row, r, now, status, m ? ++m->departures : 0);
     if (met)
-        *met = deadline_met;
-    struct request_row row = {
-        .t = r->arrival,
-        .request_id = r->id,
-        .result = status,
-        .user_id = r->user_id,
-        .model_id = r->model_id,
-        .slo_factor = r->slo_factor,
-        .latency = now > r->arrival ? now - r->arrival : 0,
-        .deadline = r->deadline - r->arrival,
-        .deadline_met = deadline_met,
-        .arrival_count = r->arrival_count,
-        .departure_count = m ? ++m->departures : 0,
-        .is_coldstart = r->is_coldstart,
-    };
+        *met = row.deadline_met;
     if (m)
         load_tracker_remove_demand(s->lt, r->model_id, q->demand);
     r->sched_priv = NULL;
@@ -131,18 +119,11 @@ void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, con
  * the model's urgency is its earliest such start, ties going to the larger batch. */
 static struct idheap_key model_urgency(const struct infer5_model *m, unsigned id)
 {
-    struct idheap_key best = {SCHED_IDLE, 0};
-    for (unsigned v = 0; v < m->q.nv; v++) {
-        struct qreq *f = model_queue_front(&m->q, v);
-        if (!f)
-            continue;
-        uint64_t est = m->est.est[v];
-        uint64_t start = f->target > est ? f->target - est : 0;
-        struct idheap_key k = {start, ((MODEL_MAX_BATCH_SIZES - 1 - v) << 27) | (id & 0x7FFFFFF)};
-        if (idheap_key_less(k, best))
-            best = k;
-    }
-    return best;
+    uint64_t start = 0;
+    int v = model_queue_most_urgent(&m->q, m->est.est, &start);
+    if (v < 0)
+        return (struct idheap_key){SCHED_IDLE, 0};
+    return (struct idheap_key){start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF)};
 }
 
 void sched_model_touch(struct scheduler *s, unsigned id)
@@ -489,13 +470,8 @@ static void infer5_drain(struct scheduler *s, uint64_t now, int status)
 static unsigned infer5_take_stats(struct scheduler *s, struct sched_gpu_stats *out, unsigned max)
 {
     unsigned n = s->n_gpus < max ? s->n_gpus : max;
-    for (unsigned i = 0; i < n; i++) {
-        struct infer5_gpu *g = &s->gpus[i];
-        out[i] = g->stats;
-        memset(&g->stats, 0, sizeof g->stats);
-        g->stats.worker_id = g->worker_id;
-        g->stats.gpu_id = g->gpu_id;
-    }
+    for (unsigned i = 0; i < n; i++)
+        sched_stats_take(&s->gpus[i].stats, &out[i]);
     return n;
 }
 

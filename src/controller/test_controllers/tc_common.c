@@ -1,7 +1,7 @@
 #include "controller/test_controllers/tc_common.h"
 #include "common/status.h"
+#include "controller/sched_report.h"
 #include <stdlib.h>
-#include <string.h>
 
 int tc_base_init(struct tc_base *b, const struct sched_config *cfg, const struct sched_gpu *gpus, unsigned n_gpus,
                  const struct sched_ops *ops, void *data)
@@ -33,20 +33,9 @@ void tc_base_free(struct tc_base *b)
 void tc_answer(struct tc_base *b, uint64_t now, struct sched_request *r, int status, const char *message,
                const uint8_t *out, size_t out_len)
 {
-    uint64_t latency = now > r->arrival ? now - r->arrival : 0;
-    struct request_row row = {
-        .t = r->arrival,
-        .request_id = r->id,
-        .result = status,
-        .user_id = r->user_id,
-        .model_id = r->model_id,
-        .slo_factor = r->slo_factor,
-        .latency = latency,
-        .deadline = b->cfg.default_slo,
-        .deadline_met = status == CLIENT_SUCCESS && latency <= b->cfg.default_slo,
-        .arrival_count = r->arrival_count,
-        .departure_count = ++b->departures,
-    };
+    struct request_row row;
+    r->deadline = r->arrival + b->cfg.default_slo;
+    sched_request_row(&row, r, now, status, ++b->departures);
     b->ops.log_request(b->data, &row);
     b->ops.request_done(b->data, r, status, message, out, out_len);
 }
@@ -144,8 +133,6 @@ static void record_stats(struct sched_gpu_stats *st, const struct tc_action *a, 
     }
 }
 
-static int64_t rel(uint64_t abs, uint64_t t) { return abs ? (int64_t)(abs - t) : 0; }
-
 void tc_action_finish(struct tc_base *b, uint64_t now, struct tc_action *a, const struct sched_result *res)
 {
     const struct tc_gpu *g = &b->gpus[a->gpu];
@@ -161,17 +148,10 @@ void tc_action_finish(struct tc_base *b, uint64_t now, struct tc_action *a, cons
         .batch_size = a->type == SCHED_INFER ? 1 : 0,
         .expected_exec_duration = (int64_t)a->expected_duration,
         .expected_exec_complete = (int64_t)a->expected_duration,
-        .worker_exec_duration = (int64_t)res->worker_exec_duration,
-        .worker_exec_complete = rel(res->worker_exec_end, a->sent),
-        .worker_gpu_clock_before = res->gpu_clock_before,
-        .worker_gpu_clock = res->gpu_clock,
-        .worker_copy_output_complete = rel(res->worker_copy_output_complete, a->sent),
-        .worker_action_received = rel(res->worker_action_received, a->sent),
-        .worker_result_sent = rel(res->worker_result_sent, a->sent),
-        .controller_result_enqueue = rel(res->received, a->sent),
         .controller_action_duration = (int64_t)(now - a->sent),
         .goodput = a->type == SCHED_INFER && res->status == 0 ? 1.0 : 0.0,
     };
+    sched_action_row_result(&row, res, a->sent);
     b->ops.log_action(b->data, &row);
     free(a);
 }
@@ -179,12 +159,8 @@ void tc_action_finish(struct tc_base *b, uint64_t now, struct tc_action *a, cons
 unsigned tc_take_stats(struct tc_base *b, struct sched_gpu_stats *out, unsigned max)
 {
     unsigned n = b->n_gpus < max ? b->n_gpus : max;
-    for (unsigned i = 0; i < n; i++) {
-        out[i] = b->gpus[i].stats;
-        memset(&b->gpus[i].stats, 0, sizeof b->gpus[i].stats);
-        b->gpus[i].stats.worker_id = b->gpus[i].worker_id;
-        b->gpus[i].stats.gpu_id = b->gpus[i].gpu_id;
-    }
+    for (unsigned i = 0; i < n; i++)
+        sched_stats_take(&b->gpus[i].stats, &out[i]);
     return n;
 }
 
