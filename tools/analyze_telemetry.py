@@ -4,9 +4,10 @@
 usage: analyze_telemetry.py LOGDIR [--json] [--by-slo]
 Prints request counts by result, deadline satisfaction, latency percentiles, action counts by
 type and status, and the prediction error |expected_exec_complete - worker_exec_complete| of
-successful infer actions; --by-slo adds deadline satisfaction per slo_factor (one line per
-SLO step of slo-exp-1). Works on the controller's and on clockwork-sim's logs. Standard
-library only.
+successful infer actions next to their exec time (worker_exec_duration) and the count of infers
+that failed because the weights were missing (status 20 or 82); --by-slo adds deadline
+satisfaction per slo_factor (one line per SLO step of slo-exp-1). Works on the controller's and
+on clockwork-sim's logs. Standard library only.
 """
 import csv
 import json
@@ -57,14 +58,19 @@ def summarise(logdir):
     out["deadline_met_fraction"] = met / len(reqs) if reqs else 0.0
     out["success_fraction"] = out["by_result"].get(0, 0) / len(reqs) if reqs else 0.0
     out["latency_ms"] = {p: percentile(latencies, q) / 1e6 for p, q in (("p50", .5), ("p99", .99), ("max", 1.0))}
-    errors = []
+    errors, execs = [], []
+    out["weights_missing"] = 0
     for a in acts:
         kind = "%s/status=%s" % (ACTION_TYPES.get(int(a[2]), a[2]), a[3])
         out["actions_by_type"][kind] = out["actions_by_type"].get(kind, 0) + 1
         if int(a[2]) == 2 and int(a[3]) == 0:
             errors.append(abs(int(a[10]) - int(a[11])))
+            execs.append(int(a[9]))
+        elif int(a[2]) == 2 and int(a[3]) in (20, 82):
+            out["weights_missing"] += 1
     out["prediction_error_us"] = {"p50": percentile(errors, .5) / 1e3, "p99": percentile(errors, .99) / 1e3,
                                   "samples": len(errors)}
+    out["infer_exec_us"] = {"p50": percentile(execs, .5) / 1e3, "p99": percentile(execs, .99) / 1e3}
     return out
 
 
@@ -83,6 +89,8 @@ def main():
     print("actions=%d %s" % (s["actions"], " ".join("%s:%d" % kv for kv in sorted(s["actions_by_type"].items()))))
     pe = s["prediction_error_us"]
     print("prediction_error_us p50=%.1f p99=%.1f (n=%d)" % (pe["p50"], pe["p99"], pe["samples"]))
+    ex = s["infer_exec_us"]
+    print("infer_exec_us p50=%.1f p99=%.1f weights_missing=%d" % (ex["p50"], ex["p99"], s["weights_missing"]))
     if "--by-slo" in sys.argv:
         for slo, (n, met) in sorted(s["by_slo"].items(), key=lambda kv: float(kv[0])):
             print("slo_factor=%s requests=%d deadline_met=%.2f%%" % (slo, n, 100.0 * met / n))

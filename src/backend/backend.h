@@ -28,7 +28,9 @@ struct backend_ops {
     const char *name;
     int needs_input; /* 0: the worker need not keep the input bytes (emulation) */
     /* Transfers m's weights into `pages`, starting at `start` (worker clock, already reached);
-     * blocks until done and sets *end. Returns an action status (0 on success). */
+     * blocks until done and sets *end. Returns an action status (0 on success). An emulated
+     * device may return at once with *end in the future: the caller holds the device until
+     * then (so does infer with copy_output_end). */
     int (*load_weights)(void *impl, const struct model_info *m, const unsigned *pages, unsigned npages, uint64_t start,
                         uint64_t *end);
     /* Copies inputs in, executes the padded batch, copies outputs out; blocks until done. */

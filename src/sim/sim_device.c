@@ -115,8 +115,36 @@ void sim_device_submit(struct sim_device *d, uint64_t now, struct sim_task *t)
     }
 }
 
+enum { BEGIN_DONE = 0, BEGIN_RUNS = 1, BEGIN_AWAITS_LOAD = 2 };
+
+/* An Infer whose weights are in runs from now until t->end. */
+static int run_infer(struct sim_device *d, struct sim_task *t, uint64_t now)
+{
+    int idx = model_info_batch_index(t->info, model_info_padded_batch(t->info, t->batch_size));
+    if (idx < 0) {
+        t->status = ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
+        return BEGIN_DONE;
+    }
+    t->end = now + d->ops->exec_time(d->ops->data, t, t->info->exec_ns[idx]);
+    return BEGIN_RUNS;
+}
+
+/* An Infer found no weights: it waits if the LOAD executor is transferring them and the window
+ * rule says so (the threaded device's await_load). */
+static int awaits_load(struct sim_device *d, struct sim_task *t)
+{
+    const struct sim_task *l = d->ex[SIM_EX_LOAD].current;
+    if (!l || l->type != SCHED_LOAD_WEIGHTS || l->waiting || l->status != ACTION_SUCCESS ||
+        l->model_id != t->model_id || !executor_infer_awaits_load(t->latest, l->start + l->expected_duration))
+        return 0;
+    t->awaiting_load = 1;
+    t->load_expected_end = l->start + l->expected_duration;
+    return 1;
+}
+
 /* The task's work at its start time: the same cache rules as the threaded device. Returns
- * 1 if it now runs until t->end, 0 if it is already finished (or failed). */
+ * BEGIN_RUNS if it now runs until t->end, BEGIN_AWAITS_LOAD if it waits for a transfer (the
+ * transfer's end resumes it), BEGIN_DONE if it is already finished (or failed). */
 static int begin(struct sim_device *d, struct sim_task *t, uint64_t now)
 {
     t->start = t->end = now;
@@ -134,14 +162,26 @@ static int begin(struct sim_device *d, struct sim_task *t, uint64_t now)
     }
     t->cache_id = local_id(&d->ids, t->model_id);
     t->status = weights_cache_infer_begin(&d->cache, t->cache_id, &t->version);
-    int idx = model_info_batch_index(t->info, model_info_padded_batch(t->info, t->batch_size));
-    if (t->status == ACTION_SUCCESS && idx < 0)
-        t->status = ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
-    if (t->status != ACTION_SUCCESS)
-        return 0;
-    t->end = now + d->ops->exec_time(d->ops->data, t, t->info->exec_ns[idx]);
-    return 1;
+    if (t->status == ACTION_EXEC_WEIGHTS_NOT_PRESENT && awaits_load(d, t))
+        return BEGIN_AWAITS_LOAD;
+    return t->status == ACTION_SUCCESS ? run_infer(d, t, now) : BEGIN_DONE;
 }
+
+/* The transfer an Infer awaited ended at now (either way): the Infer starts now, if its
+ * weights are in and its window, moved by the transfer's overrun, allows. */
+static int resume_after_load(struct sim_device *d, struct sim_task *t, uint64_t now)
+{
+    t->awaiting_load = 0;
+    t->start = t->end = now;
+    t->cache_id = local_id(&d->ids, t->model_id);
+    t->status = weights_cache_infer_begin(&d->cache, t->cache_id, &t->version);
+    if (t->status == ACTION_SUCCESS && now > executor_latest_after_load(t->latest, t->load_expected_end, now))
+        t->status = ACTION_EXEC_TOO_LATE;
+    return t->status == ACTION_SUCCESS ? run_infer(d, t, now) : BEGIN_DONE;
+}
+
+/* Starts (or fails) t at now and asks for the wake its state needs. */
+static void start_task(struct sim_device *d, unsigned ex, struct sim_task *t, int began, uint64_t now);
 
 /* The task's checks at its end time. */
 static void end(struct sim_device *d, struct sim_task *t)
@@ -155,11 +195,24 @@ static void end(struct sim_device *d, struct sim_task *t)
 static void finish(struct sim_device *d, unsigned ex, struct sim_task *t, uint64_t now)
 {
     struct sim_executor *x = &d->ex[ex];
+    struct sim_task *waiter = d->ex[SIM_EX_EXEC].current;
+    int resume = ex == SIM_EX_LOAD && t->type == SCHED_LOAD_WEIGHTS && waiter && waiter->awaiting_load &&
+                 waiter->model_id == t->model_id;
     x->current = NULL;
     x->free_at = now + d->ops->turnaround(d->ops->data);
     d->ops->done(d->ops->data, d, t);
     if (x->head)
         wake(d, ex, x->free_at);
+    if (resume)
+        start_task(d, SIM_EX_EXEC, waiter, resume_after_load(d, waiter, now), now);
+}
+
+static void start_task(struct sim_device *d, unsigned ex, struct sim_task *t, int began, uint64_t now)
+{
+    if (began == BEGIN_RUNS)
+        wake(d, ex, t->end);
+    else if (began == BEGIN_DONE)
+        finish(d, ex, t, now);
 }
 
 /* Takes the next queued task: window check now, then wait for its start if needed. */
@@ -181,10 +234,8 @@ static void take_next(struct sim_device *d, unsigned ex, uint64_t now)
     } else if (start > now) {
         t->waiting = 1;
         wake(d, ex, start);
-    } else if (begin(d, t, now)) {
-        wake(d, ex, t->end);
     } else {
-        finish(d, ex, t, now);
+        start_task(d, ex, t, begin(d, t, now), now);
     }
 }
 
@@ -197,10 +248,7 @@ void sim_device_wake(struct sim_device *d, unsigned ex, uint64_t now)
         take_next(d, ex, now);
     } else if (t->waiting) {
         t->waiting = 0;
-        if (begin(d, t, now))
-            wake(d, ex, t->end);
-        else
-            finish(d, ex, t, now);
+        start_task(d, ex, t, begin(d, t, now), now);
     } else {
         end(d, t);
         finish(d, ex, t, now);

@@ -1,5 +1,6 @@
 /* An emulated device in virtual time: the worker's own weights-cache rules (weights_cache.h)
- * and window rule (executor_window_start), with its two FIFO executors (LOAD: LoadWeights and
+ * and window rules (executor_window_start; an Infer awaits a transfer of its weights as
+ * executor_infer_awaits_load says), with its two FIFO executors (LOAD: LoadWeights and
  * EvictWeights; EXEC: Infer) as queues in virtual time. Pure: the host asks to be woken at a
  * time through the ops table and calls sim_device_wake then; finished tasks come back via done. */
 #ifndef CW_SIM_DEVICE_H
@@ -18,10 +19,13 @@ struct sim_task {
     const struct model_info *info;
     unsigned batch_size;       /* infer: requests in the batch (padded by the device) */
     uint64_t earliest, latest; /* worker clock = controller clock in the simulator */
+    uint64_t expected_duration;
     uint64_t received;
     /* filled by the device */
     int status;
-    int waiting; /* window open, waiting for the start time */
+    int waiting;                /* window open, waiting for the start time */
+    int awaiting_load;          /* infer: waiting for its weights' transfer (executor_infer_awaits_load) */
+    uint64_t load_expected_end; /* of that transfer */
     uint64_t start, end, version;
     int32_t cache_id; /* the model's id in the device's weights cache, from the start on */
     void *host;       /* the host's context */

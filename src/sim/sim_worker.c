@@ -37,6 +37,7 @@ void sim_worker_send(struct sim *s, const struct sched_action *a, uint64_t t)
     k->batch_size = a->n_requests;
     k->earliest = a->earliest;
     k->latest = a->latest;
+    k->expected_duration = a->expected_duration;
     unsigned d = device_of(s, a->worker_id, a->gpu_id);
     uint64_t at = t + sim_delay_sample(&s->cfg->lat, HOP_CTL_TO_WORKER, &s->rng_net);
     sim_push(s, in_order(&s->links[a->worker_id].to_worker_last, at), EV_WORKER_RECV, d, k);

@@ -1,4 +1,5 @@
 #include "device.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "weights_cache.h"
 #include <pthread.h>
@@ -6,11 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The transfer in progress on the LOAD executor, for Infers that wait for its weights. */
+struct device_load {
+    int32_t model;         /* -1 when none */
+    uint64_t expected_end; /* its start + the controller's expected duration */
+    int32_t last_model;    /* the last transfer to finish, and when */
+    uint64_t last_end;
+};
+
 struct device {
     struct device_config cfg;
     struct backend backend;
-    pthread_mutex_t lock; /* guards cache */
+    pthread_mutex_t lock; /* guards cache and load */
+    pthread_cond_t load_done;
     struct weights_cache cache;
+    struct device_load load;
     struct executor load_ex, exec_ex;
 };
 
@@ -49,6 +60,10 @@ static void fail_status(struct device *d, struct worker_task *t, int status)
     case ACTION_EXEC_WEIGHTS_CHANGED:
         task_fail(t, status, "weights of model %d changed during inference", t->model_id);
         break;
+    case ACTION_EXEC_TOO_LATE:
+        task_fail(t, status, "weights of model %d arrived too late on GPU %u (%.3f ms after latest)", t->model_id,
+                  t->gpu_id, (double)(d->load.last_end - t->latest) / 1e6);
+        break;
     case ACTION_RUNTIME_ERROR: task_fail(t, status, "out of memory"); break;
     default: task_fail(t, status, "weights transfer failed"); break;
     }
@@ -68,7 +83,18 @@ static int start_load(struct device *d, struct worker_task *t, unsigned **pages,
         fail_status(d, t, ACTION_RUNTIME_ERROR);
         return -1;
     }
+    d->load.model = t->model_id;
+    d->load.expected_end = t->begin + t->expected_duration;
     return 0;
+}
+
+/* The transfer ended (either way): Infers waiting for it look again. Lock held. */
+static void end_load(struct device *d, const struct worker_task *t)
+{
+    d->load.model = -1;
+    d->load.last_model = t->model_id;
+    d->load.last_end = t->end;
+    pthread_cond_broadcast(&d->load_done);
 }
 
 static void run_load(struct device *d, struct worker_task *t)
@@ -83,10 +109,13 @@ static void run_load(struct device *d, struct worker_task *t)
     int status =
         d->backend.ops->load_weights(d->backend.impl, t->info, pages, t->info->num_weights_pages, t->begin, &t->end);
     free(pages);
+    if (status == ACTION_SUCCESS)
+        clock_wait_until(t->end, d->cfg.policy.spin_ns);
     pthread_mutex_lock(&d->lock);
     status = weights_cache_load_end(&d->cache, t->model_id, version, status);
     if (status != ACTION_SUCCESS)
         fail_status(d, t, status);
+    end_load(d, t);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -100,11 +129,32 @@ static void run_evict(struct device *d, struct worker_task *t)
     t->end = t->begin;
 }
 
+/* t's weights are being transferred: waits for the transfer if the window rule allows, then
+ * starts t when the weights arrived. Returns the status to go on with. Lock held. */
+static int await_load(struct device *d, struct worker_task *t, uint64_t *version)
+{
+    if (d->load.model != t->model_id || !executor_infer_awaits_load(t->latest, d->load.expected_end))
+        return ACTION_EXEC_WEIGHTS_NOT_PRESENT;
+    uint64_t expected_end = d->load.expected_end;
+    while (d->load.model == t->model_id)
+        pthread_cond_wait(&d->load_done, &d->lock);
+    int status = weights_cache_infer_begin(&d->cache, t->model_id, version);
+    if (status != ACTION_SUCCESS || d->load.last_model != t->model_id)
+        return ACTION_EXEC_WEIGHTS_NOT_PRESENT;
+    uint64_t begin = d->load.last_end > t->begin ? d->load.last_end : t->begin;
+    if (begin > executor_latest_after_load(t->latest, expected_end, d->load.last_end))
+        return ACTION_EXEC_TOO_LATE;
+    t->begin = begin;
+    return ACTION_SUCCESS;
+}
+
 /* Checks the weights are usable; returns their version and a copy of their pages, or fails t. */
 static int infer_weights(struct device *d, struct worker_task *t, uint64_t *version, unsigned **pages)
 {
     pthread_mutex_lock(&d->lock);
     int status = weights_cache_infer_begin(&d->cache, t->model_id, version);
+    if (status == ACTION_EXEC_WEIGHTS_NOT_PRESENT)
+        status = await_load(d, t, version);
     *pages = status == ACTION_SUCCESS ? copy_pages(d, t->model_id) : NULL;
     if (status == ACTION_SUCCESS && !*pages)
         status = ACTION_RUNTIME_ERROR;
@@ -155,6 +205,7 @@ static void run_infer(struct device *d, struct worker_task *t)
         task_fail(t, status, "inference failed");
         return;
     }
+    clock_wait_until(t->end, d->cfg.policy.spin_ns);
     pthread_mutex_lock(&d->lock);
     status = weights_cache_infer_end(&d->cache, t->model_id, version);
     if (status != ACTION_SUCCESS)
@@ -185,15 +236,20 @@ struct device *device_create(const struct device_config *cfg, struct backend bac
     }
     d->cfg = *cfg;
     d->backend = backend;
+    d->load.model = d->load.last_model = -1;
     pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->load_done, NULL);
     if (weights_cache_init(&d->cache, cfg->weights_cache_size, cfg->page_size) != 0) {
         snprintf(err, errlen, "GPU %u: invalid weights cache (size %llu, page %llu)", cfg->id,
                  (unsigned long long)cfg->weights_cache_size, (unsigned long long)cfg->page_size);
         device_destroy(d);
         return NULL;
     }
-    if (executor_start(&d->load_ex, run_task, d, done, done_ctx) != 0 ||
-        executor_start(&d->exec_ex, run_task, d, done, done_ctx) != 0) {
+    struct thread_policy load_policy = cfg->policy;
+    if (load_policy.rt_priority > 1)
+        load_policy.rt_priority--;
+    if (executor_start(&d->load_ex, &load_policy, run_task, d, done, done_ctx) != 0 ||
+        executor_start(&d->exec_ex, &cfg->policy, run_task, d, done, done_ctx) != 0) {
         snprintf(err, errlen, "GPU %u: cannot start executor threads", cfg->id);
         device_destroy(d);
         return NULL;
@@ -208,6 +264,7 @@ void device_destroy(struct device *d)
     executor_stop(&d->load_ex);
     executor_stop(&d->exec_ex);
     weights_cache_destroy(&d->cache);
+    pthread_cond_destroy(&d->load_done);
     pthread_mutex_destroy(&d->lock);
     if (d->backend.ops)
         d->backend.ops->destroy(d->backend.impl);
@@ -220,6 +277,8 @@ void device_submit(struct device *d, struct worker_task *t)
 }
 
 const struct device_config *device_get_config(const struct device *d) { return &d->cfg; }
+const struct thread_policy_outcome *device_exec_outcome(const struct device *d) { return &d->exec_ex.outcome; }
+const struct thread_policy_outcome *device_load_outcome(const struct device *d) { return &d->load_ex.outcome; }
 int device_needs_input(const struct device *d) { return d->backend.ops->needs_input; }
 
 unsigned device_total_pages(struct device *d) { return weights_cache_total_pages(&d->cache); }

@@ -4,7 +4,7 @@
 #include "common/status.h"
 #include <time.h>
 
-#define COARSE_WAIT_MARGIN_NS (2 * NS_PER_MS) /* condvar wait until this close, then clock_nanosleep */
+#define COARSE_WAIT_MARGIN_NS (2 * NS_PER_MS) /* condvar wait until this close, then a precise wait */
 
 int executor_window_start(int kind, uint64_t now, uint64_t earliest, uint64_t latest, uint64_t *start)
 {
@@ -12,8 +12,16 @@ int executor_window_start(int kind, uint64_t now, uint64_t earliest, uint64_t la
     return *start > latest ? task_too_late_status(kind) : 0;
 }
 
+int executor_infer_awaits_load(uint64_t latest, uint64_t load_expected_end) { return load_expected_end <= latest; }
+
+uint64_t executor_latest_after_load(uint64_t latest, uint64_t load_expected_end, uint64_t load_end)
+{
+    uint64_t overrun = load_end > load_expected_end ? load_end - load_expected_end : 0;
+    return latest > UINT64_MAX - overrun ? UINT64_MAX : latest + overrun;
+}
+
 /* Waits until t (CLOCK_REALTIME). Long waits block on the condvar so a stop wakes them;
- * the last stretch uses an absolute clock_nanosleep for microsecond precision.
+ * the last stretch is a precise wait (absolute sleep, then the policy's spin).
  * Returns 0, or -1 if the executor is stopping. Called with ex->lock NOT held. */
 static int wait_until(struct executor *ex, uint64_t t)
 {
@@ -27,7 +35,7 @@ static int wait_until(struct executor *ex, uint64_t t)
     pthread_mutex_unlock(&ex->lock);
     if (stopping)
         return -1;
-    clock_sleep_until(t);
+    clock_wait_until(t, ex->policy.spin_ns);
     return 0;
 }
 
@@ -50,7 +58,13 @@ static void execute(struct executor *ex, struct worker_task *t)
 static void *executor_main(void *arg)
 {
     struct executor *ex = arg;
+    struct thread_policy_outcome outcome = {0};
+    if (ex->policy.rt_priority || ex->policy.nice || thread_policy_has_cpus(&ex->policy))
+        thread_policy_apply(&ex->policy, &outcome);
     pthread_mutex_lock(&ex->lock);
+    ex->outcome = outcome;
+    ex->ready = 1;
+    pthread_cond_broadcast(&ex->cond);
     for (;;) {
         while (!ex->stopping && !ex->queue.head)
             pthread_cond_wait(&ex->cond, &ex->lock);
@@ -65,9 +79,12 @@ static void *executor_main(void *arg)
     return NULL;
 }
 
-int executor_start(struct executor *ex, task_fn run, void *run_ctx, task_fn done, void *done_ctx)
+int executor_start(struct executor *ex, const struct thread_policy *policy, task_fn run, void *run_ctx, task_fn done,
+                   void *done_ctx)
 {
     *ex = (struct executor){.run = run, .run_ctx = run_ctx, .done = done, .done_ctx = done_ctx};
+    if (policy)
+        ex->policy = *policy;
     pthread_mutex_init(&ex->lock, NULL);
     pthread_cond_init(&ex->cond, NULL);
     if (pthread_create(&ex->thread, NULL, executor_main, ex) != 0) {
@@ -76,6 +93,10 @@ int executor_start(struct executor *ex, task_fn run, void *run_ctx, task_fn done
         return -1;
     }
     ex->started = 1;
+    pthread_mutex_lock(&ex->lock);
+    while (!ex->ready)
+        pthread_cond_wait(&ex->cond, &ex->lock);
+    pthread_mutex_unlock(&ex->lock);
     return 0;
 }
 

@@ -21,6 +21,7 @@ void worker_options_defaults(struct worker_options *o)
     o->print_status = 1;
     o->handle_signals = 1;
     o->allow_zero_size_inputs = 1;
+    thread_policy_defaults(&o->policy);
 }
 
 /* ---- finished tasks: executor threads -> loop thread ---- */
@@ -182,6 +183,7 @@ static int create_devices(struct worker *w, char *err, size_t errlen)
             .page_size = w->cfg.weights_cache_page_size,
             .io_pool_size = w->cfg.io_pool_size,
             .workspace_pool_size = w->cfg.workspace_pool_size,
+            .policy = w->opt.policy,
         };
         w->devices[i] = device_create(&dc, b, on_task_done, w, err, errlen);
         if (!w->devices[i])
@@ -251,8 +253,26 @@ struct worker *worker_create(const struct worker_options *o, const struct worker
     return w;
 }
 
+/* The loop thread hands actions to the executors: it runs under their policy, two real-time
+ * priorities below the exec executors (below the loads too, so it never cuts a spin short).
+ * One line for the whole worker: every device's threads asked the OS for the same. */
+static void apply_loop_policy(struct worker *w)
+{
+    struct thread_policy p = w->opt.policy;
+    p.rt_priority = p.rt_priority > 2 ? p.rt_priority - 2 : p.rt_priority;
+    struct thread_policy_outcome io;
+    thread_policy_apply(&p, &io);
+    char exec[200], load[200], loop[200];
+    thread_policy_describe(device_exec_outcome(w->devices[0]), exec, sizeof exec);
+    thread_policy_describe(device_load_outcome(w->devices[0]), load, sizeof load);
+    thread_policy_describe(&io, loop, sizeof loop);
+    log_info("Threads: exec %s, load %s, IO %s; precise waits spin the last %llu us%s", exec, load, loop,
+             (unsigned long long)(w->opt.policy.spin_ns / NS_PER_US), io.pinned ? "; pinned to --pin-cpus" : "");
+}
+
 int worker_run(struct worker *w)
 {
+    apply_loop_policy(w);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     return 0;
 }

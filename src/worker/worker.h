@@ -5,6 +5,7 @@
 #define CW_WORKER_H
 #include "backend/backend.h"
 #include "common/worker_config.h"
+#include "thread_policy.h"
 #include <stddef.h>
 
 /* Makes the backend for device `gpu_id`; returns 0 or -1. */
@@ -23,6 +24,7 @@ struct worker_options {
     int print_status;                 /* once-per-second status line (default on) */
     int handle_signals;               /* SIGINT/SIGTERM stop the worker (default on) */
     int allow_zero_size_inputs;       /* accept Infer with no input bytes (default on) */
+    struct thread_policy policy;      /* executor and IO threads (default: thread_policy_defaults) */
     backend_factory_fn make_backend;  /* required: the caller chooses the device backend */
     backend_load_model_fn load_model; /* NULL: model.info + model.measurements only */
     backend_free_model_fn free_model;
@@ -34,7 +36,7 @@ struct worker;
 void worker_options_defaults(struct worker_options *o);
 /* Creates devices and starts listening. NULL with a message in err on failure. */
 struct worker *worker_create(const struct worker_options *o, const struct worker_config *cfg, char *err, size_t errlen);
-/* Serves until stopped. Returns 0. */
+/* Serves until stopped, on the calling thread, which takes the IO thread's policy. Returns 0. */
 int worker_run(struct worker *w);
 /* Asks a running worker to shut down; safe from any thread. */
 void worker_stop(struct worker *w);

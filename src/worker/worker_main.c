@@ -20,19 +20,67 @@ static void usage(const struct worker_program *p, FILE *out, const char *prog)
             "  -p, --port PORT    port to listen on for the controller (default 12345)\n"
             "      --host ADDR    address to listen on (default 0.0.0.0)\n"
             "%s"
+            "      --rt-priority P  SCHED_FIFO priority of the executor threads (default %d; loads P-1,\n"
+            "                     the IO thread P-2; 0: none); where the OS refuses it, the log says so\n"
+            "      --nice N       niceness of those threads when real-time is off or refused\n"
+            "                     (default %d; 0: leave it)\n"
+            "      --spin-us US   spin the last US microseconds of each wait for an action's start or\n"
+            "                     end instead of sleeping (default %llu; 0: sleep only)\n"
+            "      --pin-cpus LIST  pin the executor and IO threads to these CPUs, e.g. 2-3 (default: no\n"
+            "                     pinning; a CPU device pins its executors to its own cores)\n"
             "  -v, --verbose      print every action and result (very chatty under load)\n"
             "  -q, --quiet        do not print the once-per-second status line\n"
             "  -h, --help         print this message\n"
             "Environment:\n"
             "  CLOCKWORK_CONFIG_FILE  worker config (default: config/default.cfg)\n",
-            prog, p->description, p->device_noun, p->extra_usage ? p->extra_usage : "");
+            prog, p->description, p->device_noun, p->extra_usage ? p->extra_usage : "", THREAD_POLICY_DEFAULT_RT,
+            THREAD_POLICY_DEFAULT_NICE, THREAD_POLICY_DEFAULT_SPIN_NS / 1000);
 }
 
+enum { OPT_RT_PRIORITY = 1000, OPT_NICE, OPT_SPIN_US, OPT_PIN_CPUS }; /* long-only, clear of programs' */
+
 static const struct option common_longopts[] = {
-    {"num_gpus", required_argument, NULL, 'n'}, {"port", required_argument, NULL, 'p'},
-    {"host", required_argument, NULL, 'H'},     {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+    {"num_gpus", required_argument, NULL, 'n'},
+    {"port", required_argument, NULL, 'p'},
+    {"host", required_argument, NULL, 'H'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"rt-priority", required_argument, NULL, OPT_RT_PRIORITY},
+    {"nice", required_argument, NULL, OPT_NICE},
+    {"spin-us", required_argument, NULL, OPT_SPIN_US},
+    {"pin-cpus", required_argument, NULL, OPT_PIN_CPUS},
 };
+
+static int is_common(int c)
+{
+    return (c > 0 && c < 256 && strchr("npHvq", c)) || (c >= OPT_RT_PRIORITY && c <= OPT_PIN_CPUS);
+}
+
+/* The executor thread options. */
+static int handle_policy(int c, struct thread_policy *p)
+{
+    long v;
+    switch (c) {
+    case OPT_RT_PRIORITY:
+        if (parse_long_range(optarg, 0, 99, &v) != 0)
+            return -1;
+        p->rt_priority = (int)v;
+        return 0;
+    case OPT_NICE:
+        if (parse_long_range(optarg, -20, 19, &v) != 0)
+            return -1;
+        p->nice = (int)v;
+        return 0;
+    case OPT_SPIN_US:
+        if (parse_long_range(optarg, 0, 1000000, &v) != 0)
+            return -1;
+        p->spin_ns = (uint64_t)v * 1000;
+        return 0;
+    case OPT_PIN_CPUS: return thread_policy_parse_cpus(p, optarg);
+    default: return -1;
+    }
+}
 
 /* common + the program's long options, terminated. */
 static int build_longopts(const struct worker_program *p, struct option *out)
@@ -65,7 +113,7 @@ static int handle_common(int c, struct worker_options *o)
     case 'H': o->host = optarg; return 0;
     case 'v': o->verbose = 1; return 0;
     case 'q': o->print_status = 0; return 0;
-    default: return -1;
+    default: return handle_policy(c, &o->policy);
     }
 }
 
@@ -79,7 +127,7 @@ static int parse_args(const struct worker_program *p, int argc, char **argv, str
     while ((c = getopt_long(argc, argv, "n:p:vqh", longopts, NULL)) != -1) {
         if (c == 'h')
             return 1;
-        if (strchr("npHvq", c) && c != 0) {
+        if (is_common(c)) {
             if (handle_common(c, o) != 0)
                 return -1;
         } else if (c == '?' || !p->handle_option || p->handle_option(p->data, c, optarg) != 0) {

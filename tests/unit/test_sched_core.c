@@ -180,6 +180,34 @@ static void test_estimates_follow_measurements(void **state)
     h_free(h);
 }
 
+/* Three 2 ms infers planned back to back (0-2, 2-4, 4-6 ms). The first ends 0.5 ms late, and so
+ * does the second, because it ran behind the first: the timeline moves by 0.5 ms once. */
+static void test_timeline_counts_a_lateness_once(void **state)
+{
+    (void)state;
+    struct harness *h = h_new();
+    static const uint64_t e[] = {2 * MS};
+    struct sched_model m = h_model(0, 1, e, MS, 1, 0);
+    start_one_gpu(h, &m, 1);
+    for (int i = 0; i < 3; i++)
+        h_request(h, 0, 0, 0);
+    assert_int_equal(h->n_acts, 3);
+    assert_int_equal(h->acts[2].a.expected_complete, 6 * MS);
+    struct sched_result r = h_ok(&h->acts[0], MS / 2, 2 * MS, 3 * MS);
+    scheduler_on_result(h->s, 3 * MS, &r);
+    r = h_ok(&h->acts[1], 2 * MS + MS / 2, 2 * MS, 5 * MS);
+    scheduler_on_result(h->s, 5 * MS, &r);
+    h_request(h, 5 * MS, 0, 0); /* planned behind the third, now expected to end at 6.5 ms */
+    assert_int_equal(h->n_acts, 4);
+    assert_int_equal(h->acts[3].a.expected_complete, 6 * MS + MS / 2 + 2 * MS);
+    /* the third ends on its corrected time; an early end moves the timeline back once too */
+    r = h_ok(&h->acts[2], 4 * MS + MS / 2, 2 * MS - MS / 4, 6 * MS + MS / 4);
+    scheduler_on_result(h->s, 6 * MS + MS / 4, &r);
+    h_request(h, 6 * MS + MS / 4, 0, 0);
+    assert_int_equal(h->acts[4].a.expected_complete, 6 * MS + MS / 4 + 2 * MS + 2 * MS);
+    h_free(h);
+}
+
 static void test_infer_error_answers_once(void **state)
 {
     (void)state;
@@ -378,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_infeasible_request_dropped),
         cmocka_unit_test(test_deadline_expiry_while_queued),
         cmocka_unit_test(test_estimates_follow_measurements),
+        cmocka_unit_test(test_timeline_counts_a_lateness_once),
         cmocka_unit_test(test_infer_error_answers_once),
         cmocka_unit_test(test_success_output_and_goodput),
         cmocka_unit_test(test_unknown_model_rejected),

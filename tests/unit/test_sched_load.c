@@ -131,13 +131,44 @@ static void test_load_error_keeps_requests(void **state)
     h_free(h);
 }
 
+/* The profile says 8 ms; the first load of the model takes 12: the next load of it is planned
+ * with 12 (the p99 of what loads measured, from the first one on). */
+static void test_load_estimate_follows_measurement(void **state)
+{
+    (void)state;
+    struct harness *h = h_new();
+    struct sched_model ms[2] = {h_model(0, 1, E2, 8 * MS, 4, 0), h_model(1, 1, E2, 8 * MS, 4, 0)};
+    struct sched_gpu gpu = {0, 0, 4, 0, NULL}; /* room for one model */
+    h_start(h, ms, 2, &gpu, 1);
+    h_request(h, 0, 0, 0);
+    const struct h_action *load0 = h_last(h, SCHED_LOAD_WEIGHTS);
+    assert_int_equal(load0->a.expected_duration, 8 * MS);
+    struct sched_result r = h_ok(load0, 0, 12 * MS, 12 * MS);
+    scheduler_on_result(h->s, 12 * MS, &r);
+    scheduler_tick(h->s, 12 * MS);
+    complete(h, h_last(h, SCHED_INFER), 15 * MS);
+    h_request(h, 20 * MS, 1, 0); /* evicts model 0 */
+    assert_int_equal(h_last(h, SCHED_EVICT_WEIGHTS)->a.model_id, 0);
+    const struct h_action *load1 = h_last(h, SCHED_LOAD_WEIGHTS);
+    assert_int_equal(load1->a.model_id, 1);
+    assert_int_equal(load1->a.expected_duration, 8 * MS); /* model 1: still its profile */
+    complete(h, load1, 28 * MS);
+    scheduler_tick(h->s, 29 * MS);
+    complete(h, h_last(h, SCHED_INFER), 31 * MS);
+    h_request(h, 40 * MS, 0, 0); /* model 0 again */
+    const struct h_action *again = h_last(h, SCHED_LOAD_WEIGHTS);
+    assert_int_equal(again->a.model_id, 0);
+    assert_int_equal(again->a.expected_duration, 12 * MS);
+    assert_int_equal(again->a.expected_complete, 40 * MS + 12 * MS);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cold_start_load_then_infer),
-        cmocka_unit_test(test_idle_model_evicted_lru),
-        cmocka_unit_test(test_no_eviction_with_demand),
-        cmocka_unit_test(test_load_error_keeps_requests),
+        cmocka_unit_test(test_cold_start_load_then_infer),        cmocka_unit_test(test_idle_model_evicted_lru),
+        cmocka_unit_test(test_no_eviction_with_demand),           cmocka_unit_test(test_load_error_keeps_requests),
+        cmocka_unit_test(test_load_estimate_follows_measurement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

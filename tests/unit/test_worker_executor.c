@@ -138,6 +138,94 @@ static void test_window_pure(void **state)
     assert_int_equal(executor_window_start(TASK_EVICT_WEIGHTS, 300, 0, 200, &start), ACTION_EVICT_TOO_LATE);
 }
 
+static void test_window_after_load_pure(void **state)
+{
+    (void)state;
+    /* an Infer waits for a transfer of its weights expected to end by its latest */
+    assert_true(executor_infer_awaits_load(200, 150));
+    assert_true(executor_infer_awaits_load(200, 200));
+    assert_false(executor_infer_awaits_load(200, 201));
+    /* and may then start as late as the transfer overran */
+    assert_int_equal(executor_latest_after_load(200, 150, 140), 200);
+    assert_int_equal(executor_latest_after_load(200, 150, 150), 200);
+    assert_int_equal(executor_latest_after_load(200, 150, 190), 240);
+    assert_int_equal(executor_latest_after_load(UINT64_MAX - 5, 150, 190), UINT64_MAX);
+}
+
+/* The next two results, the load's and the other (they may finish in either order). */
+static void next_two(struct fixture *f, struct worker_task **load, struct worker_task **other)
+{
+    struct worker_task *a = next_result(&f->col), *b = next_result(&f->col);
+    *load = a->kind == TASK_LOAD_WEIGHTS ? a : b;
+    *other = a->kind == TASK_LOAD_WEIGHTS ? b : a;
+}
+
+/* LoadWeights of model m taking `load_ns` while the controller expects `expected_ns`. */
+static struct worker_task *slow_load(struct fixture *f, int32_t m, uint64_t load_ns, uint64_t expected_ns)
+{
+    f->model.weights_load_ns = load_ns;
+    struct worker_task *t = make(f, TASK_LOAD_WEIGHTS, m, 0, UINT64_MAX);
+    t->action_id = 100 + m;
+    t->expected_duration = expected_ns;
+    return t;
+}
+
+static void test_infer_waits_for_overrunning_load(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t t0 = clock_now_ns();
+    device_submit(f->dev, slow_load(f, 1, 400 * NS_PER_MS, 200 * NS_PER_MS));
+    /* planned at the load's predicted end, with 100 ms of slack: the load overruns by 200 ms */
+    struct worker_task *inf = make_infer(f, 1, 1, t0 + 200 * NS_PER_MS);
+    inf->latest = t0 + 300 * NS_PER_MS;
+    device_submit(f->dev, inf);
+    struct worker_task *load, *r;
+    next_two(f, &load, &r);
+    assert_int_equal(load->status, ACTION_SUCCESS);
+    assert_ptr_equal(r, inf);
+    assert_int_equal(r->status, ACTION_SUCCESS); /* not 82: its window followed the load */
+    assert_int_equal(r->begin, load->end);       /* started when the weights were in */
+    assert_int_equal(r->infer.exec_begin, load->end);
+    task_free(load);
+    task_free(r);
+}
+
+static void test_infer_does_not_wait_for_a_later_load(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t t0 = clock_now_ns();
+    device_submit(f->dev, slow_load(f, 1, 400 * NS_PER_MS, 300 * NS_PER_MS));
+    /* its latest comes before the load was even expected to end: it fails at once */
+    struct worker_task *inf = make_infer(f, 1, 1, t0 + 100 * NS_PER_MS);
+    inf->latest = t0 + 200 * NS_PER_MS;
+    device_submit(f->dev, inf);
+    struct worker_task *r = next_result(&f->col), *load = next_result(&f->col);
+    assert_ptr_equal(r, inf); /* before the load finished */
+    assert_int_equal(r->status, ACTION_EXEC_WEIGHTS_NOT_PRESENT);
+    assert_int_equal(load->status, ACTION_SUCCESS);
+    task_free(load);
+    task_free(r);
+}
+
+static void test_infer_after_a_failed_load(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t t0 = clock_now_ns();
+    device_submit(f->dev, slow_load(f, 1, 300 * NS_PER_MS, 300 * NS_PER_MS));
+    struct worker_task *inf = make_infer(f, 1, 1, t0 + 100 * NS_PER_MS);
+    inf->latest = t0 + 1000 * NS_PER_MS;
+    device_submit(f->dev, inf);
+    clock_sleep_until(t0 + 150 * NS_PER_MS);
+    device_clear(f->dev); /* the transfer ends with 54, the waiting Infer finds no weights */
+    struct worker_task *load, *r;
+    next_two(f, &load, &r);
+    assert_int_equal(load->status, ACTION_LOAD_WEIGHTS_CONCURRENT_EVICT);
+    assert_ptr_equal(r, inf);
+    assert_int_equal(r->status, ACTION_EXEC_WEIGHTS_NOT_PRESENT);
+    task_free(load);
+    task_free(r);
+}
+
 static void test_too_early_waits(void **state)
 {
     struct fixture *f = *state;
@@ -324,9 +412,19 @@ static void test_shutdown_returns_pending(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_window_pure), T(test_too_early_waits),   T(test_too_late_changes_nothing),
-        T(test_infer_needs_weights),        T(test_padded_batch),      T(test_page_accounting),
-        T(test_exec_fifo_one_at_a_time),    T(test_clear_during_load), T(test_evict_during_infer),
+        cmocka_unit_test(test_window_pure),
+        cmocka_unit_test(test_window_after_load_pure),
+        T(test_infer_waits_for_overrunning_load),
+        T(test_infer_does_not_wait_for_a_later_load),
+        T(test_infer_after_a_failed_load),
+        T(test_too_early_waits),
+        T(test_too_late_changes_nothing),
+        T(test_infer_needs_weights),
+        T(test_padded_batch),
+        T(test_page_accounting),
+        T(test_exec_fifo_one_at_a_time),
+        T(test_clear_during_load),
+        T(test_evict_during_infer),
         T(test_shutdown_returns_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* Emulated device: no computation, each operation just takes its profiled time
- * (model.measurements), waited out with absolute microsecond-precision sleeps. */
+ * (model.measurements). It returns at once with the end time; the worker's executor holds
+ * the device until then with a precise wait, as it waits for every action's start. */
 #ifndef CW_EMU_BACKEND_H
 #define CW_EMU_BACKEND_H
 #include "backend/backend.h"

@@ -75,6 +75,7 @@ struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type 
     a->gpu = gpu;
     a->model = model;
     a->sent = now;
+    a->shift = type == SCHED_INFER ? s->gpus[gpu].exec_shift : s->gpus[gpu].load_shift;
     action_table_put(&s->actions, a->id, a);
     return a;
 }

@@ -34,23 +34,48 @@ static void log_action(struct scheduler *s, uint64_t now, const struct action_re
     s->ops.log_action(s->data, &row);
 }
 
-/* An action's predicted end moved to `end`: what was planned after it moves too, and
- * nothing can be planned before a known end when the executor has nothing else. */
-static uint64_t correct_success(uint64_t free_at, uint64_t expected, uint64_t end, unsigned inflight)
+/* An executor's timeline: its predicted free time and the sum of the corrections results made
+ * to it. A result moves the timeline by how far the action's end lies from what the timeline
+ * believes of it now: its planned end moved by the corrections made since it was planned
+ * (those were about actions queued before it, so they moved it too). Measuring against the
+ * planned end alone would count a lateness again for every action queued behind it. */
+struct timeline {
+    uint64_t *free_at;
+    int64_t *shift;
+};
+
+static void timeline_move(struct timeline tl, uint64_t free_at)
 {
-    if (inflight == 0)
-        return end;
-    uint64_t shifted = free_at + end - expected; /* wraps back correctly when end < expected */
-    return shifted > end ? shifted : end;
+    *tl.shift += (int64_t)(free_at - *tl.free_at);
+    *tl.free_at = free_at;
 }
 
-/* A failed action did not occupy the executor for its expected duration. */
-static uint64_t correct_error(uint64_t free_at, uint64_t duration, uint64_t now, unsigned inflight)
+/* The action ended at `end`: what was planned after it moves too, and nothing can be planned
+ * before a known end when the executor has nothing else. */
+static void correct_success(struct timeline tl, const struct action_rec *a, uint64_t end, unsigned inflight)
 {
-    if (inflight == 0)
-        return free_at < now ? free_at : now;
+    if (inflight == 0) {
+        timeline_move(tl, end);
+        return;
+    }
+    uint64_t believed = a->expected_complete + (uint64_t)(*tl.shift - a->shift);
+    uint64_t shifted = *tl.free_at + end - believed; /* wraps back correctly when end < believed */
+    timeline_move(tl, shifted > end ? shifted : end);
+}
+
+static struct timeline exec_timeline(struct infer5_gpu *g) { return (struct timeline){&g->exec_free, &g->exec_shift}; }
+static struct timeline load_timeline(struct infer5_gpu *g) { return (struct timeline){&g->load_free, &g->load_shift}; }
+
+/* A failed action did not occupy the executor for its expected duration. */
+static void correct_error(struct timeline tl, uint64_t duration, uint64_t now, unsigned inflight)
+{
+    uint64_t free_at = *tl.free_at;
+    if (inflight == 0) {
+        timeline_move(tl, free_at < now ? free_at : now);
+        return;
+    }
     uint64_t freed = free_at > duration ? free_at - duration : 0;
-    return freed > now ? freed : now;
+    timeline_move(tl, freed > now ? freed : now);
 }
 
 static void stat_minmax(uint64_t *min, uint64_t *max, uint64_t count, uint64_t x)
@@ -122,7 +147,7 @@ static void infer_result(struct scheduler *s, uint64_t now, struct action_rec *a
     gpu_wake_mark(&s->wake, a->gpu); /* its timeline moves */
     if (res->status == ACTION_SUCCESS) {
         uint64_t end = res->worker_exec_end ? res->worker_exec_end : now;
-        gpu->exec_free = correct_success(gpu->exec_free, a->expected_complete, end, gpu->infers_inflight);
+        correct_success(exec_timeline(gpu), a, end, gpu->infers_inflight);
         if (res->worker_exec_duration) {
             estimates_add_exec(&m->est, a->v, res->worker_exec_duration);
             sched_model_touch(s, a->model); /* strategy priorities depend on estimates */
@@ -132,7 +157,7 @@ static void infer_result(struct scheduler *s, uint64_t now, struct action_rec *a
         infer_stats(gpu, a, res);
         answer_batch(s, now, a, CLIENT_SUCCESS, "", res, &met);
     } else {
-        gpu->exec_free = correct_error(gpu->exec_free, a->expected_duration, now, gpu->infers_inflight);
+        correct_error(exec_timeline(gpu), a->expected_duration, now, gpu->infers_inflight);
         answer_batch(s, now, a, sched_client_status(res->status),
                      res->message ? res->message : action_status_name(res->status), res, &met);
     }
@@ -146,14 +171,14 @@ static void load_result(struct scheduler *s, uint64_t now, struct action_rec *a,
     gpu->loads_inflight--;
     if (res->status == ACTION_SUCCESS) {
         uint64_t end = res->worker_exec_end ? res->worker_exec_end : now;
-        gpu->load_free = correct_success(gpu->load_free, a->expected_complete, end, gpu->loads_inflight);
+        correct_success(load_timeline(gpu), a, end, gpu->loads_inflight);
         a->inst->loaded = 1;
         m->n_loaded++;
         if (res->worker_exec_duration)
             estimates_add_load(&m->est, res->worker_exec_duration);
         load_stats(gpu, a, res);
     } else {
-        gpu->load_free = correct_error(gpu->load_free, a->expected_duration, now, gpu->loads_inflight);
+        correct_error(load_timeline(gpu), a->expected_duration, now, gpu->loads_inflight);
         sched_instance_remove(s, a->inst); /* its queued requests stay queued */
     }
     gpu_wake_mark(&s->wake, a->gpu); /* a copy became usable or went */

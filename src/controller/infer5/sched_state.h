@@ -46,7 +46,8 @@ struct infer5_model {
 struct infer5_gpu {
     unsigned worker_id, gpu_id, total_pages, free_pages;
     int alive;
-    uint64_t exec_free, load_free; /* predicted time each executor becomes free */
+    uint64_t exec_free, load_free;  /* predicted time each executor becomes free */
+    int64_t exec_shift, load_shift; /* corrections results made to each, summed (results.c) */
     unsigned infers_inflight, loads_inflight;
     struct idheap urgency; /* its instances, keyed by their model's urgency */
     struct infer5_instance **res;
@@ -61,6 +62,7 @@ struct action_rec {
     enum sched_action_type type;
     unsigned gpu, model, v, batch_size, n_req;
     uint64_t sent, earliest, latest, expected_duration, expected_complete;
+    int64_t shift; /* its executor's correction sum when it was planned */
     struct infer5_instance *inst;
     struct action_rec *next_free;
     struct sched_request *reqs[]; /* infer: the batch */
