@@ -6,6 +6,7 @@
 #include "controller/scheduler.h"
 #include "controller/send_queue.h"
 #include "controller/telemetry.h"
+#include "common/log.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
 #include "net/session.h"
@@ -27,6 +28,9 @@ struct worker_peer {
     unsigned failed_connects;   /* consecutive failed connection attempts */
     unsigned rejoin_pending;    /* LoadModelFromDisk results still awaited */
     uint64_t last_heard;        /* monotonic ns of the last message from it */
+    int state_action_id;        /* the GetWorkerState sent at connect (its reply starts or rejoins) */
+    int heartbeat_pending;      /* a heartbeat GetWorkerState is unanswered */
+    uint64_t hb_msgs, hb_since; /* messages sent to it, and since when that count is unchanged */
     uv_timer_t retry_timer;
 };
 
@@ -82,6 +86,10 @@ struct controller {
     struct worker_peer *workers;
     unsigned n_workers;
     struct telemetry_writer *telemetry;
+    uint64_t max_infer_body;      /* the largest inference body a loaded model can need */
+    uint64_t input_bytes;         /* inputs of requests held (CLOCKWORK_MAX_INPUT_MB) */
+    struct log_limit refusal_log; /* refused requests, connections: a peer can cause them at will */
+    struct log_limit connection_log;
 
     /* start-up */
     int serving; /* 0 during start-up, 1 once the scheduler runs */
@@ -123,6 +131,8 @@ void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int
                                      const char *message, unsigned model_id, const struct model_info *info, int copies);
 /* Stops listening and closes every client connection (shutdown). */
 void client_link_stop(struct controller *ctl);
+/* A model was registered: inference bodies may now be as large as its compressed input. */
+void client_link_model_added(struct controller *ctl, const struct model_info *m);
 
 /* worker_rejoin.c: a lost worker that reconnects gets its models registered again and its
  * GPUs handed back to the scheduler. */

@@ -1,8 +1,10 @@
 /* Command line of `controller TYPE WORKERS [generate_inputs max_gpus schedule_ahead
- * default_slo max_exec max_batch]`, with the usage text of the original. */
+ * default_slo max_exec max_batch] [--bind ADDR]`, with the usage text of the original, and
+ * the environment: limits per client and in all (docs/security.md), telemetry rotation. */
 #ifndef CW_CONTROLLER_OPTIONS_H
 #define CW_CONTROLLER_OPTIONS_H
 #include "controller/scheduler.h"
+#include "net/auth.h"
 #include <stdio.h>
 
 #define CONTROLLER_MAX_WORKERS 256
@@ -12,21 +14,42 @@ struct controller_worker_addr {
     int port;
 };
 
+/* What one client, and all of them together, may hold of the controller; 0 = no limit. */
+struct controller_limits {
+    unsigned max_clients;      /* CLOCKWORK_MAX_CLIENTS: connections at once (1024) */
+    uint64_t frame_timeout_ms; /* CLOCKWORK_CLIENT_FRAME_TIMEOUT_MS: a message begun must arrive within it (10000) */
+    uint64_t idle_timeout_ms;  /* CLOCKWORK_CLIENT_IDLE_TIMEOUT_MS: a client with nothing outstanding (0: none) */
+    unsigned max_pending;      /* CLOCKWORK_CLIENT_MAX_PENDING: requests outstanding per client before the
+                                * controller stops reading it (16384) */
+    uint64_t max_unsent;       /* CLOCKWORK_CLIENT_MAX_UNSENT_MB: responses a client has not read (64 MiB) */
+    uint64_t max_input_bytes;  /* CLOCKWORK_MAX_INPUT_MB: request inputs held in all (4096 MiB) */
+};
+
 struct controller_options {
     char type[16];
     unsigned n_workers;
     struct controller_worker_addr workers[CONTROLLER_MAX_WORKERS];
     struct sched_config sched;
-    int client_port;            /* 12346 */
-    uint64_t startup_quiet_ns;  /* idle time after the last LoadModel before serving */
-    uint64_t worker_timeout_ns; /* a worker silent this long with actions outstanding is lost */
-    char log_dir[1024];         /* $CLOCKWORK_LOG_DIR or /local */
+    char bind[256];               /* --bind: address for clients (empty: 0.0.0.0) */
+    int client_port;              /* 12346 */
+    uint64_t startup_quiet_ns;    /* idle time after the last LoadModel before serving */
+    uint64_t worker_timeout_ns;   /* a worker silent this long with actions outstanding is lost */
+    uint64_t heartbeat_ns;        /* CLOCKWORK_WORKER_HEARTBEAT_MS: GetWorkerState to an idle worker (3000; 0: none) */
+    char log_dir[1024];           /* $CLOCKWORK_LOG_DIR or /local */
+    uint64_t telemetry_max_bytes; /* CLOCKWORK_TELEMETRY_MAX_MB: rotate a TSV beyond it (0: never) */
+    unsigned telemetry_keep;      /* CLOCKWORK_TELEMETRY_KEEP: rotated files kept (.1 .. .N, 10) */
+    struct controller_limits limits;
+    int has_secret; /* CLOCKWORK_SECRET_FILE was set: clients and workers must prove it */
+    struct net_secret secret;
 };
 
 enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
 
+/* The defaults, without workers or a type (for tests that build options by hand). */
+void controller_options_defaults(struct controller_options *o);
 /* Parses argv; on error writes a message to err. Reads CLOCKWORK_LOG_DIR and
- * CLOCKWORK_STARTUP_QUIET_MS, CLOCKWORK_WORKER_TIMEOUT_MS, CLOCKWORK_CONTROLLER_PORT from the environment. */
+ * CLOCKWORK_STARTUP_QUIET_MS, CLOCKWORK_WORKER_TIMEOUT_MS, CLOCKWORK_CONTROLLER_PORT, the limits
+ * and CLOCKWORK_SECRET_FILE from the environment (controller_usage lists them). */
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen);
 void controller_usage(FILE *out);
 /* Shared with clockwork-sim: 0 if TYPE names a scheduler (INFER5, INFER4), else -1 with err. */

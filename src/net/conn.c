@@ -1,32 +1,12 @@
-#include "conn.h"
+/* A connection: reading and reassembling frames, writing them, the per-peer limits
+ * (deadlines on one timer, unsent bytes, pausing) and the optional handshake. */
 #include "common/clock.h"
-#include "common/log.h"
-#include "proto/frame.h"
-#include "skew.h"
+#include "conn_internal.h"
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct net_conn {
-    uv_tcp_t tcp;
-    struct net_handlers h;
-    void *user;
-    char peer[128];
-    struct frame_reader reader;
-    uint64_t msg_start_time; /* when the first bytes of the current message arrived */
-    int closing;
-    int connected;
-    uv_connect_t connect_req;
-    struct net_skew skew;
-    struct net_stats stats;
-    unsigned writes_pending;
-};
-
-struct net_server {
-    uv_tcp_t tcp;
-    struct net_handlers h;
-};
 
 struct write_req {
     uv_write_t req;
@@ -38,10 +18,20 @@ struct write_req {
 enum body_mode { BODY_COPY, BODY_OWNED, BODY_SHARED };
 
 #define READ_CHUNK (256 * 1024)
+#define DEFAULT_HANDSHAKE_MS 10000 /* handshake and flush-before-close without a frame timeout */
 
-static void on_closed(uv_handle_t *handle)
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void arm_deadline(struct net_conn *c);
+static int frame_out(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
+                     size_t body_len, enum body_mode mode);
+
+/* ---- lifecycle ---- */
+
+static void on_handle_closed(uv_handle_t *handle)
 {
     struct net_conn *c = handle->data;
+    if (--c->handles_open > 0)
+        return;
     frame_reader_free(&c->reader);
     free(c);
 }
@@ -51,25 +41,185 @@ void net_conn_close(struct net_conn *c, const char *reason)
     if (c->closing)
         return;
     c->closing = 1;
-    if (c->h.on_close)
+    if (c->server)
+        server_forget(c->server, c);
+    if (c->announced && c->h.on_close)
         c->h.on_close(c, reason ? reason : "closed", c->h.data);
-    uv_close((uv_handle_t *)&c->tcp, on_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 }
 
-static struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h)
+static int is_auth_type(uint64_t type) { return (type & ~(uint64_t)0xF) == 0x43570000; }
+
+/* Before the handshake only its frames may come (and they are small); then the owner's limits. */
+static uint64_t conn_body_limit(uint64_t msg_type, void *ctx)
+{
+    struct net_conn *c = ctx;
+    if (!c->ready)
+        return is_auth_type(msg_type) ? NET_AUTH_NONCE_LEN + NET_AUTH_MAC_LEN : 0;
+    return c->h.max_body_of ? c->h.max_body_of(msg_type, c->h.data) : UINT64_MAX;
+}
+
+struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h)
 {
     struct net_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     uv_tcp_init(loop, &c->tcp);
-    c->tcp.data = c;
+    uv_timer_init(loop, &c->timer);
+    c->handles_open = 2;
+    c->tcp.data = c->timer.data = c;
     c->h = *h;
     if (c->h.max_body == 0)
         c->h.max_body = FRAME_MAX_BODY_LEN;
     frame_reader_init(&c->reader, c->h.max_body);
+    if (c->h.max_header)
+        c->reader.max_header = c->h.max_header;
+    c->reader.body_limit = conn_body_limit;
+    c->reader.limit_ctx = c;
     net_skew_init(&c->skew);
     return c;
 }
+
+void conn_limit_close(struct net_conn *c, const char *reason)
+{
+    unsigned long long suppressed = 0;
+    if (!c->server || log_limit_allow(&c->server->log_limit, clock_mono_ns(), &suppressed)) {
+        if (suppressed)
+            log_warn("closing connection %s: %s (and %llu more such lines suppressed)", c->peer, reason, suppressed);
+        else
+            log_warn("closing connection %s: %s", c->peer, reason);
+    }
+    net_conn_close(c, reason);
+}
+
+/* Closes at the next loop turn: for a limit hit inside a send, whose caller still uses c. */
+static void close_soon(struct net_conn *c, const char *reason)
+{
+    if (c->pending_close[0] || c->closing)
+        return;
+    snprintf(c->pending_close, sizeof c->pending_close, "%s", reason);
+    arm_deadline(c);
+}
+
+static void on_flushed(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    struct net_conn *c = req->data;
+    if (!c->closing)
+        net_conn_close(c, c->flush_reason);
+}
+
+static void update_reading(struct net_conn *c);
+
+void net_conn_close_after_flush(struct net_conn *c, const char *reason)
+{
+    if (c->closing || c->flushing)
+        return;
+    c->flushing = 1;
+    c->flush_start_ms = uv_now(c->tcp.loop);
+    snprintf(c->flush_reason, sizeof c->flush_reason, "%s", reason);
+    update_reading(c);
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_flushed) != 0) {
+        net_conn_close(c, reason);
+        return;
+    }
+    arm_deadline(c);
+}
+
+/* ---- deadlines: one timer per connection, armed for the earliest; a deadline that moved
+ * later is noticed when the timer fires, so the hot path rarely touches the timer ---- */
+
+static uint64_t handshake_ms(const struct net_conn *c)
+{
+    return c->h.limits.frame_timeout_ms ? c->h.limits.frame_timeout_ms : DEFAULT_HANDSHAKE_MS;
+}
+
+static uint64_t idle_from(const struct net_conn *c)
+{
+    return c->last_recv_ms > c->idle_spared_ms ? c->last_recv_ms : c->idle_spared_ms;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* Loop time (ms) of the next check, or UINT64_MAX for none. */
+static uint64_t next_deadline(const struct net_conn *c)
+{
+    const struct net_limits *l = &c->h.limits;
+    uint64_t next = UINT64_MAX;
+    if (c->pending_close[0])
+        return 0;
+    if (c->connected && !c->ready)
+        next = c->opened_ms + handshake_ms(c);
+    if (c->flushing)
+        next = earliest(next, c->flush_start_ms + handshake_ms(c));
+    if (l->frame_timeout_ms && frame_reader_pending(&c->reader))
+        next = earliest(next, c->frame_start_ms + l->frame_timeout_ms);
+    if (l->idle_timeout_ms && c->ready)
+        next = earliest(next, idle_from(c) + l->idle_timeout_ms);
+    return next;
+}
+
+/* A reason to close c at `now`, written to reason; 0 if none. */
+static int deadline_passed(struct net_conn *c, uint64_t now, char *reason, size_t len)
+{
+    const struct net_limits *l = &c->h.limits;
+    if (c->pending_close[0])
+        snprintf(reason, len, "%s", c->pending_close);
+    else if (c->connected && !c->ready && now >= c->opened_ms + handshake_ms(c))
+        snprintf(reason, len, "no authentication within %llu ms", (unsigned long long)handshake_ms(c));
+    else if (c->flushing && now >= c->flush_start_ms + handshake_ms(c))
+        snprintf(reason, len, "%s (its last reply was not read within %llu ms)", c->flush_reason,
+                 (unsigned long long)handshake_ms(c));
+    else if (l->frame_timeout_ms && frame_reader_pending(&c->reader) && now >= c->frame_start_ms + l->frame_timeout_ms)
+        snprintf(reason, len, "frame incomplete after %llu ms (%zu bytes of it received; limit %llu ms)",
+                 (unsigned long long)(now - c->frame_start_ms), frame_reader_pending(&c->reader),
+                 (unsigned long long)l->frame_timeout_ms);
+    else if (l->idle_timeout_ms && c->ready && now >= idle_from(c) + l->idle_timeout_ms) {
+        if (c->h.busy && c->h.busy(c, c->h.data)) {
+            c->idle_spared_ms = now;
+            return 0;
+        }
+        snprintf(reason, len, "idle for %llu ms (limit %llu ms)", (unsigned long long)(now - c->last_recv_ms),
+                 (unsigned long long)l->idle_timeout_ms);
+    } else
+        return 0;
+    return 1;
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    struct net_conn *c = t->data;
+    char reason[256];
+    if (deadline_passed(c, uv_now(t->loop), reason, sizeof reason)) {
+        if (c->pending_close[0])
+            net_conn_close(c, reason); /* logged when it was decided */
+        else
+            conn_limit_close(c, reason);
+        return;
+    }
+    arm_deadline(c);
+}
+
+static void arm_deadline(struct net_conn *c)
+{
+    if (c->closing)
+        return;
+    uint64_t next = next_deadline(c), now = uv_now(c->tcp.loop);
+    if (next == UINT64_MAX)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, on_deadline, next > now ? next - now : 0, 0);
+}
+
+static void watch_deadlines(struct net_conn *c)
+{
+    if (!uv_is_active((uv_handle_t *)&c->timer))
+        arm_deadline(c);
+}
+
+/* ---- reading and backpressure ---- */
 
 static void alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *out)
 {
@@ -80,13 +230,98 @@ static void alloc_cb(uv_handle_t *handle, size_t suggested, uv_buf_t *out)
     *out = p ? uv_buf_init((char *)p, (unsigned)(avail > UINT32_MAX ? UINT32_MAX : avail)) : uv_buf_init(NULL, 0);
 }
 
+static void update_reading(struct net_conn *c)
+{
+    int want = c->started && !c->paused && !c->closing && !c->flushing && !c->pending_close[0];
+    if (want && !c->reading)
+        c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0;
+    else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = 0;
+    }
+}
+
+void net_conn_pause(struct net_conn *c, unsigned why)
+{
+    c->paused |= why;
+    update_reading(c);
+}
+
+void net_conn_resume(struct net_conn *c, unsigned why)
+{
+    c->paused &= ~why;
+    update_reading(c);
+}
+
+unsigned net_conn_paused(const struct net_conn *c) { return c->paused; }
+
 static void reject_frame(struct net_conn *c, const struct frame_preheader *ph, const char *reason)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, "malformed frame from %s: %s (header_len=%llu body_len=%llu)", c->peer, reason,
-             (unsigned long long)ph->header_len, (unsigned long long)ph->body_len);
-    log_warn("%s", msg);
-    net_conn_close(c, msg);
+    snprintf(msg, sizeof msg, "malformed frame: %s (type=%llu header_len=%llu body_len=%llu)", reason,
+             (unsigned long long)ph->msg_type, (unsigned long long)ph->header_len, (unsigned long long)ph->body_len);
+    conn_limit_close(c, msg);
+}
+
+/* ---- handshake (auth.h): frames before it completes never reach the owner ---- */
+
+static void announce(struct net_conn *c, int status)
+{
+    c->announced = 1;
+    c->ready = status == 0;
+    if (c->h.on_connect)
+        c->h.on_connect(c, status, c->h.data);
+}
+
+static void fail_handshake(struct net_conn *c, const char *reason)
+{
+    if (c->accepted) { /* never announced: say why here */
+        conn_limit_close(c, reason);
+        return;
+    }
+    announce(c, UV_EACCES);
+    net_conn_close(c, reason);
+}
+
+static int send_auth(struct net_conn *c, const struct net_auth_frame *f)
+{
+    if (!f->type)
+        return 0;
+    return frame_out(c, f->type, 0, NULL, (void *)f->body, f->len, BODY_COPY);
+}
+
+static void handle_auth_frame(struct net_conn *c, const struct net_msg *m)
+{
+    struct net_auth_frame out;
+    const char *reason = NULL;
+    int rc = net_auth_receive(&c->auth, m->type, m->body, m->body_len, &out, &reason);
+    if (rc < 0) {
+        fail_handshake(c, reason);
+        return;
+    }
+    if (send_auth(c, &out) != 0)
+        return;
+    if (rc == 1) {
+        announce(c, 0);
+        arm_deadline(c); /* the handshake deadline is gone; an idle one may start */
+    }
+}
+
+static int deliver(struct net_conn *c, const struct net_msg *m)
+{
+    if (!c->ready) {
+        handle_auth_frame(c, m);
+        return 0;
+    }
+    if (!c->h.secret && is_auth_type(m->type)) {
+        conn_limit_close(c, "the peer asks for authentication: set CLOCKWORK_SECRET_FILE here too");
+        return -1;
+    }
+    if (c->h.on_message && c->h.on_message(c, m, c->h.data) != 0) {
+        net_conn_close(c, "message rejected");
+        return -1;
+    }
+    return 0;
 }
 
 /* Delivers every complete message buffered. */
@@ -95,7 +330,7 @@ static void deliver_messages(struct net_conn *c, uint64_t now)
     struct frame_message fm;
     const char *reason = NULL;
     int rc;
-    while (!c->closing && (rc = frame_reader_next(&c->reader, &fm, &reason)) != 0) {
+    while (!c->closing && !c->flushing && (rc = frame_reader_next(&c->reader, &fm, &reason)) != 0) {
         if (rc < 0) {
             reject_frame(c, &fm.ph, reason);
             return;
@@ -114,10 +349,9 @@ static void deliver_messages(struct net_conn *c, uint64_t now)
         c->stats.msgs_received++;
         c->stats.bytes_received += FRAME_PREHEADER_LEN + fm.ph.header_len + fm.ph.body_len;
         c->msg_start_time = frame_reader_pending(&c->reader) ? now : 0;
-        if (c->h.on_message && c->h.on_message(c, &m, c->h.data) != 0) {
-            net_conn_close(c, "message rejected");
+        c->frame_start_ms = c->last_recv_ms;
+        if (deliver(c, &m) != 0)
             return;
-        }
     }
 }
 
@@ -132,158 +366,42 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     uint64_t now = clock_now_ns();
-    if (frame_reader_pending(&c->reader) == 0)
+    c->last_recv_ms = uv_now(stream->loop);
+    if (frame_reader_pending(&c->reader) == 0) {
         c->msg_start_time = now;
+        c->frame_start_ms = c->last_recv_ms;
+    }
     frame_reader_commit(&c->reader, (size_t)nread);
     deliver_messages(c, now);
-    /* Keep a large idle buffer from pinning memory. */
-    if (!c->closing)
-        frame_reader_compact(&c->reader, 4 * READ_CHUNK);
-}
-
-static void start_conn(struct net_conn *c)
-{
-    c->connected = 1;
-    uv_tcp_nodelay(&c->tcp, 1);
-    if (c->h.on_connect)
-        c->h.on_connect(c, 0, c->h.data);
-    if (!c->closing)
-        uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
-}
-
-static void set_peer_name(struct net_conn *c)
-{
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    char host[64] = "?";
-    int port = 0;
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
-        if (ss.ss_family == AF_INET) {
-            uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
-            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        } else if (ss.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
-            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        }
-    }
-    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
-}
-
-static void on_new_connection(uv_stream_t *server, int status)
-{
-    struct net_server *s = server->data;
-    if (status < 0) {
-        log_warn("accept failed: %s", uv_strerror(status));
-        return;
-    }
-    struct net_conn *c = conn_new(server->loop, &s->h);
-    if (!c)
-        return;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
-        net_conn_close(c, "accept failed");
-        return;
-    }
-    set_peer_name(c);
-    start_conn(c);
-}
-
-static int resolve(const char *host, int port, struct sockaddr_storage *out, char *err, size_t errlen)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", port);
-    int rc = getaddrinfo(host, portstr, &hints, &res);
-    if (rc != 0 || !res) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return -1;
-    }
-    memcpy(out, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    return 0;
-}
-
-struct net_server *net_server_start(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h,
-                                    char *err, size_t errlen)
-{
-    struct sockaddr_storage addr;
-    if (resolve(host, port, &addr, err, errlen) != 0)
-        return NULL;
-    struct net_server *s = calloc(1, sizeof *s);
-    if (!s) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    s->h = *h;
-    uv_tcp_init(loop, &s->tcp);
-    s->tcp.data = s;
-    int rc = uv_tcp_bind(&s->tcp, (struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&s->tcp, 1024, on_new_connection);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
-        uv_close((uv_handle_t *)&s->tcp, (uv_close_cb)free);
-        return NULL;
-    }
-    return s;
-}
-
-int net_server_port(const struct net_server *s)
-{
-    struct sockaddr_storage addr;
-    int len = sizeof addr;
-    if (uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&addr, &len) != 0)
-        return -1;
-    if (addr.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&addr)->sin_port);
-    if (addr.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
-    return -1;
-}
-
-void net_server_stop(struct net_server *s)
-{
-    if (s)
-        uv_close((uv_handle_t *)&s->tcp, (uv_close_cb)free);
-}
-
-static void connect_cb(uv_connect_t *req, int status)
-{
-    struct net_conn *c = req->data;
     if (c->closing)
         return;
-    if (status < 0) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "connect to %s failed: %s", c->peer, uv_strerror(status));
-        if (c->h.on_connect)
-            c->h.on_connect(c, status, c->h.data);
-        net_conn_close(c, msg);
-        return;
-    }
-    start_conn(c);
+    frame_reader_compact(&c->reader, 4 * READ_CHUNK); /* keep a large idle buffer from pinning memory */
+    watch_deadlines(c);
 }
 
-struct net_conn *net_connect(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h, char *err,
-                             size_t errlen)
+void conn_start(struct net_conn *c, enum net_auth_role role)
 {
-    struct sockaddr_storage addr;
-    if (resolve(host, port, &addr, err, errlen) != 0)
-        return NULL;
-    struct net_conn *c = conn_new(loop, h);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
+    c->connected = c->started = 1;
+    c->opened_ms = c->last_recv_ms = uv_now(c->tcp.loop);
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (c->h.secret) {
+        struct net_auth_frame f;
+        if (net_auth_begin(&c->auth, c->h.secret, role, &f) != 0) {
+            fail_handshake(c, "no randomness for the authentication handshake");
+            return;
+        }
+        if (send_auth(c, &f) != 0)
+            return;
+    } else {
+        announce(c, 0);
     }
-    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
-    c->connect_req.data = c;
-    int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (struct sockaddr *)&addr, connect_cb);
-    if (rc != 0) {
-        snprintf(err, errlen, "connect to %s:%d failed: %s", host, port, uv_strerror(rc));
-        c->closing = 1;
-        uv_close((uv_handle_t *)&c->tcp, on_closed);
-        return NULL;
-    }
-    return c;
+    if (c->closing)
+        return;
+    update_reading(c);
+    arm_deadline(c);
 }
+
+/* ---- writing ---- */
 
 static void write_cb(uv_write_t *req, int status)
 {
@@ -296,19 +414,19 @@ static void write_cb(uv_write_t *req, int status)
     c->writes_pending--;
     if (status < 0 && status != UV_ECANCELED && !c->closing)
         net_conn_close(c, uv_strerror(status));
-    if (c->h.on_write_done && !c->closing)
+    if (c->closing)
+        return;
+    if ((c->paused & NET_PAUSE_UNSENT) && c->tcp.write_queue_size <= c->h.limits.max_unsent / 4)
+        net_conn_resume(c, NET_PAUSE_UNSENT);
+    if (c->h.on_write_done)
         c->h.on_write_done(c, c->h.data);
 }
 
-static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
-                      size_t body_len, enum body_mode mode)
+/* Frames and writes one message, whatever the connection's state. */
+static int frame_out(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
+                     size_t body_len, enum body_mode mode)
 {
     int own_body = mode == BODY_OWNED;
-    if (c->closing || !c->connected) {
-        if (own_body)
-            free(body);
-        return -1;
-    }
     size_t hlen = header ? protobuf_c_message_get_packed_size(header) : 0;
     struct write_req *w = calloc(1, sizeof *w);
     uint8_t *head = malloc(FRAME_PREHEADER_LEN + hlen);
@@ -368,6 +486,36 @@ static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const Prot
     return 0;
 }
 
+/* A peer that does not read its replies: stop reading its requests; beyond the limit, drop it. */
+static void check_unsent(struct net_conn *c)
+{
+    size_t max = c->h.limits.max_unsent, queued = c->tcp.write_queue_size;
+    if (!max || queued <= max / 2)
+        return;
+    if (queued <= max) {
+        net_conn_pause(c, NET_PAUSE_UNSENT);
+        return;
+    }
+    char reason[160];
+    snprintf(reason, sizeof reason, "the peer is not reading: %zu bytes unsent (limit %zu)", queued, max);
+    log_warn("closing connection %s: %s", c->peer, reason);
+    close_soon(c, reason);
+}
+
+static int send_frame(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
+                      size_t body_len, enum body_mode mode)
+{
+    if (!c->ready || c->closing || c->flushing || c->pending_close[0]) {
+        if (mode == BODY_OWNED)
+            free(body);
+        return -1;
+    }
+    int rc = frame_out(c, type, id, header, body, body_len, mode);
+    if (rc == 0)
+        check_unsent(c);
+    return rc;
+}
+
 int net_conn_send(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, const void *body,
                   size_t body_len)
 {
@@ -384,6 +532,72 @@ int net_conn_send_owned(struct net_conn *c, uint64_t type, uint64_t id, const Pr
                         size_t body_len)
 {
     return send_frame(c, type, id, header, body, body_len, BODY_OWNED);
+}
+
+/* ---- dialing ---- */
+
+int net_resolve(const char *host, int port, struct sockaddr_storage *out, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+    struct net_conn *c = req->data;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "connect to %s failed: %s", c->peer, uv_strerror(status));
+        announce(c, status);
+        net_conn_close(c, msg);
+        return;
+    }
+    conn_start(c, NET_AUTH_DIALER);
+}
+
+struct net_conn *net_connect(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h, char *err,
+                             size_t errlen)
+{
+    struct sockaddr_storage addr;
+    if (net_resolve(host, port, &addr, err, errlen) != 0)
+        return NULL;
+    struct net_conn *c = conn_new(loop, h);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+    c->connect_req.data = c;
+    int rc = uv_tcp_connect(&c->connect_req, &c->tcp, (struct sockaddr *)&addr, connect_cb);
+    if (rc != 0) {
+        snprintf(err, errlen, "connect to %s:%d failed: %s", host, port, uv_strerror(rc));
+        net_conn_close(c, err); /* not announced: no callbacks */
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- accessors ---- */
+
+int net_conn_peer_gone(const struct net_conn *c)
+{
+    uv_os_fd_t fd;
+    if (c->closing || uv_fileno((const uv_handle_t *)&c->tcp, &fd) != 0)
+        return 1;
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 void net_conn_set_data(struct net_conn *c, void *data) { c->user = data; }
