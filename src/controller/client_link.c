@@ -152,7 +152,7 @@ static void submit_infer(struct controller *ctl, struct net_session *s, const st
     req->r.input_len = m->body_len;
     req->msg_id = m->id;
     req->session = s;
-    ctl->input_bytes += m->body_len;
+    ctl->queued_bytes += CONTROLLER_REQUEST_COST + m->body_len;
     net_session_ref(s);
     controller_submit_request(ctl, req);
 }
@@ -163,10 +163,10 @@ static void serve_infer(struct controller *ctl, struct net_session *s, const str
     char msg[200];
     struct request_fields f = {p->model_id, p->batch_size, p->slo_factor, m->body, m->body_len};
     int status = request_check_infer(&f, ctl->models, ctl->n_models, msg, sizeof msg);
-    uint64_t max_input = ctl->opts->limits.max_input_bytes;
-    if (status == 0 && max_input && ctl->input_bytes + m->body_len > max_input) {
-        snprintf(msg, sizeof msg, "Controller overloaded: %llu MB of inputs held (CLOCKWORK_MAX_INPUT_MB)",
-                 (unsigned long long)(ctl->input_bytes >> 20));
+    uint64_t max_queued = ctl->opts->limits.max_queued_bytes;
+    if (status == 0 && max_queued && ctl->queued_bytes + CONTROLLER_REQUEST_COST + m->body_len > max_queued) {
+        snprintf(msg, sizeof msg, "Controller overloaded: %llu MB of requests queued (CLOCKWORK_MAX_QUEUED_MB)",
+                 (unsigned long long)(ctl->queued_bytes >> 20));
         status = CLIENT_ERROR;
     }
     if (status == 0) {
@@ -342,9 +342,9 @@ static void print_limits(const struct controller *ctl, const char *host)
     const struct controller_limits *l = &ctl->opts->limits;
     log_info("IO service thread listening for clients on %s:%d", host, ctl->opts->client_port);
     log_info("Client limits: max_clients=%u frame_timeout_ms=%llu idle_timeout_ms=%llu max_pending=%u "
-             "max_unsent=%.1fMB max_input=%.1fMB (0: none); %s",
+             "max_unsent=%.1fMB max_queued=%.1fMB (0: none); %s",
              l->max_clients, (unsigned long long)l->frame_timeout_ms, (unsigned long long)l->idle_timeout_ms,
-             l->max_pending, (double)l->max_unsent / (1 << 20), (double)l->max_input_bytes / (1 << 20),
+             l->max_pending, (double)l->max_unsent / (1 << 20), (double)l->max_queued_bytes / (1 << 20),
              ctl->opts->has_secret ? "clients and workers must authenticate (CLOCKWORK_SECRET_FILE)"
                                    : "no shared secret set");
 }

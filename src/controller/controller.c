@@ -43,7 +43,7 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
     struct ctl_request *req = r->host_ctx;
     struct net_session *s = req->session;
     record_client_latency(ctl, status, clock_now_ns() - r->arrival);
-    ctl->input_bytes -= r->input_len;
+    ctl->queued_bytes -= CONTROLLER_REQUEST_COST + r->input_len;
     /* its telemetry row (just logged) reaches the file first: a client never holds an answer
      * that a killed controller's log lacks */
     telemetry_commit_requests(ctl->telemetry);

@@ -87,7 +87,7 @@ struct controller {
     unsigned n_workers;
     struct telemetry_writer *telemetry;
     uint64_t max_infer_body;      /* the largest inference body a loaded model can need */
-    uint64_t input_bytes;         /* inputs of requests held (CLOCKWORK_MAX_INPUT_MB) */
+    uint64_t queued_bytes;        /* requests held (CLOCKWORK_MAX_QUEUED_MB) */
     struct log_limit refusal_log; /* refused requests, connections: a peer can cause them at will */
     struct log_limit connection_log;
 

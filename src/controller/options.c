@@ -56,9 +56,9 @@ void controller_usage(FILE *out)
           "  CLOCKWORK_CLIENT_MAX_PENDING  requests outstanding per client before it is not read until half\n"
           "                              are answered (default 16384)\n"
           "  CLOCKWORK_CLIENT_MAX_UNSENT_MB  responses a client has not read: it is not read above half of\n"
-          "                              this and disconnected above it (default 64)\n"
-          "  CLOCKWORK_MAX_INPUT_MB      inference inputs held in all; beyond it requests are answered\n"
-          "                              with an error (default 4096)\n",
+          "                              this and disconnected above it (default 16)\n"
+          "  CLOCKWORK_MAX_QUEUED_MB     requests held in all (inputs + 512 bytes each); beyond it new\n"
+          "                              requests are answered with an error (default 4096)\n",
           out);
 }
 
@@ -169,7 +169,7 @@ static int read_limits(struct controller_limits *l, char *err, size_t errlen)
     if (rc == 0)
         rc = env_mib("CLOCKWORK_CLIENT_MAX_UNSENT_MB", &l->max_unsent, err, errlen);
     if (rc == 0)
-        rc = env_mib("CLOCKWORK_MAX_INPUT_MB", &l->max_input_bytes, err, errlen);
+        rc = env_mib("CLOCKWORK_MAX_QUEUED_MB", &l->max_queued_bytes, err, errlen);
     l->max_clients = (unsigned)clients;
     l->max_pending = (unsigned)pending;
     return rc;
@@ -222,8 +222,8 @@ void controller_options_defaults(struct controller_options *o)
         .max_clients = 1024,
         .frame_timeout_ms = 10000,
         .max_pending = 16384,
-        .max_unsent = 64ull << 20,
-        .max_input_bytes = 4096ull << 20,
+        .max_unsent = 16ull << 20,
+        .max_queued_bytes = 4096ull << 20,
     };
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #define CONTROLLER_MAX_WORKERS 256
+#define CONTROLLER_REQUEST_COST 512 /* what a queued request holds besides its input (counted) */
 
 struct controller_worker_addr {
     char host[256];
@@ -21,8 +22,9 @@ struct controller_limits {
     uint64_t idle_timeout_ms;  /* CLOCKWORK_CLIENT_IDLE_TIMEOUT_MS: a client with nothing outstanding (0: none) */
     unsigned max_pending;      /* CLOCKWORK_CLIENT_MAX_PENDING: requests outstanding per client before the
                                 * controller stops reading it (16384) */
-    uint64_t max_unsent;       /* CLOCKWORK_CLIENT_MAX_UNSENT_MB: responses a client has not read (64 MiB) */
-    uint64_t max_input_bytes;  /* CLOCKWORK_MAX_INPUT_MB: request inputs held in all (4096 MiB) */
+    uint64_t max_unsent;       /* CLOCKWORK_CLIENT_MAX_UNSENT_MB: responses a client has not read (16 MiB) */
+    uint64_t max_queued_bytes; /* CLOCKWORK_MAX_QUEUED_MB: requests held in all, CONTROLLER_REQUEST_COST
+                                * bytes each plus their inputs (4096 MiB) */
 };
 
 struct controller_options {

@@ -81,8 +81,7 @@ static int mac(const struct net_auth *a, const char *label, uint8_t out[NET_AUTH
                : -1;
 }
 
-int net_auth_begin(struct net_auth *a, const struct net_secret *s, enum net_auth_role role,
-                   struct net_auth_frame *out)
+int net_auth_begin(struct net_auth *a, const struct net_secret *s, enum net_auth_role role, struct net_auth_frame *out)
 {
     memset(a, 0, sizeof *a);
     memset(out, 0, sizeof *out);

@@ -51,8 +51,7 @@ struct net_auth_frame {
 };
 
 /* Starts a handshake; an acceptor's challenge goes to *out. 0, or -1 without randomness. */
-int net_auth_begin(struct net_auth *a, const struct net_secret *s, enum net_auth_role role,
-                   struct net_auth_frame *out);
+int net_auth_begin(struct net_auth *a, const struct net_secret *s, enum net_auth_role role, struct net_auth_frame *out);
 /* One frame received before the handshake finished: 1 authenticated, 0 go on, -1 failed
  * (with a reason naming what went wrong). Whatever is to be sent is in *out. */
 int net_auth_receive(struct net_auth *a, uint64_t type, const uint8_t *body, size_t len, struct net_auth_frame *out,

@@ -81,10 +81,10 @@ struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h)
     return c;
 }
 
-void conn_limit_close(struct net_conn *c, const char *reason)
+void conn_limit_close(struct net_conn *c, enum conn_limit_kind kind, const char *reason)
 {
     unsigned long long suppressed = 0;
-    if (!c->server || log_limit_allow(&c->server->log_limit, clock_mono_ns(), &suppressed)) {
+    if (!c->server || log_limit_allow(&c->server->log_limits[kind], clock_mono_ns(), &suppressed)) {
         if (suppressed)
             log_warn("closing connection %s: %s (and %llu more such lines suppressed)", c->peer, reason, suppressed);
         else
@@ -129,7 +129,8 @@ void net_conn_close_after_flush(struct net_conn *c, const char *reason)
 }
 
 /* ---- deadlines: one timer per connection, armed for the earliest; a deadline that moved
- * later is noticed when the timer fires, so the hot path rarely touches the timer ---- */
+ * later is noticed when the timer fires, so the hot path rarely touches the timer (only when
+ * a deadline comes closer: a frame left incomplete) ---- */
 
 static uint64_t handshake_ms(const struct net_conn *c)
 {
@@ -161,42 +162,47 @@ static uint64_t next_deadline(const struct net_conn *c)
     return next;
 }
 
-/* A reason to close c at `now`, written to reason; 0 if none. */
+/* A reason to close c at `now`, written to reason, with its kind (+1); 0 if none. */
 static int deadline_passed(struct net_conn *c, uint64_t now, char *reason, size_t len)
 {
     const struct net_limits *l = &c->h.limits;
-    if (c->pending_close[0])
-        snprintf(reason, len, "%s", c->pending_close);
-    else if (c->connected && !c->ready && now >= c->opened_ms + handshake_ms(c))
+    if (c->connected && !c->ready && now >= c->opened_ms + handshake_ms(c)) {
         snprintf(reason, len, "no authentication within %llu ms", (unsigned long long)handshake_ms(c));
-    else if (c->flushing && now >= c->flush_start_ms + handshake_ms(c))
+        return 1 + LIMIT_AUTH;
+    }
+    if (c->flushing && now >= c->flush_start_ms + handshake_ms(c)) {
         snprintf(reason, len, "%s (its last reply was not read within %llu ms)", c->flush_reason,
                  (unsigned long long)handshake_ms(c));
-    else if (l->frame_timeout_ms && frame_reader_pending(&c->reader) && now >= c->frame_start_ms + l->frame_timeout_ms)
+        return 1 + LIMIT_REFUSED;
+    }
+    if (l->frame_timeout_ms && frame_reader_pending(&c->reader) && now >= c->frame_start_ms + l->frame_timeout_ms) {
         snprintf(reason, len, "frame incomplete after %llu ms (%zu bytes of it received; limit %llu ms)",
                  (unsigned long long)(now - c->frame_start_ms), frame_reader_pending(&c->reader),
                  (unsigned long long)l->frame_timeout_ms);
-    else if (l->idle_timeout_ms && c->ready && now >= idle_from(c) + l->idle_timeout_ms) {
-        if (c->h.busy && c->h.busy(c, c->h.data)) {
-            c->idle_spared_ms = now;
-            return 0;
-        }
-        snprintf(reason, len, "idle for %llu ms (limit %llu ms)", (unsigned long long)(now - c->last_recv_ms),
-                 (unsigned long long)l->idle_timeout_ms);
-    } else
+        return 1 + LIMIT_FRAME;
+    }
+    if (!l->idle_timeout_ms || !c->ready || now < idle_from(c) + l->idle_timeout_ms)
         return 0;
-    return 1;
+    if (c->h.busy && c->h.busy(c, c->h.data)) {
+        c->idle_spared_ms = now;
+        return 0;
+    }
+    snprintf(reason, len, "idle for %llu ms (limit %llu ms)", (unsigned long long)(now - c->last_recv_ms),
+             (unsigned long long)l->idle_timeout_ms);
+    return 1 + LIMIT_IDLE;
 }
 
 static void on_deadline(uv_timer_t *t)
 {
     struct net_conn *c = t->data;
     char reason[256];
-    if (deadline_passed(c, uv_now(t->loop), reason, sizeof reason)) {
-        if (c->pending_close[0])
-            net_conn_close(c, reason); /* logged when it was decided */
-        else
-            conn_limit_close(c, reason);
+    if (c->pending_close[0]) { /* logged when it was decided */
+        net_conn_close(c, c->pending_close);
+        return;
+    }
+    int kind = deadline_passed(c, uv_now(t->loop), reason, sizeof reason);
+    if (kind) {
+        conn_limit_close(c, (enum conn_limit_kind)(kind - 1), reason);
         return;
     }
     arm_deadline(c);
@@ -213,9 +219,13 @@ static void arm_deadline(struct net_conn *c)
         uv_timer_start(&c->timer, on_deadline, next > now ? next - now : 0, 0);
 }
 
+/* After a read: arms the timer only if a deadline came closer than the one it waits for. */
 static void watch_deadlines(struct net_conn *c)
 {
-    if (!uv_is_active((uv_handle_t *)&c->timer))
+    uint64_t next = next_deadline(c);
+    if (next == UINT64_MAX)
+        return;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || uv_now(c->tcp.loop) + uv_timer_get_due_in(&c->timer) > next)
         arm_deadline(c);
 }
 
@@ -260,7 +270,7 @@ static void reject_frame(struct net_conn *c, const struct frame_preheader *ph, c
     char msg[256];
     snprintf(msg, sizeof msg, "malformed frame: %s (type=%llu header_len=%llu body_len=%llu)", reason,
              (unsigned long long)ph->msg_type, (unsigned long long)ph->header_len, (unsigned long long)ph->body_len);
-    conn_limit_close(c, msg);
+    conn_limit_close(c, LIMIT_MALFORMED, msg);
 }
 
 /* ---- handshake (auth.h): frames before it completes never reach the owner ---- */
@@ -276,7 +286,7 @@ static void announce(struct net_conn *c, int status)
 static void fail_handshake(struct net_conn *c, const char *reason)
 {
     if (c->accepted) { /* never announced: say why here */
-        conn_limit_close(c, reason);
+        conn_limit_close(c, LIMIT_AUTH, reason);
         return;
     }
     announce(c, UV_EACCES);
@@ -314,7 +324,7 @@ static int deliver(struct net_conn *c, const struct net_msg *m)
         return 0;
     }
     if (!c->h.secret && is_auth_type(m->type)) {
-        conn_limit_close(c, "the peer asks for authentication: set CLOCKWORK_SECRET_FILE here too");
+        conn_limit_close(c, LIMIT_AUTH, "the peer asks for authentication: set CLOCKWORK_SECRET_FILE here too");
         return -1;
     }
     if (c->h.on_message && c->h.on_message(c, m, c->h.data) != 0) {

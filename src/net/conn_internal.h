@@ -43,12 +43,16 @@ struct net_conn {
     struct net_conn *srv_prev, *srv_next;
 };
 
+/* Why a limit closed a connection: each kind is rate-limited in the log on its own, so that
+ * a flood of one kind hides no other. */
+enum conn_limit_kind { LIMIT_REFUSED, LIMIT_MALFORMED, LIMIT_AUTH, LIMIT_FRAME, LIMIT_IDLE, LIMIT_KINDS };
+
 struct net_server {
     uv_tcp_t tcp;
     struct net_handlers h;
     struct net_conn *conns; /* accepted and not yet closed */
     unsigned n_conns;
-    struct log_limit log_limit; /* refusals and limit closes, which a peer can cause at will */
+    struct log_limit log_limits[LIMIT_KINDS]; /* closes a peer can cause at will */
 };
 
 struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h);
@@ -56,7 +60,7 @@ struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h);
  * a secret, begin the handshake. */
 void conn_start(struct net_conn *c, enum net_auth_role role);
 /* Logs why a limit closes c (rate-limited for accepted connections), then closes it. */
-void conn_limit_close(struct net_conn *c, const char *reason);
+void conn_limit_close(struct net_conn *c, enum conn_limit_kind kind, const char *reason);
 int net_resolve(const char *host, int port, struct sockaddr_storage *out, char *err, size_t errlen);
 /* server.c: c is gone (from net_conn_close). */
 void server_forget(struct net_server *s, struct net_conn *c);

@@ -66,7 +66,7 @@ static void on_new_connection(uv_stream_t *server, int status)
     if (max && s->n_conns > max) {
         char reason[96];
         snprintf(reason, sizeof reason, "refused: %u connections are open (the limit)", max);
-        conn_limit_close(c, reason);
+        conn_limit_close(c, LIMIT_REFUSED, reason);
         return;
     }
     conn_start(c, NET_AUTH_ACCEPTOR);
