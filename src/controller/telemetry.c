@@ -73,6 +73,7 @@ static int open_log(struct tsv_log *l, const char *dir, const char *name, const 
         setvbuf(l->f, l->buf, _IOFBF, TELEMETRY_BUF);
     int n = fprintf(l->f, "%s\n", header);
     l->bytes = n > 0 ? (uint64_t)n : 0;
+    fflush(l->f); /* a new file shows its header at once */
     return 0;
 }
 

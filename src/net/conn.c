@@ -36,10 +36,14 @@ static void on_handle_closed(uv_handle_t *handle)
     free(c);
 }
 
+static void announce(struct net_conn *c, int status);
+
 void net_conn_close(struct net_conn *c, const char *reason)
 {
     if (c->closing)
         return;
+    if (c->connected && !c->accepted && !c->announced)
+        announce(c, UV_EACCES); /* a dialer's handshake did not finish: its owner learns why */
     c->closing = 1;
     if (c->server)
         server_forget(c->server, c);
@@ -285,12 +289,10 @@ static void announce(struct net_conn *c, int status)
 
 static void fail_handshake(struct net_conn *c, const char *reason)
 {
-    if (c->accepted) { /* never announced: say why here */
+    if (c->accepted) /* never announced: say why here */
         conn_limit_close(c, LIMIT_AUTH, reason);
-        return;
-    }
-    announce(c, UV_EACCES);
-    net_conn_close(c, reason);
+    else
+        net_conn_close(c, reason); /* the owner hears it through on_connect and on_close */
 }
 
 static int send_auth(struct net_conn *c, const struct net_auth_frame *f)
@@ -369,6 +371,10 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
     struct net_conn *c = stream->data;
+    if (nread < 0 && !c->ready && c->h.secret) {
+        net_conn_close(c, "the peer closed the connection during authentication (does it hold the same secret?)");
+        return;
+    }
     if (nread < 0) {
         net_conn_close(c, nread == UV_EOF ? "peer closed the connection" : uv_strerror((int)nread));
         return;

@@ -30,7 +30,7 @@ sleep 1
 STRANGER=$(date +%s%N)
 $HOSTILE stranger "$WORKER_PORT" > "$TMP/stranger.txt" 2>&1
 cat "$TMP/stranger.txt"
-grep -q "refused=10 executed=0 closed_silently=0" "$TMP/stranger.txt" || fail "the worker ran a stranger's actions"
+grep -q "refused=10 executed=0 closed_silently=0 challenged_and_closed=0" "$TMP/stranger.txt" || fail "the worker ran a stranger's actions"
 wait $CLIENT_PID
 grep -q "refused: this worker is driven by the controller" "$TMP/worker.log" || fail "the worker logged no refusal"
 grep -q "unanswered=0" "$TMP/client.log" || fail "requests were left without a response"

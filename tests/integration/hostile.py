@@ -119,7 +119,7 @@ def lz4_bomb(decoded):
 
 def cmd_stranger(port):
     """Evicts, clears and asks for the state as a stranger, each on a new connection."""
-    refused = executed = closed = 0
+    refused = executed = closed = challenged = 0
     actions = [(6, w.field_varint(1, 900))]  # GetWorkerState lists every model path
     for model in range(4):
         for gpu in range(2):
@@ -135,10 +135,13 @@ def cmd_stranger(port):
             closed += 1
         elif reply[0] == 100 and b"refused" in fields(reply[1]).get(4, b""):
             refused += 1
+        elif reply[0] >> 4 == 0x4357000:  # an authentication challenge (CLOCKWORK_SECRET_FILE)
+            challenged += closed_by_peer(s, 5)
         else:
             executed += 1
         s.close()
-    print("stranger: refused=%d executed=%d closed_silently=%d" % (refused, executed, closed))
+    print("stranger: refused=%d executed=%d closed_silently=%d challenged_and_closed=%d" %
+          (refused, executed, closed, challenged))
 
 
 def cmd_infer(port, model, slo, batch=1, body="none"):
