@@ -303,8 +303,8 @@ static void d_close(struct net_conn *c, const char *reason, void *data)
 static void dial(struct fx *f, const struct net_secret *secret, struct dialer *d)
 {
     memset(d, 0, sizeof *d);
-    struct net_handlers h = {.on_message = on_msg, .on_connect = d_connect, .on_close = d_close, .data = d,
-                             .secret = secret};
+    struct net_handlers h = {
+        .on_message = on_msg, .on_connect = d_connect, .on_close = d_close, .data = d, .secret = secret};
     char err[256];
     struct net_conn *c = net_connect(&f->loop, "127.0.0.1", f->port, &h, err, sizeof err);
     assert_non_null(c);
