@@ -6,7 +6,7 @@
 #ifndef CW_TELEMETRY_H
 #define CW_TELEMETRY_H
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
 
 struct request_row {
     uint64_t t; /* arrival, absolute ns */
@@ -68,9 +68,11 @@ void telemetry_write_action(struct telemetry_writer *w, const struct action_row 
 void telemetry_commit_requests(struct telemetry_writer *w);
 void telemetry_flush(struct telemetry_writer *w);
 void telemetry_close(struct telemetry_writer *w);
-/* Row formatting, for tests and the simulator: writes one line (with '\n') to f; returns its
- * length, or < 0 on a write error. */
-int telemetry_format_request(FILE *f, const struct request_row *r);
-int telemetry_format_action(FILE *f, const struct action_row *a);
+/* Row formatting (exported for tests): writes one line with its '\n' and a terminating NUL into
+ * out, which holds at least TELEMETRY_ROW_MAX bytes; returns the line's length. The columns
+ * print as the C formats %llu / %lld for integers and %g for doubles would. */
+#define TELEMETRY_ROW_MAX 512
+size_t telemetry_format_request(char *out, const struct request_row *r);
+size_t telemetry_format_action(char *out, const struct action_row *a);
 
 #endif
