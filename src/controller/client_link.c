@@ -126,8 +126,7 @@ static void refuse_infer(struct controller *ctl, struct net_session *s, const st
         .slo_factor = p->slo_factor,
     };
     ctl->cstats.count++;
-    telemetry_write_request(ctl->telemetry, &row);
-    telemetry_commit_requests(ctl->telemetry);
+    telemetry_write_request(ctl->telemetry, &row); /* committed before the response leaves */
     send_error(s, REQ_INFER, m->id, user_request_id_of(p->header), status, message);
 }
 
@@ -323,6 +322,15 @@ static uint64_t client_max_body(uint64_t msg_type, void *data)
     return msg_type == REQ_INFER ? ctl->max_infer_body : 0;
 }
 
+/* Responses leave a client connection only after the request rows logged so far reached the
+ * file: a client never holds an answer that a killed controller's log lacks. One commit covers
+ * every response of a loop turn. */
+static void client_before_flush(struct net_conn *c, void *data)
+{
+    (void)c;
+    telemetry_commit_requests(((struct controller *)data)->telemetry);
+}
+
 static int client_busy(struct net_conn *c, void *data)
 {
     (void)data;
@@ -358,6 +366,7 @@ int client_link_start(struct controller *ctl, char *err, size_t errlen)
         .on_close = on_client_close,
         .max_body_of = client_max_body,
         .busy = client_busy,
+        .before_flush = client_before_flush,
         .data = ctl,
         .max_header = CLIENT_MAX_HEADER,
         .limits = {.max_conns = l->max_clients,

@@ -44,9 +44,8 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
     struct net_session *s = req->session;
     record_client_latency(ctl, status, clock_now_ns() - r->arrival);
     ctl->queued_bytes -= CONTROLLER_REQUEST_COST + r->input_len;
-    /* its telemetry row (just logged) reaches the file first: a client never holds an answer
-     * that a killed controller's log lacks */
-    telemetry_commit_requests(ctl->telemetry);
+    /* its telemetry row (just logged) reaches the file before the response reaches the kernel:
+     * the client connection commits the rows before it writes (client_link.c) */
     if (s->conn) {
         Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
         Clockwork__ModelInferenceRspProto p = CLOCKWORK__MODEL_INFERENCE_RSP_PROTO__INIT;

@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct write_req {
-    uv_write_t req;
-    uint8_t *head; /* pre-header + header */
-    void *body;
-    int own_body; /* 1: free body after the write; 0: body is borrowed (shared) */
-};
-
 enum body_mode { BODY_COPY, BODY_OWNED, BODY_SHARED };
 
 #define READ_CHUNK (256 * 1024)
@@ -24,14 +17,18 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 static void arm_deadline(struct net_conn *c);
 static int frame_out(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
                      size_t body_len, enum body_mode mode);
+static int flush_staged(struct net_conn *c);
 
 /* ---- lifecycle ---- */
+
+static void discard_staged(struct net_conn *c);
 
 static void on_handle_closed(uv_handle_t *handle)
 {
     struct net_conn *c = handle->data;
     if (--c->handles_open > 0)
         return;
+    discard_staged(c);
     frame_reader_free(&c->reader);
     free(c);
 }
@@ -50,6 +47,7 @@ void net_conn_close(struct net_conn *c, const char *reason)
     if (c->announced && c->h.on_close)
         c->h.on_close(c, reason ? reason : "closed", c->h.data);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->flusher, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 }
 
@@ -71,8 +69,9 @@ struct net_conn *conn_new(uv_loop_t *loop, const struct net_handlers *h)
         return NULL;
     uv_tcp_init(loop, &c->tcp);
     uv_timer_init(loop, &c->timer);
-    c->handles_open = 2;
-    c->tcp.data = c->timer.data = c;
+    uv_idle_init(loop, &c->flusher);
+    c->handles_open = 3;
+    c->tcp.data = c->timer.data = c->flusher.data = c;
     c->h = *h;
     if (c->h.max_body == 0)
         c->h.max_body = FRAME_MAX_BODY_LEN;
@@ -124,6 +123,8 @@ void net_conn_close_after_flush(struct net_conn *c, const char *reason)
     c->flush_start_ms = uv_now(c->tcp.loop);
     snprintf(c->flush_reason, sizeof c->flush_reason, "%s", reason);
     update_reading(c);
+    if (flush_staged(c) < 0)
+        return;
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_flushed) != 0) {
         net_conn_close(c, reason);
@@ -417,42 +418,231 @@ void conn_start(struct net_conn *c, enum net_auth_role role)
     arm_deadline(c);
 }
 
-/* ---- writing ---- */
+/* ---- writing: frames are staged and leave together, once per loop turn (the flusher idle
+ * handle), in one writev; what the kernel does not take goes on in a libuv write request ---- */
+
+/* A staged stretch of bytes: in the stage buffer (ext NULL, at off), or a body outside it. */
+struct out_seg {
+    const uint8_t *ext;
+    size_t off, len;
+    void *owned; /* freed once written (an owned or large copied body) */
+};
+
+/* Frames the kernel did not take at once: the stage buffer and segments move here. */
+struct write_req {
+    uv_write_t req;
+    uint8_t *stage;
+    struct out_seg *segs;
+    size_t n_segs;
+    unsigned n_frames;
+};
+
+#define STAGE_KEEP (1 << 20) /* a stage buffer larger than this is not kept for reuse */
+
+static void free_segs(struct out_seg *segs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        free(segs[i].owned);
+}
+
+/* Drops what is staged (a closed connection). */
+static void discard_staged(struct net_conn *c)
+{
+    free_segs(c->segs, c->n_segs);
+    free(c->segs);
+    free(c->stage);
+    c->segs = NULL;
+    c->stage = NULL;
+    c->n_segs = c->cap_segs = c->staged_frames = 0;
+    c->stage_len = c->stage_cap = c->staged_bytes = 0;
+}
+
+static void write_req_free(struct write_req *w)
+{
+    free_segs(w->segs, w->n_segs);
+    free(w->segs);
+    free(w->stage);
+    free(w);
+}
+
+static size_t unsent_bytes(const struct net_conn *c) { return c->staged_bytes + c->tcp.write_queue_size; }
+
+/* Sends finished: reading resumes once a quarter of the unsent limit is left. */
+static void writes_finished(struct net_conn *c, unsigned frames)
+{
+    c->writes_pending -= frames;
+    if ((c->paused & NET_PAUSE_UNSENT) && unsent_bytes(c) <= c->h.limits.max_unsent / 4)
+        net_conn_resume(c, NET_PAUSE_UNSENT);
+}
 
 static void write_cb(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
     struct net_conn *c = req->handle->data;
-    free(w->head);
-    if (w->own_body)
-        free(w->body);
-    free(w);
-    c->writes_pending--;
+    unsigned frames = w->n_frames;
+    write_req_free(w);
     if (status < 0 && status != UV_ECANCELED && !c->closing)
         net_conn_close(c, uv_strerror(status));
     if (c->closing)
         return;
-    if ((c->paused & NET_PAUSE_UNSENT) && c->tcp.write_queue_size <= c->h.limits.max_unsent / 4)
-        net_conn_resume(c, NET_PAUSE_UNSENT);
+    writes_finished(c, frames);
     if (c->h.on_write_done)
         c->h.on_write_done(c, c->h.data);
 }
 
-/* Frames and writes one message, whatever the connection's state. */
+static int reserve(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* Room for a frame: its head (and a copied body) in the stage buffer, two segments. */
+static int stage_reserve(struct net_conn *c, size_t bytes)
+{
+    if (reserve((void **)&c->stage, &c->stage_cap, c->stage_len + bytes, 1) != 0 ||
+        reserve((void **)&c->segs, &c->cap_segs, c->n_segs + 2, sizeof *c->segs) != 0)
+        return -1;
+    return 0;
+}
+
+/* n bytes at the end of the stage buffer (reserved), in the last staged segment. */
+static uint8_t *stage_bytes(struct net_conn *c, size_t n)
+{
+    struct out_seg *last = c->n_segs ? &c->segs[c->n_segs - 1] : NULL;
+    if (last && !last->ext && last->off + last->len == c->stage_len)
+        last->len += n;
+    else
+        c->segs[c->n_segs++] = (struct out_seg){.off = c->stage_len, .len = n};
+    uint8_t *p = c->stage + c->stage_len;
+    c->stage_len += n;
+    c->staged_bytes += n;
+    return p;
+}
+
+static void stage_body(struct net_conn *c, void *body, size_t len, enum body_mode mode)
+{
+    if (mode == BODY_COPY) {
+        memcpy(stage_bytes(c, len), body, len);
+        return;
+    }
+    c->segs[c->n_segs++] = (struct out_seg){.ext = body, .len = len, .owned = mode == BODY_OWNED ? body : NULL};
+    c->staged_bytes += len;
+}
+
+static void fill_bufs(const struct net_conn *c, uv_buf_t *bufs)
+{
+    for (unsigned i = 0; i < c->n_segs; i++) {
+        const struct out_seg *s = &c->segs[i];
+        bufs[i] = uv_buf_init((char *)(s->ext ? s->ext : c->stage + s->off), (unsigned)s->len);
+    }
+}
+
+/* The rest (from byte `written` on) goes into a write request that takes the stage buffer and
+ * segments; the connection starts a fresh stage. */
+static int queue_rest(struct net_conn *c, uv_buf_t *bufs, size_t written)
+{
+    unsigned first = 0;
+    while (written >= bufs[first].len)
+        written -= bufs[first++].len;
+    bufs[first].base += written;
+    bufs[first].len -= written;
+    struct write_req *w = calloc(1, sizeof *w);
+    if (!w)
+        return UV_ENOMEM;
+    *w = (struct write_req){.stage = c->stage, .segs = c->segs, .n_segs = c->n_segs, .n_frames = c->staged_frames};
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs + first, c->n_segs - first, write_cb);
+    if (rc != 0) {
+        free(w); /* the connection still owns the stage: discarded at close */
+        return rc;
+    }
+    c->stage = NULL;
+    c->segs = NULL;
+    c->n_segs = c->cap_segs = c->staged_frames = 0;
+    c->stage_len = c->stage_cap = c->staged_bytes = 0;
+    return 0;
+}
+
+/* Hands what is staged to the kernel. Returns the frames that are completely written, or -1
+ * if the connection was closed on a write error. */
+static int flush_staged(struct net_conn *c)
+{
+    if (c->closing || !c->n_segs)
+        return 0;
+    if (c->h.before_flush)
+        c->h.before_flush(c, c->h.data);
+    uv_buf_t small[64], *bufs = c->n_segs <= 64 ? small : malloc(c->n_segs * sizeof *bufs);
+    if (!bufs) {
+        net_conn_close(c, "out of memory writing");
+        return -1;
+    }
+    fill_bufs(c, bufs);
+    int rc = c->tcp.write_queue_size ? UV_EAGAIN : uv_try_write((uv_stream_t *)&c->tcp, bufs, c->n_segs);
+    size_t written = rc > 0 ? (size_t)rc : 0;
+    unsigned frames = 0;
+    if ((rc >= 0 || rc == UV_EAGAIN) && written < c->staged_bytes) {
+        rc = queue_rest(c, bufs, written);
+    } else if (rc >= 0) {
+        frames = c->staged_frames;
+        free_segs(c->segs, c->n_segs);
+        c->n_segs = c->staged_frames = 0;
+        c->stage_len = c->staged_bytes = 0;
+        if (c->stage_cap > STAGE_KEEP) {
+            free(c->stage);
+            c->stage = NULL;
+            c->stage_cap = 0;
+        }
+    }
+    if (bufs != small)
+        free(bufs);
+    if (rc < 0) {
+        net_conn_close(c, uv_strerror(rc));
+        return -1;
+    }
+    return (int)frames;
+}
+
+#define FLUSH_ROUNDS 16 /* sends started by on_write_done go out in the same turn, up to this */
+
+static void on_flush_turn(uv_idle_t *idle)
+{
+    struct net_conn *c = idle->data;
+    for (int round = 0; round < FLUSH_ROUNDS && c->n_segs && !c->closing; round++) {
+        int frames = flush_staged(c);
+        if (frames <= 0)
+            break;
+        writes_finished(c, (unsigned)frames);
+        if (c->h.on_write_done)
+            c->h.on_write_done(c, c->h.data);
+    }
+    if (!c->n_segs && !c->closing)
+        uv_idle_stop(idle);
+}
+
+/* Frames and stages one message, whatever the connection's state. */
 static int frame_out(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, void *body,
                      size_t body_len, enum body_mode mode)
 {
-    int own_body = mode == BODY_OWNED;
     size_t hlen = header ? protobuf_c_message_get_packed_size(header) : 0;
-    struct write_req *w = calloc(1, sizeof *w);
-    uint8_t *head = malloc(FRAME_PREHEADER_LEN + hlen);
-    if (!w || !head) {
-        free(w);
-        free(head);
-        if (own_body)
+    size_t head_len = FRAME_PREHEADER_LEN + hlen;
+    if (stage_reserve(c, head_len + (mode == BODY_COPY ? body_len : 0)) != 0) {
+        if (mode == BODY_OWNED)
             free(body);
         return -1;
     }
+    uint8_t *head = stage_bytes(c, head_len);
+    if (body_len > 0)
+        stage_body(c, body, body_len, mode);
+    else if (mode == BODY_OWNED)
+        free(body);
     if (header)
         protobuf_c_message_pack(header, head + FRAME_PREHEADER_LEN);
     struct frame_preheader ph = {
@@ -464,38 +654,9 @@ static int frame_out(struct net_conn *c, uint64_t type, uint64_t id, const Proto
         .peer_offset = net_skew_local_min(&c->skew),
     };
     frame_preheader_encode(&ph, head);
-    w->head = head;
-    uv_buf_t bufs[2] = {uv_buf_init((char *)head, (unsigned)(FRAME_PREHEADER_LEN + hlen))};
-    unsigned nbufs = 1;
-    if (body_len > 0) {
-        if (mode == BODY_SHARED) {
-            w->body = body; /* borrowed: own_body stays 0 */
-        } else if (own_body) {
-            w->body = body;
-        } else {
-            w->body = malloc(body_len);
-            if (!w->body) {
-                free(head);
-                free(w);
-                return -1;
-            }
-            memcpy(w->body, body, body_len);
-        }
-        w->own_body = mode != BODY_SHARED;
-        bufs[1] = uv_buf_init(w->body, (unsigned)body_len);
-        nbufs = 2;
-    } else if (own_body) {
-        free(body);
-    }
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, nbufs, write_cb);
-    if (rc != 0) {
-        free(w->head);
-        if (w->own_body)
-            free(w->body);
-        free(w);
-        net_conn_close(c, uv_strerror(rc));
-        return -1;
-    }
+    if (!uv_is_active((uv_handle_t *)&c->flusher))
+        uv_idle_start(&c->flusher, on_flush_turn);
+    c->staged_frames++;
     c->writes_pending++;
     c->stats.msgs_sent++;
     c->stats.bytes_sent += FRAME_PREHEADER_LEN + hlen + body_len;
@@ -505,7 +666,7 @@ static int frame_out(struct net_conn *c, uint64_t type, uint64_t id, const Proto
 /* A peer that does not read its replies: stop reading its requests; beyond the limit, drop it. */
 static void check_unsent(struct net_conn *c)
 {
-    size_t max = c->h.limits.max_unsent, queued = c->tcp.write_queue_size;
+    size_t max = c->h.limits.max_unsent, queued = unsent_bytes(c);
     if (!max || queued <= max / 2)
         return;
     if (queued <= max) {
@@ -621,7 +782,7 @@ void *net_conn_data(const struct net_conn *c) { return c->user; }
 const char *net_conn_peer(const struct net_conn *c) { return c->peer; }
 int64_t net_conn_clock_offset(const struct net_conn *c) { return net_skew_offset(&c->skew); }
 uint64_t net_conn_rtt(const struct net_conn *c) { return net_skew_rtt(&c->skew); }
-size_t net_conn_write_queue_bytes(const struct net_conn *c) { return c->tcp.write_queue_size; }
+size_t net_conn_write_queue_bytes(const struct net_conn *c) { return unsent_bytes(c); }
 unsigned net_conn_writes_pending(const struct net_conn *c) { return c->writes_pending; }
 const struct net_stats *net_conn_stats(const struct net_conn *c) { return &c->stats; }
 

@@ -45,8 +45,12 @@ struct net_handlers {
     /* Called exactly once for a connection whose on_connect was called; `c` is freed after it
      * returns. */
     void (*on_close)(struct net_conn *c, const char *reason, void *data);
-    /* Optional: a queued write finished (used to bound sends in flight). */
+    /* Optional: queued writes finished (used to bound sends in flight); called from the loop,
+     * never from inside a send. */
     void (*on_write_done)(struct net_conn *c, void *data);
+    /* Optional: called just before frames of this connection are handed to the kernel, e.g. to
+     * commit a log that their recipient may rely on. */
+    void (*before_flush)(struct net_conn *c, void *data);
     /* Optional: the largest body of a message type (below max_body), checked when its
      * pre-header arrives, before the body is buffered. */
     uint64_t (*max_body_of)(uint64_t msg_type, void *data);
@@ -75,7 +79,9 @@ int net_server_port(const struct net_server *s);
 struct net_conn *net_connect(uv_loop_t *loop, const char *host, int port, const struct net_handlers *h, char *err,
                              size_t errlen);
 
-/* Frames and queues a message; the header is packed, the body copied. 0 or -1 if closed. */
+/* Frames and queues a message; the header is packed, the body copied. 0 or -1 if closed.
+ * Queued frames leave together at the next turn of the loop, in one write where the kernel
+ * takes them (so many small messages cost one system call). */
 int net_conn_send(struct net_conn *c, uint64_t type, uint64_t id, const ProtobufCMessage *header, const void *body,
                   size_t body_len);
 /* Same, but takes ownership of a malloc'd body (freed after the write). */
@@ -106,8 +112,8 @@ void *net_conn_data(const struct net_conn *c);
 const char *net_conn_peer(const struct net_conn *c);
 int64_t net_conn_clock_offset(const struct net_conn *c); /* our clock - peer clock */
 uint64_t net_conn_rtt(const struct net_conn *c);
-size_t net_conn_write_queue_bytes(const struct net_conn *c);
-unsigned net_conn_writes_pending(const struct net_conn *c); /* queued writes not yet completed */
+size_t net_conn_write_queue_bytes(const struct net_conn *c); /* staged and queued bytes, not yet taken by the kernel */
+unsigned net_conn_writes_pending(const struct net_conn *c); /* messages queued, not yet taken by the kernel */
 const struct net_stats *net_conn_stats(const struct net_conn *c);
 
 /* Splits "host:port" (port defaulting to default_port). Returns 0 or -1 if malformed. */

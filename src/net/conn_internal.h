@@ -9,9 +9,12 @@
 #include "proto/frame.h"
 #include <sys/socket.h>
 
+struct out_seg;
+
 struct net_conn {
     uv_tcp_t tcp;
     uv_timer_t timer; /* the next deadline: handshake, frame, idle, or a deferred close */
+    uv_idle_t flusher; /* active while frames are staged: they leave at the next loop turn */
     unsigned handles_open;
     struct net_handlers h;
     void *user;
@@ -38,7 +41,14 @@ struct net_conn {
     uv_shutdown_t shutdown_req;
     struct net_skew skew;
     struct net_stats stats;
-    unsigned writes_pending;
+    unsigned writes_pending; /* frames staged or in a write request, not yet taken by the kernel */
+    /* staged frames (conn.c): heads and copied bodies in `stage`, in order with outside bodies */
+    uint8_t *stage;
+    size_t stage_len, stage_cap;
+    struct out_seg *segs;
+    size_t n_segs, cap_segs;
+    size_t staged_bytes;
+    unsigned staged_frames;
     struct net_server *server; /* for accepted connections, until the server stops */
     struct net_conn *srv_prev, *srv_next;
 };

@@ -3,7 +3,8 @@
  * pre-header, a frame left incomplete or a silent peer is closed (a busy one is spared),
  * connections beyond the server's limit are refused, a peer that does not read is paused and
  * then dropped, a refusal reaches the peer before the close, a session at its work limit
- * stops reading, and with a secret only a peer holding it is announced. */
+ * stops reading, and with a secret only a peer holding it is announced. Also how frames leave:
+ * staged by the sends of a loop turn, then written together after one before_flush. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +22,7 @@ struct fx {
     uv_loop_t loop;
     struct net_server *srv;
     int port;
-    unsigned connects, closes, messages;
+    unsigned connects, closes, messages, flushes, writes_done;
     char reason[256];
     struct net_conn *conn; /* the last accepted */
     int busy, reply_and_close, use_sessions;
@@ -74,6 +75,18 @@ static int is_busy(struct net_conn *c, void *data)
     return ((struct fx *)data)->busy;
 }
 
+static void before_flush(struct net_conn *c, void *data)
+{
+    (void)c;
+    ((struct fx *)data)->flushes++;
+}
+
+static void write_done(struct net_conn *c, void *data)
+{
+    (void)c;
+    ((struct fx *)data)->writes_done++;
+}
+
 static void start(struct fx *f, struct net_limits limits, const struct net_secret *secret)
 {
     memset(f, 0, sizeof *f);
@@ -83,6 +96,8 @@ static void start(struct fx *f, struct net_limits limits, const struct net_secre
                              .on_close = on_close,
                              .max_body_of = max_body,
                              .busy = is_busy,
+                             .before_flush = before_flush,
+                             .on_write_done = write_done,
                              .data = f,
                              .limits = limits,
                              .secret = secret};
@@ -343,6 +358,91 @@ static void test_authenticated_connections(void **state)
     stop(&f);
 }
 
+/* Reads what the peer can read now into buf (grown); returns the bytes held. */
+static size_t read_available(int fd, uint8_t **buf, size_t len, size_t *cap)
+{
+    for (;;) {
+        if (len == *cap) {
+            *cap = *cap ? *cap * 2 : 65536;
+            *buf = realloc(*buf, *cap);
+        }
+        ssize_t n = recv(fd, *buf + len, *cap - len, MSG_DONTWAIT);
+        if (n <= 0)
+            return len;
+        len += (size_t)n;
+    }
+}
+
+/* Sends of one loop turn leave together: nothing reaches the peer before the loop runs, then
+ * one before_flush precedes the bytes, which arrive whole and in order (copied, owned, shared
+ * and empty bodies), and the pending count drops to zero. */
+static void test_sends_leave_together(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, (struct net_limits){0}, NULL);
+    int fd = wire_dial(f.port);
+    run(&f, 2000, &f.connects, 1);
+    unsigned flushes0 = f.flushes;
+    static uint8_t shared[200 * 1024];
+    for (size_t i = 0; i < sizeof shared; i++)
+        shared[i] = (uint8_t)(i * 7);
+    enum { N = 300 };
+    for (unsigned i = 0; i < N; i++) {
+        uint8_t small[3] = {(uint8_t)i, (uint8_t)(i >> 8), 0xab};
+        if (i % 100 == 50) {
+            assert_int_equal(net_conn_send_shared(f.conn, 7, i, NULL, shared, sizeof shared), 0);
+        } else if (i % 10 == 3) {
+            uint8_t *owned = malloc(sizeof small);
+            memcpy(owned, small, sizeof small);
+            assert_int_equal(net_conn_send_owned(f.conn, 7, i, NULL, owned, sizeof small), 0);
+        } else {
+            assert_int_equal(net_conn_send(f.conn, 7, i, NULL, small, i % 2 ? sizeof small : 0), 0);
+        }
+    }
+    assert_int_equal(net_conn_writes_pending(f.conn), N);
+    assert_true(net_conn_write_queue_bytes(f.conn) > sizeof shared);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 50), 0); /* staged, not written */
+    assert_int_equal(f.flushes, flushes0);
+    uint8_t *buf = NULL;
+    size_t len = 0, cap = 0, off = 0;
+    unsigned got = 0;
+    for (int spin = 0; spin < 20000 && got < N; spin++) {
+        uv_run(&f.loop, UV_RUN_NOWAIT);
+        len = read_available(fd, &buf, len, &cap);
+        struct frame_preheader ph;
+        while (len - off >= FRAME_PREHEADER_LEN) {
+            frame_preheader_decode(buf + off, &ph);
+            if (len - off < FRAME_PREHEADER_LEN + ph.header_len + ph.body_len)
+                break;
+            const uint8_t *body = buf + off + FRAME_PREHEADER_LEN + ph.header_len;
+            assert_int_equal(ph.msg_id, got);
+            if (got % 100 == 50) {
+                assert_int_equal(ph.body_len, sizeof shared);
+                assert_memory_equal(body, shared, sizeof shared);
+            } else {
+                assert_int_equal(ph.body_len, got % 2 || got % 10 == 3 ? 3 : 0);
+                if (ph.body_len)
+                    assert_true(body[0] == (uint8_t)got && body[2] == 0xab);
+            }
+            off += FRAME_PREHEADER_LEN + ph.header_len + ph.body_len;
+            got++;
+        }
+        if (got < N)
+            usleep(100);
+    }
+    assert_int_equal(got, N);
+    assert_int_equal(f.flushes, flushes0 + 1); /* one turn's sends: one flush */
+    run(&f, 100, NULL, 0);
+    assert_int_equal(net_conn_writes_pending(f.conn), 0);
+    assert_int_equal(net_conn_write_queue_bytes(f.conn), 0);
+    assert_true(f.writes_done >= 1);
+    free(buf);
+    close(fd);
+    stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_refusal_is_read_before_the_close),
         cmocka_unit_test(test_session_work_limit),
         cmocka_unit_test(test_authenticated_connections),
+        cmocka_unit_test(test_sends_leave_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
