@@ -8,6 +8,7 @@
 #include "controller/infer5/idheap.h"
 #include "controller/infer5/load_tracker.h"
 #include "controller/infer5/model_queue.h"
+#include "controller/sched_impl.h"
 #include "controller/scheduler.h"
 
 #define SCHED_NET_LAG 1000000ULL                    /* expected delay before an action reaches a worker */
@@ -63,6 +64,7 @@ struct action_rec {
 };
 
 struct scheduler {
+    struct sched_head head; /* first: the dispatcher's (controller/sched_impl.h) */
     struct sched_config cfg;
     struct sched_ops ops;
     void *data;
