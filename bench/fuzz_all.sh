@@ -4,12 +4,14 @@
 # rate and the coverage libFuzzer reached (cov = instrumented edges, ft = features). A crash,
 # leak or UBSan finding is reported (input and log kept) and makes the exit status 1.
 #   usage: bench/fuzz_all.sh [MINUTES] [BUILD_DIR]    (defaults: 1, build-fuzz; built if missing
-#          with CC=clang -DCLOCKWORK_FUZZ=ON)      env: TARGETS (default: every fuzz/fuzz_*.c)
+#          with CC=clang -DCLOCKWORK_FUZZ=ON)      env: TARGETS (default: every fuzz/fuzz_*.c),
+#          CORPUS (default fuzz/corpus)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 MINUTES="${1:-1}"
 BUILD="${2:-$ROOT/build-fuzz}"
 TARGETS="${TARGETS:-$(cd "$ROOT/fuzz" && ls fuzz_*.c | sed 's/\.c$//' | tr '\n' ' ')}"
+CORPUS="${CORPUS:-$ROOT/fuzz/corpus}"
 if [ ! -x "$BUILD/fuzz/fuzz_frames" ]; then
   CC=clang bash "$ROOT/scripts/build.sh" "$BUILD" -DCLOCKWORK_FUZZ=ON > /dev/null
 fi
@@ -18,7 +20,7 @@ printf "%-22s %12s %10s %8s %8s  %s\n" target execs exec/s cov ft result
 failed=0
 for target in $TARGETS; do
   work="$(mktemp -d /tmp/cw-fuzz.XXXXXX)"
-  cp "$ROOT"/fuzz/corpus/* "$work"/
+  cp "$CORPUS"/* "$work"/
   rc=0
   (cd "$work" && "$BUILD/fuzz/$target" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 . \
     > fuzz.log 2>&1) || rc=$?

@@ -33,8 +33,8 @@ static void check_block(const uint8_t *data, size_t size)
     memcpy(packed, block, len);
     memcpy(packed + len, block, len);
     uint32_t sizes[2] = {(uint32_t)len, (uint32_t)len};
-    struct backend_infer_io io = {.batch_size = 2, .padded_batch = 3, .input = packed, .input_sizes = sizes,
-                                  .n_inputs = 2, .input_len = 2 * len};
+    struct backend_infer_io io = {
+        .batch_size = 2, .padded_batch = 3, .input = packed, .input_sizes = sizes, .n_inputs = 2, .input_len = 2 * len};
     if (backend_input_unpack(&io, expect, scratch) != 0)
         abort();
 }

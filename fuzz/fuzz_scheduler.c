@@ -1,5 +1,6 @@
-/* libFuzzer target: event sequences into the INFER5 scheduler on a fake clock, as the live
- * controller and the simulator drive it: requests (any model id, any slo_factor bits), clock
+/* libFuzzer target: event sequences into the INFER5 and INFER6 schedulers and the DIRECT and
+ * ECHO test controllers (each input runs through every one) on a fake clock, as the live
+ * controller and the simulator drive them: requests (any model id, any slo_factor bits), clock
  * steps with ticks, results of the actions it sent (success with fuzzed timings and outputs,
  * any error status), duplicate and unknown results, workers lost and back, and a final
  * drain. Two workers with two GPUs each, three models. Checked: no action goes to a worker
@@ -78,7 +79,7 @@ static uint64_t bytes(struct reader *r, int k)
     return v;
 }
 
-static struct scheduler *create(struct host *h)
+static struct scheduler *create(struct host *h, enum sched_type type)
 {
     struct sched_model models[N_MODELS];
     struct sched_gpu gpus[2 * N_WORKERS];
@@ -98,6 +99,7 @@ static struct scheduler *create(struct host *h)
         gpus[g] = (struct sched_gpu){.worker_id = g / 2, .gpu_id = g % 2, .total_pages = 10};
     struct sched_config cfg;
     sched_config_defaults(&cfg);
+    cfg.type = type;
     return scheduler_create(&cfg, models, N_MODELS, gpus, 2 * N_WORKERS, &ops, h);
 }
 
@@ -155,12 +157,12 @@ static void worker_event(struct host *h, struct reader *r)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run_events(enum sched_type type, const uint8_t *data, size_t size)
 {
     static struct host h;
     memset(&h, 0, sizeof h);
     h.now = 1000 * MS;
-    h.s = create(&h);
+    h.s = create(&h, type);
     if (!h.s)
         abort();
     struct reader r = {data, size};
@@ -188,5 +190,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (h.answered[i] != 1)
             abort(); /* a request left without its one answer */
     scheduler_destroy(h.s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const enum sched_type types[] = {SCHED_TYPE_INFER5, SCHED_TYPE_INFER6, SCHED_TYPE_DIRECT, SCHED_TYPE_ECHO};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        run_events(types[i], data, size);
     return 0;
 }

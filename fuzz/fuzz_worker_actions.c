@@ -47,6 +47,8 @@ static void register_model(void)
     a.model_path = model_prefix;
     a.no_of_copies = 2;
     a.latest = UINT64_MAX;
+    a.max_batch_size = 16; /* every batch size of the model */
+    a.max_exec_duration = UINT64_MAX;
     uint8_t buf[256];
     size_t n = protobuf_c_message_pack(&a.base, buf);
     struct net_msg m = {.type = CLOCKWORK__ACTION_TYPE__ACT_LOAD_MODEL_FROM_DISK, .header = buf, .header_len = n};

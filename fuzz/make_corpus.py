@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Writes the seed inputs for the fuzz targets into fuzz/corpus/: valid action sequences for
-fuzz_worker_actions (model ids 0-1 and GPUs 0-1 exist there) and valid client requests for
-fuzz_client_requests (models 0-1 from /fuzz/resnet50_v2/model exist there), as frames cut
-into reads: each read is one length byte (1 + b % 64) and then that many bytes
-(fuzz/fuzz_input.h); and, in their own formats, event sequences for fuzz_scheduler, model
-files for fuzz_model_files and LZ4 blocks for fuzz_lz4. Protobuf is encoded by hand (no
-protobuf module needed).
+fuzz_worker_actions (model ids 0-1 and GPUs 0-1 exist there), valid client requests for
+fuzz_client_requests (models 0-1 from /fuzz/resnet50_v2/model exist there), and the frames
+captured from the original Clockwork (tests/wire-golden/, one seed per direction, as much as
+fits the fuzzers' 4 KiB inputs) for every frame target; and, in their own formats, event
+sequences for fuzz_scheduler, model files for fuzz_model_files and LZ4 blocks for fuzz_lz4.
+A frame input is frames cut into reads: each read is one length byte (1 + b % 64) and then
+that many bytes (fuzz/fuzz_input.h). Protobuf is encoded by hand (no protobuf module needed).
   usage: fuzz/make_corpus.py [OUT_DIR]"""
 import os
 import struct
@@ -56,11 +57,12 @@ def chunked(stream):
 
 def worker_actions():
     f64 = lambda v: ("f64", v)
-    load_weights = message((1, 1), (2, 0), (3, 0), (4, f64(0)), (5, f64(U64_MAX)), (6, f64(20000)))
-    infer = message((1, 2), (2, 1), (3, 1), (4, f64(0)), (5, f64(U64_MAX)), (6, f64(10000)), (7, 2),
+    load_weights = message((1, 1), (2, 0), (3, 0), (4, f64(0)), (5, f64(U64_MAX)), (6, 20000))
+    infer = message((1, 2), (2, 1), (3, 1), (4, f64(0)), (5, f64(U64_MAX)), (6, 10000), (7, 2),
                     (8, 3), (8, 2))
     evict = message((1, 3), (2, 0), (3, 0), (4, f64(0)), (5, f64(U64_MAX)))
-    load_model = message((1, 4), (2, 5), (3, "/nonexistent/model"), (4, f64(0)), (5, f64(U64_MAX)), (6, 1))
+    load_model = message((1, 4), (2, 5), (3, "/nonexistent/model"), (4, f64(0)), (5, f64(U64_MAX)), (6, 1),
+                         (7, 16), (8, 25000000))
     return {
         "worker_actions": frame(2, load_weights) + frame(3, infer, b"abcde") + frame(4, evict) +
         frame(1, load_model) + frame(5, message((1, 5))) + frame(6, message((1, 6))),
@@ -124,10 +126,27 @@ def lz4_blocks():
             "lz4_literals": size(16) + bytes([0xF0, 1]) + bytes(range(16))}
 
 
+def golden_frames():
+    """The original's frames, concatenated per direction, as many as fit the fuzzers' 4 KiB."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "wire-golden")
+    seeds = {}
+    for direction in sorted(os.listdir(root)):
+        path = os.path.join(root, direction)
+        if not os.path.isdir(path):
+            continue
+        stream = b""
+        for name in sorted(os.listdir(path)):
+            frame_bytes = open(os.path.join(path, name), "rb").read()
+            if name.endswith(".bin") and len(stream) + len(frame_bytes) <= 4000:
+                stream += frame_bytes
+        seeds["golden_" + direction] = stream
+    return seeds
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
     os.makedirs(out, exist_ok=True)
-    for name, stream in {**worker_actions(), **client_requests()}.items():
+    for name, stream in {**worker_actions(), **client_requests(), **golden_frames()}.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(chunked(stream))
         print("%s/%s: %d bytes" % (out, name, len(stream)))

@@ -3,7 +3,9 @@
 
 Reads the controller's clockwork_request_log.tsv of every run under LOGDIR -- per-run
 subdirectories N{N}_R{R}/ (as run.sh writes them) or files clockwork_request_log_N{N}_R{R}.tsv
-directly in LOGDIR -- and writes, into OUTDIR (default ./graphs):
+directly in LOGDIR -- and writes, into OUTDIR (default ./graphs). Given several LOGDIRs (-l A -l B,
+e.g. one run.sh run per controller type), it draws and tabulates them all, each run labelled with
+its scheduler (INFER5, INFER6: from LOGDIR/run.log or a controller.log, else the directory name):
 
   fig7_dist=poisson.pdf / .png  satisfaction (fraction of requests with deadline_met, per time
                                 bucket, by arrival time) vs time, one line per (N, R), the SLO
@@ -37,7 +39,8 @@ NEEDED = ("t", "result", "slo_factor", "deadline", "deadline_met")
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="plotter.py")
-    p.add_argument("-l", "--logdir", required=True, help="Path to the log files")
+    p.add_argument("-l", "--logdir", required=True, action="append",
+                   help="Path to the log files (repeat to compare runs, e.g. INFER5 and INFER6)")
     p.add_argument("-o", "--outdir", default="graphs", help="output directory (default ./graphs)")
     p.add_argument("-b", "--bucket", type=float, default=1.0, help="time bucket in seconds (default 1)")
     p.add_argument("--gpus", type=int, default=6, help="GPUs for the upper bound (default 6)")
@@ -70,8 +73,24 @@ def discover(logdir):
     return runs
 
 
-def label(n, r):
-    return "N=%d R=%g" % (n, r) if n else "run"
+def scheduler_of(logdir):
+    """The controller TYPE of a run.sh log directory: from its run.log, else a controller.log."""
+    candidates = [os.path.join(logdir, "run.log")]
+    candidates += sorted(os.path.join(logdir, d, "controller.log") for d in os.listdir(logdir) if RUN_DIR_RE.match(d))
+    for path in candidates:
+        try:
+            with open(path, errors="replace") as f:
+                m = re.search(r"\b(INFER\d+)\b", f.read())
+        except OSError:
+            continue
+        if m:
+            return m.group(1)
+    return ""
+
+
+def label(n, r, sched=""):
+    base = "N=%d R=%g" % (n, r) if n else "run"
+    return "%s %s" % (sched, base) if sched else base
 
 
 def read_requests(path):
@@ -170,7 +189,7 @@ def pct(x):
 
 def build_tables(runs, results, gpus, execs):
     slos = sorted({s for res in results for s in res["steps"]}, key=float)
-    cols = [label(n, r) for n, r, _ in runs]
+    cols = [label(n, r, sched) for n, r, _, sched in runs]
     width = max([12] + [len(c) + 2 for c in cols])
     lines = []
 
@@ -207,7 +226,7 @@ def build_tables(runs, results, gpus, execs):
         header("Upper bound on satisfaction (%%): %d GPUs, exec ms %s" % (
             gpus, " ".join("b%d=%g" % kv for kv in sorted(execs.items()))))
         for s in slos:
-            cells = [pct(upper_bound(slo_ms(s), r, gpus, execs)) if r else "-" for n, r, _ in runs]
+            cells = [pct(upper_bound(slo_ms(s), r, gpus, execs)) if r else "-" for n, r, _, _ in runs]
             lines.append("%-10s %8.2f " % (s, slo_ms(s)) + "".join("%*s" % (width, c) for c in cells))
     else:
         lines.append("Upper bound: no profile readable, skipped")
@@ -216,19 +235,19 @@ def build_tables(runs, results, gpus, execs):
 
 def write_tsvs(outdir, runs, results, gpus, execs):
     with open(os.path.join(outdir, "fig7_series.tsv"), "w") as f:
-        f.write("N\tR\ttime_s\trequests\tmet\tsatisfaction\tslo_factor\n")
-        for (n, r, _), res in zip(runs, results):
+        f.write("N\tR\ttime_s\trequests\tmet\tsatisfaction\tslo_factor\tscheduler\n")
+        for (n, r, _, sched), res in zip(runs, results):
             for t, cnt, met, sat, slo in res["series"]:
-                f.write("%d\t%g\t%g\t%d\t%d\t%.6f\t%s\n" % (n, r, t, cnt, met, sat, slo))
+                f.write("%d\t%g\t%g\t%d\t%d\t%.6f\t%s\t%s\n" % (n, r, t, cnt, met, sat, slo, sched))
     with open(os.path.join(outdir, "fig7_by_slo.tsv"), "w") as f:
-        f.write("N\tR\tslo_factor\tslo_ms\tstart_s\trequests\tmet\tsatisfaction\tupper_bound\n")
-        for (n, r, _), res in zip(runs, results):
+        f.write("N\tR\tslo_factor\tslo_ms\tstart_s\trequests\tmet\tsatisfaction\tupper_bound\tscheduler\n")
+        for (n, r, _, sched), res in zip(runs, results):
             for s in sorted(res["steps"], key=float):
                 st = res["steps"][s]
                 ub = upper_bound(st["slo_ms"], r, gpus, execs) if r else None
-                f.write("%d\t%g\t%s\t%.4f\t%.3f\t%d\t%d\t%.6f\t%s\n" % (
+                f.write("%d\t%g\t%s\t%.4f\t%.3f\t%d\t%d\t%.6f\t%s\t%s\n" % (
                     n, r, s, st["slo_ms"], st["start"] / 1e9, st["requests"], st["met"], st["satisfaction"],
-                    "" if ub is None else "%.6f" % ub))
+                    "" if ub is None else "%.6f" % ub, sched))
 
 
 def plot(outdir, runs, results, bucket_s):
@@ -263,13 +282,18 @@ def plot(outdir, runs, results, bucket_s):
             ax.axvline(start, color="grey", lw=0.5, ls=":")
         for start, ms, s in bounds:
             ax_slo.annotate("%sx" % s, (start, ms), textcoords="offset points", xytext=(2, 3), fontsize=6)
-    for (n, r, _), res in zip(runs, results):
+    # one colour per configuration, one line style per scheduler
+    configs = sorted({(n, r) for n, r, _, _ in runs})
+    scheds = list(dict.fromkeys(sched for _, _, _, sched in runs))
+    styles = ["-", "--", ":", "-."]
+    for (n, r, _, sched), res in zip(runs, results):
         xs = [p[0] for p in res["series"]]
         ys = [p[3] for p in res["series"]]
         if xs:  # each bucket drawn over its whole interval
             xs.append(xs[-1] + bucket_s)
             ys.append(ys[-1])
-        ax.plot(xs, ys, lw=1, drawstyle="steps-post", label=label(n, r))
+        ax.plot(xs, ys, lw=1, drawstyle="steps-post", label=label(n, r, sched),
+                color="C%d" % (configs.index((n, r)) % 10), ls=styles[scheds.index(sched) % len(styles)])
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("Time (s)")
     ax.set_ylabel("Workload satisfaction")
@@ -285,15 +309,20 @@ def plot(outdir, runs, results, bucket_s):
 
 def main(argv):
     a = parse_args(argv)
-    if not os.path.isdir(a.logdir):
-        raise SystemExit("plotter.py: %s is not a directory" % a.logdir)
     if not a.bucket > 0:
         raise SystemExit("plotter.py: --bucket must be positive")
-    runs = discover(a.logdir)
-    if not runs:
-        raise SystemExit("plotter.py: no request logs under %s (expected N{N}_R{R}/clockwork_request_log.tsv "
-                         "or clockwork_request_log_N{N}_R{R}.tsv)" % a.logdir)
-    results = [analyse(read_requests(path), a.bucket) for _, _, path in runs]
+    runs = []
+    for logdir in a.logdir:
+        if not os.path.isdir(logdir):
+            raise SystemExit("plotter.py: %s is not a directory" % logdir)
+        found = discover(logdir)
+        if not found:
+            raise SystemExit("plotter.py: no request logs under %s (expected N{N}_R{R}/clockwork_request_log.tsv "
+                             "or clockwork_request_log_N{N}_R{R}.tsv)" % logdir)
+        # with several directories each run is labelled with its scheduler (or directory name)
+        sched = scheduler_of(logdir) or os.path.basename(os.path.normpath(logdir)) if len(a.logdir) > 1 else ""
+        runs += [(n, r, path, sched) for n, r, path in found]
+    results = [analyse(read_requests(path), a.bucket) for _, _, path, _ in runs]
     execs = read_profile(a.profile)
     os.makedirs(a.outdir, exist_ok=True)
     table = build_tables(runs, results, a.gpus, execs)

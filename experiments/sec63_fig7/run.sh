@@ -84,6 +84,7 @@ options:
   --slo-start X --slo-end X --slo-factor X --slo-op add|mul   (default $slo_start $slo_end $slo_factor $slo_op)
   --base-port PORT    --local: first worker port (default $local_base_port; controller = PORT+$local_workers)
   --seed S            --sim: random seed (default $sim_seed)
+  --controller-type T controller TYPE, e.g. INFER6 (default $controller_type; see controller -h)
   --dry-run           print the commands instead of running them
   -h, --help          this message
 environment:
@@ -119,6 +120,7 @@ while [ $# -gt 0 ]; do
     --slo-op) slo_op="${2:?}"; shift ;;
     --base-port) local_base_port="${2:?}"; shift ;;
     --seed) sim_seed="${2:?}"; shift ;;
+    --controller-type) controller_type="${2:?--controller-type needs a TYPE}"; shift ;;
     --dry-run) dry_run=1 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
@@ -132,6 +134,7 @@ for c in $configs; do
 done
 [[ "$period" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "bad --period '$period'"
 [[ "$slo_op" == add || "$slo_op" == mul ]] || die "--slo-op must be add or mul"
+[[ "$controller_type" =~ ^[A-Z0-9]+$ ]] || die "bad --controller-type '$controller_type'"
 if [ "$mode" = cluster ]; then
   [ ${#workers[@]} -ge 1 ] || die "no worker hosts (set --workers or WORKER_HOSTS)"
   for h in "$client" "$controller"; do
@@ -229,6 +232,7 @@ touched=()
 start_on() {
   local host="$1" name="$2" logfile="$3" pid words cmd rc
   shift 3
+  stop_point   # nothing new starts once run.sh was asked to stop
   words="$(shq_words "$@")"
   cmd="mkdir -p $(shq "$(dirname "$logfile")") || exit 3
     nohup env FIG7_RUN_ID=$run_id@$host$(forwarded_assignments) $words > $(shq "$logfile") 2>&1 < /dev/null &"
@@ -299,11 +303,12 @@ stop_all() {
 }
 
 # wait_for HOST PID FILE PATTERN SECONDS NAME: waits until FILE on HOST contains PATTERN, failing
-# early if process PID exits. Polls on the host in slices of 5 s, so a signal to run.sh acts soon.
+# early if process PID exits. Polls on the host in slices of 5 s, so a stop request acts soon.
 wait_for() {
   local host="$1" pid="$2" file="$3" pattern="$4" secs="$5" name="$6" rc deadline=$((SECONDS + $5))
   [ "$dry_run" = 1 ] && return 0
   while :; do
+    stop_point
     rc=0
     on "$host" "i=0; while [ \$i -lt 50 ]; do grep -q $(shq "$pattern") $(shq "$file") 2>/dev/null && exit 0
       kill -0 $pid 2>/dev/null || exit 3; sleep 0.1; i=\$((i + 1)); done; exit 1" || rc=$?
@@ -334,6 +339,7 @@ probe_hosts() {
   [ "$dry_run" = 0 ] || return 0
   echo "$run_id" > "$logdir/.run_id"
   for h in $(all_hosts); do
+    stop_point
     bins=""
     [ "$h" = "$client" ] && bins+=" client"
     [ "$h" = "$controller" ] && bins+=" controller"
@@ -374,10 +380,10 @@ finished=0
 current_run=""
 on_exit() {
   local rc=$?
-  trap - EXIT INT TERM
+  trap - EXIT
   stop_all || true
   if [ -n "$current_run" ]; then copy_back "$current_run" || true; fi
-  rm -f "$logdir/.run_id"; rm -rf "$scratch"
+  rm -f "$logdir/.run_id"
   [ "$finished" = 1 ] || log "Experiment did not complete (exit status $rc)"
   if [ ${#left_running[@]} -gt 0 ]; then
     log "WARN: processes that may still be running (their hosts could not be reached): ${left_running[*]}"
@@ -386,8 +392,17 @@ on_exit() {
   exit "$rc"
 }
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/fig7-run.XXXXXX")"   # this run's temporary files
-trap on_exit EXIT
-trap 'log "Interrupted"; exit 130' INT TERM
+
+# INT and TERM to run.sh (see supervise below) only create $stop_file; the experiment checks for it
+# at the safe points that call stop_point, and its EXIT trap (on_exit) does the clean-up.
+stop_file="$scratch/stop-request"
+stop_point() {
+  local signal=""
+  [ -e "$stop_file" ] || return 0
+  read -r signal < "$stop_file" || true
+  log "Interrupted${signal:+ ($signal)}"
+  exit 130
+}
 
 # ---------------------------------------------------------------- one configuration
 worker_addr() { # ENTRY -> HOST PORT
@@ -427,12 +442,13 @@ pid_of() { # NAME -> PID of the started process NAME
 }
 
 # wait_client RUNDIR: polls until the client exits (rather than waiting in the foreground, so that a
-# TERM/INT to run.sh is handled at once).
+# stop request is acted on within a second or two).
 wait_client() {
   local cpid rc
   cpid="$(pid_of client)"
   [ "$dry_run" = 0 ] || return 0
   while :; do
+    stop_point
     rc=0; on "$client" "kill -0 $cpid 2>/dev/null" || rc=$?
     case "$rc" in
       0) sleep 1 ;;
@@ -503,46 +519,88 @@ check_binaries() {
 }
 
 # ---------------------------------------------------------------- main
-log "Experiment $exp_name (Figure 7), mode=$mode, logdir=$logdir"
-log "configs=[$configs] period=${period}s slo=$slo_start..$slo_end $slo_op $slo_factor" \
-  "($n_steps steps, ~${run_seconds}s per run)"
-log "CLOCKWORK_BUILD=$CLOCKWORK_BUILD CLOCKWORK_DISABLE_INPUTS=$CLOCKWORK_DISABLE_INPUTS"
-check_binaries || exit 1
-
-if [ "$mode" = cluster ]; then
+prepare_run() { # logs the settings; checks the binaries and, in cluster mode, every host
+  log "Experiment $exp_name (Figure 7), mode=$mode, logdir=$logdir"
+  log "controller_type=$controller_type configs=[$configs] period=${period}s slo=$slo_start..$slo_end $slo_op $slo_factor" \
+    "($n_steps steps, ~${run_seconds}s per run)"
+  log "CLOCKWORK_BUILD=$CLOCKWORK_BUILD CLOCKWORK_DISABLE_INPUTS=$CLOCKWORK_DISABLE_INPUTS"
+  check_binaries || exit 1
+  [ "$mode" = cluster ] || return 0
   log "Hosts: client=$client controller=$controller workers=${workers[*]} (ssh as $username)"
   log "Checking every host and creating $logdir there"
   probe_hosts || { log "ERROR: not every host is ready; nothing was started"; exit 1; }
   [ ${#shared_logdir_hosts[@]} -eq 0 ] \
     || log "Shared with this machine (nothing to copy back): ${shared_logdir_hosts[*]}"
-fi
+}
 
-failures=0
-for c in $configs; do
-  n="${c%%:*}"; r="${c##*:}"
-  rundir="$logdir/N${n}_R${r}"
+# run_config N R: runs one configuration and copies its logs back; sets config_ok to 0 if anything failed.
+run_config() {
+  local n="$1" r="$2" rundir="$logdir/N${1}_R${2}"
   log "=== Configuration N=$n R=$r -> $rundir"
   unreachable=(); touched=()
   mkdir -p "$rundir"   # (and on each remote host as a process starts there)
   current_run="N${n}_R${r}"
-  ok=1
+  config_ok=1
   if [ "$mode" = sim ]; then
-    run_config_sim "$n" "$r" "$rundir" || ok=0
+    run_config_sim "$n" "$r" "$rundir" || config_ok=0
   else
-    run_config_processes "$n" "$r" "$rundir" || { ok=0; stop_all; }
+    run_config_processes "$n" "$r" "$rundir" || { config_ok=0; stop_all; }
   fi
-  copy_back "$current_run" || ok=0
+  copy_back "$current_run" || config_ok=0
   current_run=""
   if [ "$dry_run" = 0 ] && [ -f "$rundir/clockwork_request_log.tsv" ]; then
     log "N=$n R=$r: $(($(wc -l < "$rundir/clockwork_request_log.tsv") - 1)) requests logged"
   fi
-  if [ ${#unreachable[@]} -gt 0 ]; then ok=0; log "ERROR: N=$n R=$r: unreachable host(s): ${unreachable[*]}"; fi
-  [ "$ok" = 1 ] || failures=$((failures + 1))
-  sleep 1
-done
+  [ ${#unreachable[@]} -eq 0 ] || { config_ok=0; log "ERROR: N=$n R=$r: unreachable host(s): ${unreachable[*]}"; }
+}
 
-log "All configurations done ($failures failed). Plot with: /usr/bin/python3 $SCRIPTPATH/plotter.py -l $logdir"
-finished=1
-[ "$failures" = 0 ]
-exit
+# run_experiment: all configurations, in a background child of run.sh (see supervise) that ignores INT
+# and TERM, as do the programs it runs here (ssh, sleep, tar ...): a Ctrl-C cuts no step short
+# halfway; the experiment stops at its next stop_point. Its EXIT trap stops what it started and
+# copies the logs back, also after a failure.
+run_experiment() {
+  local c failures=0
+  trap '' INT TERM
+  trap on_exit EXIT
+  stop_point
+  prepare_run
+  for c in $configs; do
+    stop_point
+    run_config "${c%%:*}" "${c##*:}"
+    [ "$config_ok" = 1 ] || failures=$((failures + 1))
+    sleep 1
+  done
+  stop_point
+  log "All configurations done ($failures failed). Plot with: /usr/bin/python3 $SCRIPTPATH/plotter.py -l $logdir"
+  finished=1
+  [ "$failures" = 0 ] || exit 1
+  exit 0
+}
+
+# supervise PID: waits for run_experiment (process PID) and returns its exit status. run.sh's own
+# INT/TERM trap only writes the signal's name to $stop_file; it runs only while this shell waits in
+# `wait` (with no foreground child) and never while it expands a $(...). A trap doing the work in the
+# shell that runs the experiment was unreliable on bash 5.2: a signal arriving while bash re-parsed a
+# $(...) to expand it made the trap's action a syntax error ("interrupt trap: line 2: unexpected EOF
+# while looking for matching `)'", exit status 2), and a SIGINT that the foreground child survived
+# (ssh catches it and exits 255) never ran the trap at all. tests/trap_race.sh measures both.
+signal_caught=0
+request_stop() { # SIGNAL
+  signal_caught=1
+  { echo "SIG$1" > "$stop_file"; } 2>/dev/null || true
+}
+supervise() {
+  local rc
+  while :; do
+    signal_caught=0; rc=0
+    wait "$1" || rc=$?
+    [ "$signal_caught" = 1 ] || return "$rc"   # else a signal cut the wait short: wait again
+  done
+}
+trap 'request_stop INT' INT
+trap 'request_stop TERM' TERM
+run_experiment &
+rc=0; supervise $! || rc=$?
+rm -rf "$scratch"
+exit "$rc"
 }

@@ -16,7 +16,8 @@ struct backend_infer_timing {
 
 struct backend_infer_io {
     unsigned batch_size, padded_batch; /* padded_batch is a supported size >= batch_size */
-    const uint8_t *input;              /* compressed inputs, NULL when the backend does not need them */
+    const uint8_t *input;              /* compressed inputs (or, with n_inputs 0, the raw batch input);
+                                        * NULL when the backend does not need them */
     const uint32_t *input_sizes;
     size_t n_inputs, input_len;
     uint8_t *output; /* batch_size * output_size bytes, zeroed; NULL for zero-size inputs */

@@ -1,5 +1,6 @@
 /* What every real backend does with an Infer's input on the host: decompress each request's
- * LZ4 input into its row of the batch, zero the padding rows, or generate a fixed input for
+ * LZ4 input into its row of the batch (or take a raw, uncompressed batch sent without input
+ * sizes), zero the padding rows, or generate a fixed input for
  * zero-size inputs (so that served and checked outputs are reproducible). */
 #ifndef CW_BACKEND_INPUT_H
 #define CW_BACKEND_INPUT_H

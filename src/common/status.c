@@ -18,6 +18,8 @@ const char *action_status_name(int status)
     case ACTION_LOAD_WEIGHTS_TOO_LATE: return "load weights too late";
     case ACTION_LOAD_WEIGHTS_INSUFFICIENT_CACHE: return "insufficient weights cache";
     case ACTION_EXEC_TOO_LATE: return "exec too late";
+    case ACTION_EXEC_WEIGHTS_NOT_PRESENT: return "weights missing";
+    case ACTION_EVICT_TOO_LATE: return "evict too late";
     default: return "error";
     }
 }

@@ -31,7 +31,7 @@ static void set_header(Clockwork__ResponseHeaderProto *h, int user_request_id, i
 void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
                                      const char *message, unsigned model_id, const struct model_info *info, int copies)
 {
-    if (!s->conn)
+    if (!s || !s->conn)
         return;
     Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
     Clockwork__LoadModelFromDiskRspProto p = CLOCKWORK__LOAD_MODEL_FROM_DISK_RSP_PROTO__INIT;

@@ -6,6 +6,7 @@
 #include "common/status.h"
 #include "controller_internal.h"
 #include "proto/clockwork.pb-c.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,8 +126,11 @@ static const struct send_queue_ops controller_send_ops = {
 
 void controller_pump(struct controller *ctl)
 {
-    if (ctl->sched)
-        send_queue_pump(&ctl->sends, clock_now_ns());
+    if (!ctl->sched)
+        return;
+    send_queue_pump(&ctl->sends, clock_now_ns());
+    if (ctl->precise_wake)
+        wake_timer_arm(&ctl->wake, scheduler_next_wakeup(ctl->sched, clock_now_ns()));
 }
 
 void controller_submit_request(struct controller *ctl, struct ctl_request *req)
@@ -321,13 +325,37 @@ static void build_gpus(struct controller *ctl, struct sched_gpu *gpus, unsigned 
         }
 }
 
-static void on_tick(uv_timer_t *t)
+static void tick_scheduler(struct controller *ctl)
 {
-    struct controller *ctl = t->data;
     if (!ctl->sched)
         return;
     scheduler_tick(ctl->sched, clock_now_ns());
     controller_pump(ctl);
+}
+
+static void on_tick(uv_timer_t *t) { tick_scheduler(t->data); }
+
+static void on_wake(struct wake_timer *t, void *data)
+{
+    (void)t;
+    tick_scheduler(data);
+}
+
+/* A TYPE with a tick period gets it (INFER5 and the test controllers: 1 ms, as the original);
+ * one without is woken exactly when it asks, re-armed after every event. */
+static void start_ticks(struct controller *ctl)
+{
+    uint64_t tick_ms = sched_type_tick_ns(ctl->opts->sched.type) / NS_PER_MS;
+    if (tick_ms == 0) {
+        if (wake_timer_init(&ctl->loop, &ctl->wake, on_wake, ctl) == 0) {
+            ctl->precise_wake = 1;
+            controller_pump(ctl);
+            return;
+        }
+        log_warn("no timerfd (%s): scheduling on a %d ms tick instead of exact wake-ups", strerror(errno), TICK_MS);
+        tick_ms = TICK_MS;
+    }
+    uv_timer_start(&ctl->tick_timer, on_tick, tick_ms, tick_ms);
 }
 
 void controller_start_serving(struct controller *ctl)
@@ -350,26 +378,37 @@ void controller_start_serving(struct controller *ctl)
     log_info("* Admitting inference requests");
     for (unsigned g = 0; g < scheduler_gpu_count(ctl->sched); g++)
         log_info("GPU handler [ %u ] started", g);
-    uv_timer_start(&ctl->tick_timer, on_tick, TICK_MS, TICK_MS);
+    start_ticks(ctl);
 }
 
 /* ---- status lines ---- */
 
+/* " errors=N" when some actions failed, else nothing. */
+static const char *errors_suffix(uint64_t errors, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (errors)
+        snprintf(buf, len, " errors=%llu", (unsigned long long)errors);
+    return buf;
+}
+
 static void print_gpu_stats(const struct sched_gpu_stats *g, double secs)
 {
-    if (g->load_count)
+    char err[48];
+    uint64_t lc = g->load_count ? g->load_count : 1, ic = g->infer_count ? g->infer_count : 1;
+    if (g->load_count || g->load_errors)
         log_info("W%u-GPU%u LoadW min=%.2f max=%.2f mean=%.2f e2emean=%.2f e2emax=%.2f throughput=%.1f "
-                 "utilization=0.00 clock=[0-0] norm_max=0.00 norm_mean=0.00",
+                 "utilization=0.00 clock=[0-0] norm_max=0.00 norm_mean=0.00%s",
                  g->worker_id, g->gpu_id, g->load_exec_min / 1e6, g->load_exec_max / 1e6,
-                 g->load_exec_sum / 1e6 / (double)g->load_count, g->load_e2e_sum / 1e6 / (double)g->load_count,
-                 g->load_e2e_max / 1e6, (double)g->load_count / secs);
-    if (g->infer_count)
+                 g->load_exec_sum / 1e6 / (double)lc, g->load_e2e_sum / 1e6 / (double)lc, g->load_e2e_max / 1e6,
+                 (double)g->load_count / secs, errors_suffix(g->load_errors, err, sizeof err));
+    if (g->infer_count || g->infer_errors)
         log_info("W%u-GPU%u Infer min=%.2f max=%.2f mean=%.2f e2emean=%.2f e2emax=%.2f throughput=%.1f "
-                 "utilization=%.2f clock=[1380-1380] norm_max=%.2f norm_mean=%.2f",
+                 "utilization=%.2f clock=[1380-1380] norm_max=%.2f norm_mean=%.2f%s",
                  g->worker_id, g->gpu_id, g->infer_exec_min / 1e6, g->infer_exec_max / 1e6,
-                 g->infer_exec_sum / 1e6 / (double)g->infer_count, g->infer_e2e_sum / 1e6 / (double)g->infer_count,
-                 g->infer_e2e_max / 1e6, (double)g->infer_count / secs, (double)g->infer_busy_ns / (secs * 1e9),
-                 g->infer_exec_max / 1e6, g->infer_exec_sum / 1e6 / (double)g->infer_count);
+                 g->infer_exec_sum / 1e6 / (double)ic, g->infer_e2e_sum / 1e6 / (double)ic, g->infer_e2e_max / 1e6,
+                 (double)g->infer_count / secs, (double)g->infer_busy_ns / (secs * 1e9), g->infer_exec_max / 1e6,
+                 g->infer_exec_sum / 1e6 / (double)ic, errors_suffix(g->infer_errors, err, sizeof err));
 }
 
 static void print_network(struct controller *ctl, double secs)
@@ -465,6 +504,15 @@ static void on_signal(uv_signal_t *s, int signum)
 static void print_config(const struct controller_options *o)
 {
     const struct sched_config *c = &o->sched;
+    if (c->type == SCHED_TYPE_STRESS)
+        log_info("STRESS test controller using: model=%s copies=%d max_models_on_gpu=%u max_outstanding=%u "
+                 "stress_infer=%d stress_loadweights=%d",
+                 o->preload_path, o->preload_copies, c->stress.max_models_on_gpu ? c->stress.max_models_on_gpu : 200,
+                 c->stress.max_outstanding ? c->stress.max_outstanding : 2, !c->stress.no_infer, !c->stress.no_load);
+    if (!sched_type_is_scheduler(c->type)) {
+        log_info("%s test controller (no scheduler: see controller -h)", o->type);
+        return;
+    }
     log_info("%s Scheduler using:", o->type);
     log_info("default_slo=%llu", (unsigned long long)c->default_slo);
     log_info("latest_delta=%llu", (unsigned long long)c->latest_delta);
@@ -513,6 +561,10 @@ static void shutdown_controller(struct controller *ctl)
 {
     uv_timer_stop(&ctl->tick_timer);
     uv_timer_stop(&ctl->status_timer);
+    if (ctl->precise_wake) {
+        ctl->precise_wake = 0;
+        wake_timer_close(&ctl->wake);
+    }
     if (ctl->sched) {
         scheduler_drain(ctl->sched, clock_now_ns(), CLIENT_ERROR);
         send_queue_clear(&ctl->sends);
@@ -603,6 +655,7 @@ int controller_run(const struct controller_options *opts)
     uv_signal_start(&ctl->sigint, on_signal, SIGINT);
     uv_signal_start(&ctl->sigterm, on_signal, SIGTERM);
     int rc = run_loop(ctl);
+    rc = rc ? rc : ctl->exit_code;
     controller_destroy(ctl);
     return rc;
 }

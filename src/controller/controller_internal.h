@@ -7,6 +7,7 @@
 #include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "common/log.h"
+#include "controller/wake_timer.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
 #include "net/session.h"
@@ -43,7 +44,8 @@ struct ctl_request {
 /* A client's LoadModel during start-up, forwarded to every worker. */
 struct pending_load {
     struct pending_load *next;
-    struct net_session *session; /* holds a reference; the reply is dropped if it closed */
+    struct net_session *session; /* holds a reference; the reply is dropped if it closed; NULL: the
+                                  * controller's own (options.preload_path) */
     uint64_t msg_id;
     int user_request_id;
     char path[512];
@@ -80,6 +82,8 @@ struct controller {
     const struct controller_options *opts;
     uv_loop_t loop;
     uv_timer_t tick_timer, status_timer, quiet_timer;
+    struct wake_timer wake; /* schedulers without a periodic tick (INFER6): exactly at their wake-ups */
+    int precise_wake;
     uv_signal_t sigint, sigterm;
     struct net_server *client_server;
     struct net_session_list sessions; /* client connections */
@@ -94,6 +98,7 @@ struct controller {
     /* start-up */
     int serving; /* 0 during start-up, 1 once the scheduler runs */
     int stopping;
+    int exit_code; /* of controller_run */
     enum startup_stage startup_stage;
     uint64_t page_size;
     struct sched_model *models;
@@ -114,6 +119,7 @@ struct controller {
 /* startup.c */
 void startup_begin(struct controller *ctl);
 void startup_on_worker_state(struct controller *ctl, struct worker_peer *w);
+/* s: the client's session, or NULL for the controller's own preload. */
 void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id,
                                    const char *path, int copies);
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);

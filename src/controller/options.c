@@ -2,6 +2,7 @@
 #include "common/clock.h"
 #include "common/parse.h"
 #include "net/conn.h"
+#include "workload/zoo.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,22 @@ void controller_usage(FILE *out)
           "  Run the controller of the given TYPE. Connects to the specified workers. All\n"
           "  subsequent options are controller-specific and passed to that controller.\n"
           "TYPE\n"
+          "  DIRECT    Used for testing.  Forwards each inference request straight to a GPU as an Infer of its\n"
+          "            own (GPUs round robin; LoadWeights first where the model is absent, evicting the least\n"
+          "            recently used idle model when pages run out): the worker path without the scheduler.\n"
+          "            No options.\n"
+          "  ECHO      Used for testing.  Answers every inference request at once from the controller; after\n"
+          "            start-up the workers get no actions: the client <-> controller path alone.  No options.\n"
+          "  STRESS    Used for testing.  Serves no clients: loads copies of a model on every worker and keeps\n"
+          "            every GPU loading, evicting and inferring; prints per-GPU throughput.  Options:\n"
+          "       model              (string, default resnet50_v2)  A model zoo name ($CLOCKWORK_MODEL_DIR) or a\n"
+          "                          model path prefix (DIR/NAME/model).\n"
+          "       copies             (int, default 2000)  Copies of it loaded on every worker.\n"
+          "       max_models_on_gpu  (int, default 200)  Copies resident per GPU (fewer if its pages cannot hold\n"
+          "                          them).\n"
+          "       max_outstanding    (int, default 2)  LoadWeights, and Infer actions, in flight per GPU.\n"
+          "       stress_infer       (bool, default true)  Send Infer actions.\n"
+          "       stress_loadweights (bool, default true)  Keep loading and evicting weights.\n"
           "  INFER5    The Clockwork Scheduler.  You should usually be using this.  Options:\n"
           "       generate_inputs    (bool, default false)  Should inputs and outputs be generated if not present.  "
           "Set to true to test network capacity\n"
@@ -27,6 +44,17 @@ void controller_usage(FILE *out)
           "number.  Default 25ms\n"
           "       max_batch        (int, default 16)  Don't use batch sizes that exceed this number.  Default 16.\n"
           "  INFER4    Older name of INFER5, accepted for compatibility.\n"
+          "  INFER6    INFER5's successor for tight SLOs and overload (docs/schedulers.md): places each GPU's\n"
+          "            next batch just before the GPU frees up, drops requests the moment they can no longer\n"
+          "            make their deadline, and under contention runs the batch that serves the most requests\n"
+          "            per unit of GPU time.  Same options as INFER5:\n"
+          "       generate_inputs    as INFER5\n"
+          "       max_gpus           as INFER5\n"
+          "       schedule_ahead     upper bound on how early an infer is decided (INFER6 decides one measured\n"
+          "                          dispatch lag before the GPU frees up) and the load planning horizon, as INFER5\n"
+          "       default_slo        as INFER5\n"
+          "       max_exec           as INFER5\n"
+          "       max_batch          as INFER5\n"
           "WORKERS\n"
           "  Comma-separated list of worker host:port pairs.  e.g.:\n"
           "    volta03:12345,volta04:12345,volta05:12345\n"
@@ -92,10 +120,70 @@ static int parse_workers(struct controller_options *o, const char *list, char *e
 
 int controller_check_type(const char *type, char *err, size_t errlen)
 {
-    if (strcmp(type, "INFER5") == 0 || strcmp(type, "INFER4") == 0)
+    enum sched_type t;
+    if (sched_type_parse(type, &t) != 0)
+        snprintf(err, errlen, "unknown controller type '%s' (use INFER5 or INFER6)", type);
+    else if (!sched_type_is_scheduler(t))
+        snprintf(err, errlen,
+                 "%s is a test controller of the live controller, with nothing to simulate (use INFER5 or "
+                 "INFER6)",
+                 type);
+    else
         return 0;
-    snprintf(err, errlen, "unknown controller type '%s' (use INFER5)", type);
     return -1;
+}
+
+/* STRESS model copies max_models_on_gpu max_outstanding stress_infer stress_loadweights */
+static int parse_stress_options(struct controller_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    static const char *names[] = {"model",           "copies",       "max_models_on_gpu",
+                                  "max_outstanding", "stress_infer", "stress_loadweights"};
+    const char *model = argc > 0 ? argv[0] : "resnet50_v2";
+    if (argc > 6) {
+        snprintf(err, errlen, "too many options for STRESS (%d given, at most 6)", argc);
+        return -1;
+    }
+    int n = strchr(model, '/')
+                ? snprintf(o->preload_path, sizeof o->preload_path, "%s", model)
+                : snprintf(o->preload_path, sizeof o->preload_path, "%s/%s/model", zoo_default_dir(), model);
+    if (!*model || n >= (int)sizeof o->preload_path) {
+        snprintf(err, errlen, "invalid value '%s' for model", model);
+        return -1;
+    }
+    o->preload_copies = 2000;
+    struct sched_stress_config *c = &o->sched.stress;
+    for (int i = 1; i < argc; i++) {
+        uint64_t v = 0;
+        int yes = 0;
+        int ok = i >= 4 ? parse_bool(argv[i], &yes) : parse_u64(argv[i], &v);
+        if (ok != 0 || (i < 4 && (v == 0 || v > 1000000))) {
+            snprintf(err, errlen, "invalid value '%s' for %s", argv[i], names[i]);
+            return -1;
+        }
+        switch (i) {
+        case 1: o->preload_copies = (int)v; break;
+        case 2: c->max_models_on_gpu = (unsigned)v; break;
+        case 3: c->max_outstanding = (unsigned)v; break;
+        case 4: c->no_infer = !yes; break;
+        default: c->no_load = !yes; break;
+        }
+    }
+    return 0;
+}
+
+/* The options after WORKERS, as the TYPE takes them. */
+static int parse_type_options(struct controller_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    switch (o->sched.type) {
+    case SCHED_TYPE_STRESS: return parse_stress_options(o, argc, argv, err, errlen);
+    case SCHED_TYPE_ECHO:
+    case SCHED_TYPE_DIRECT:
+        if (argc == 0)
+            return 0;
+        snprintf(err, errlen, "%s takes no options ('%s' given)", o->type, argv[0]);
+        return -1;
+    default: return controller_parse_sched_options(&o->sched, argc, argv, err, errlen);
+    }
 }
 
 int controller_parse_sched_options(struct sched_config *c, int argc, char **argv, char *err, size_t errlen)
@@ -274,12 +362,15 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
         snprintf(err, errlen, "expected a controller TYPE and a list of WORKERS");
         return OPTIONS_ERROR;
     }
-    if (controller_check_type(argv[1], err, errlen) != 0)
+    if (sched_type_parse(argv[1], &o->sched.type) != 0) {
+        snprintf(err, errlen, "unknown controller type '%s' (use INFER5 or INFER6; for testing DIRECT, ECHO or STRESS)",
+                 argv[1]);
         return OPTIONS_ERROR;
+    }
     snprintf(o->type, sizeof o->type, "%s", argv[1]);
     if (parse_workers(o, argv[2], err, errlen) != 0)
         return OPTIONS_ERROR;
-    if (controller_parse_sched_options(&o->sched, argc - 3, argv + 3, err, errlen) != 0)
+    if (parse_type_options(o, argc - 3, argv + 3, err, errlen) != 0)
         return OPTIONS_ERROR;
     read_environment(o);
     if (read_strict_environment(o, err, errlen) != 0)

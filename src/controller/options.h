@@ -1,6 +1,7 @@
-/* Command line of `controller TYPE WORKERS [generate_inputs max_gpus schedule_ahead
- * default_slo max_exec max_batch] [--bind ADDR]`, with the usage text of the original, and
- * the environment: limits per client and in all (docs/security.md), telemetry rotation. */
+/* Command line of `controller TYPE WORKERS [OPTIONS] [--bind ADDR]`: for INFER5 (and INFER4, INFER6)
+ * `generate_inputs max_gpus schedule_ahead default_slo max_exec max_batch`; the test controllers
+ * DIRECT and ECHO take none, STRESS its own. With the usage text of the original, and the
+ * environment: limits per client and in all (docs/security.md), telemetry rotation. */
 #ifndef CW_CONTROLLER_OPTIONS_H
 #define CW_CONTROLLER_OPTIONS_H
 #include "controller/scheduler.h"
@@ -43,6 +44,9 @@ struct controller_options {
     struct controller_limits limits;
     int has_secret; /* CLOCKWORK_SECRET_FILE was set: clients and workers must prove it */
     struct net_secret secret;
+    /* A model the controller loads itself at start-up, as a client's LoadModel would (STRESS) */
+    char preload_path[512];
+    int preload_copies; /* 0: none */
 };
 
 enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
@@ -54,7 +58,8 @@ void controller_options_defaults(struct controller_options *o);
  * and CLOCKWORK_SECRET_FILE from the environment (controller_usage lists them). */
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen);
 void controller_usage(FILE *out);
-/* Shared with clockwork-sim: 0 if TYPE names a scheduler (INFER5, INFER4), else -1 with err. */
+/* Shared with clockwork-sim: 0 if TYPE names a scheduler (INFER5, INFER4, INFER6), else -1 with err
+ * (unknown, or a test controller: ECHO, DIRECT and STRESS exercise the live paths only). */
 int controller_check_type(const char *type, char *err, size_t errlen);
 /* The positional scheduler options (generate_inputs max_gpus schedule_ahead default_slo
  * max_exec max_batch, any prefix of them) over c's current values. 0, or -1 with err. */

@@ -10,7 +10,35 @@
 
 struct scheduler;
 
+/* What runs the controller's serving phase (its TYPE on the command line): a scheduler (the
+ * Clockwork scheduler INFER5 or our INFER6), or one of the original's test controllers
+ * (src/controller/test_controllers/). */
+enum sched_type {
+    SCHED_TYPE_INFER5 = 0, /* the Clockwork scheduler (infer5/), the default */
+    SCHED_TYPE_ECHO,       /* answers every inference at once, no worker involved */
+    SCHED_TYPE_DIRECT,     /* forwards each inference to a GPU, no scheduling */
+    SCHED_TYPE_STRESS,     /* keeps every GPU loading, evicting and inferring; no clients */
+    SCHED_TYPE_INFER6,     /* just-in-time placement for tight SLOs and overload (infer6/) */
+};
+/* 0 with *type set if name is a TYPE (INFER5, INFER4, INFER6, ECHO, DIRECT, STRESS), else -1. */
+int sched_type_parse(const char *name, enum sched_type *type);
+const char *sched_type_name(enum sched_type type);
+/* 1 for a scheduler (INFER5, INFER6), 0 for a test controller of the original (ECHO, DIRECT,
+ * STRESS: they exercise the live paths and have nothing to simulate). */
+int sched_type_is_scheduler(enum sched_type type);
+/* How the host drives this TYPE's ticks: > 0, call scheduler_tick on that period (INFER5 and
+ * the test controllers: 1 ms, as the original); 0, call it exactly at each scheduler_next_wakeup. */
+uint64_t sched_type_tick_ns(enum sched_type type);
+
+/* STRESS's options; 0 means the default of each. */
+struct sched_stress_config {
+    unsigned max_models_on_gpu; /* default 200, fewer if the GPU's pages do not hold them */
+    unsigned max_outstanding;   /* LoadWeights and Infer in flight per GPU, each (default 2) */
+    int no_infer, no_load;      /* 1: no Infer / no LoadWeights-EvictWeights churn */
+};
+
 struct sched_config {
+    enum sched_type type;       /* default INFER5 */
     uint64_t default_slo;       /* ns, default 100 ms */
     uint64_t schedule_ahead;    /* ns, default 10 ms */
     uint64_t latest_delta;      /* ns, default 10 ms */
@@ -21,6 +49,7 @@ struct sched_config {
     double estimate_percentile; /* default 0.99 */
     int generate_inputs;        /* ask workers to generate inputs when a request has none */
     unsigned max_gpus;          /* default 100 */
+    struct sched_stress_config stress;
 };
 void sched_config_defaults(struct sched_config *c);
 
@@ -128,6 +157,7 @@ void scheduler_drain(struct scheduler *s, uint64_t now, int status);
 struct sched_gpu_stats {
     unsigned worker_id, gpu_id;
     uint64_t infer_count, infer_busy_ns, load_count;
+    uint64_t infer_errors, load_errors;                      /* failed actions (filled by the test controllers) */
     uint64_t infer_exec_min, infer_exec_max, infer_exec_sum; /* worker exec durations */
     uint64_t infer_e2e_sum, infer_e2e_max;                   /* send to result received */
     uint64_t load_exec_min, load_exec_max, load_exec_sum, load_e2e_sum, load_e2e_max;

@@ -69,7 +69,8 @@ static void send_next_load(struct controller *ctl)
         int id = ctl->next_action_id++;
         log_info("Worker <-- A%d:LoadModelFromDisk model=%u [0.0, %.1f] %s", id, l->first_model_id,
                  (double)UINT64_MAX / 1e6, l->path);
-        if (!w->conn || worker_send_load_model(w->conn, id, l->first_model_id, l->path, l->copies) != 0) {
+        if (!w->conn ||
+            worker_send_load_model(w->conn, id, l->first_model_id, l->path, l->copies, &ctl->opts->sched) != 0) {
             l->failed = 1;
             snprintf(l->error, sizeof l->error, "worker %u is not connected", i);
             l->responses++;
@@ -88,9 +89,13 @@ void startup_on_load_model_request(struct controller *ctl, struct net_session *s
         return;
     }
     char shown[LOG_ESCAPED_SIZE];
-    log_info("Client --> Req%d:LoadModel path=%s copies=%d", user_request_id, log_escape(shown, path), copies);
+    if (s)
+        log_info("Client --> Req%d:LoadModel path=%s copies=%d", user_request_id, log_escape(shown, path), copies);
+    else
+        log_info("Controller --> LoadModel path=%s copies=%d (%s)", path, copies, ctl->opts->type);
     l->session = s;
-    net_session_ref(s);
+    if (s)
+        net_session_ref(s);
     l->msg_id = msg_id;
     l->user_request_id = user_request_id;
     snprintf(l->path, sizeof l->path, "%s", path);
@@ -162,17 +167,22 @@ static void finish_load(struct controller *ctl)
         l->failed = 1;
         snprintf(l->error, sizeof l->error, "controller out of memory");
     }
-    if (l->failed) {
+    if (l->failed && !l->session) {
+        log_error("%s cannot load its model %s: %s; stopping", ctl->opts->type, l->path, l->error);
+        ctl->exit_code = 1;
+        uv_stop(&ctl->loop);
+    } else if (l->failed) {
         log_info("Client <-- Rsp%d:LoadModel error %d: %s", l->user_request_id, CLIENT_ERROR, l->error);
         client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_ERROR, l->error, 0, NULL, 0);
-    } else {
+    } else if (l->session) {
         log_info("Client <-- Rsp%d:LoadModel model_id=[%u->%u] input=%llu output=%llu", l->user_request_id,
                  l->first_model_id, l->first_model_id + (unsigned)l->copies_created - 1,
                  (unsigned long long)l->info.input_size, (unsigned long long)l->info.output_size);
         client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_SUCCESS, "",
                                         l->first_model_id, &l->info, l->copies_created);
     }
-    net_session_unref(l->session);
+    if (l->session)
+        net_session_unref(l->session);
     free(l);
     restart_quiet_timer(ctl);
     send_next_load(ctl);
@@ -268,6 +278,8 @@ void startup_begin(struct controller *ctl)
     log_info("(Startup-1) Bouncing LS and Infer requests until startup is complete");
     log_info("(Startup-2) Querying current worker state");
     ctl->startup_stage = STARTUP_QUERYING_WORKERS;
+    if (ctl->opts->preload_copies > 0) /* sent once every worker has answered */
+        startup_on_load_model_request(ctl, NULL, 0, 0, ctl->opts->preload_path, ctl->opts->preload_copies);
 }
 
 int startup_find_loaded(const struct controller *ctl, const char *path, int copies, unsigned *first)
@@ -288,7 +300,8 @@ void startup_free(struct controller *ctl)
     while (ctl->loads_head) {
         struct pending_load *l = ctl->loads_head;
         ctl->loads_head = l->next;
-        net_session_unref(l->session);
+        if (l->session)
+            net_session_unref(l->session);
         free(l);
     }
     ctl->loads_tail = NULL;

@@ -1,6 +1,7 @@
 #include "worker_link.h"
 #include "common/status.h"
 #include "proto/clockwork.pb-c.h"
+#include "proto/error_action.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,8 @@ int worker_send_clear_cache(struct net_conn *c, int action_id)
     return net_conn_send(c, ACT_CLEAR, 0, &p.base, NULL, 0);
 }
 
-int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies)
+int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies,
+                           const struct sched_config *limits)
 {
     Clockwork__LoadModelFromDiskActionProto p = CLOCKWORK__LOAD_MODEL_FROM_DISK_ACTION_PROTO__INIT;
     p.action_id = action_id;
@@ -38,6 +40,8 @@ int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id,
     p.earliest = 0;
     p.latest = UINT64_MAX;
     p.no_of_copies = copies;
+    p.max_batch_size = limits->max_batch;
+    p.max_exec_duration = limits->max_exec;
     return net_conn_send(c, ACT_LOAD_MODEL, 0, &p.base, NULL, 0);
 }
 
@@ -64,8 +68,9 @@ static int send_infer(struct net_conn *c, const struct sched_action *a)
     FILL_TIMED_ACTION(p, a);
     p.expected_duration = a->expected_duration;
     p.batch_size = n;
-    /* All-empty inputs are sent as no input_sizes: the worker generates inputs. */
-    p.n_input_sizes = total ? n : 0;
+    /* One size per request even when all are 0 (the worker then generates inputs), as the
+     * original sends it. */
+    p.n_input_sizes = n;
     p.input_sizes = sizes;
     uint8_t *body = NULL;
     if (total) {
@@ -125,7 +130,7 @@ static int decode_error(const struct net_msg *m, int64_t off, struct worker_resu
     if (!p)
         return -1;
     r->action_id = p->action_id;
-    r->action_type = p->action_type;
+    r->action_type = error_action_wire_type(p->action_type);
     r->sched.status = p->status ? p->status : ACTION_RUNTIME_ERROR;
     snprintf(r->message, sizeof r->message, "%s", p->message ? p->message : "");
     r->sched.worker_action_received = to_controller(p->action_received, off);

@@ -23,7 +23,7 @@ struct worker_gpu_state {
 struct worker_result {
     uint64_t msg_type;
     int action_id;
-    int action_type;           /* for errors: the failed action's type */
+    int action_type;           /* for errors: the failed action's wire type (1..6) */
     struct sched_result sched; /* status, message, timings (controller clock), output */
     char message[512];
     /* LoadModelFromDisk */
@@ -38,7 +38,10 @@ struct worker_result {
 
 int worker_send_get_state(struct net_conn *c, int action_id);
 int worker_send_clear_cache(struct net_conn *c, int action_id);
-int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies);
+/* The worker offers only the batch sizes within limits->max_batch and, above batch 1,
+ * limits->max_exec (the original controller sends its max_batch and max_exec options). */
+int worker_send_load_model(struct net_conn *c, int action_id, unsigned model_id, const char *path, int copies,
+                           const struct sched_config *limits);
 /* Encodes a scheduler action; for infers the body is the batch's inputs concatenated. */
 int worker_send_sched_action(struct net_conn *c, const struct sched_action *a);
 

@@ -41,7 +41,8 @@ void rejoin_begin(struct controller *ctl, struct worker_peer *w, const struct wo
              ctl->n_groups);
     for (unsigned i = 0; i < ctl->n_groups; i++) {
         const struct load_group *g = &ctl->groups[i];
-        if (worker_send_load_model(w->conn, ctl->next_action_id++, g->first, g->path, g->copies) != 0)
+        if (worker_send_load_model(w->conn, ctl->next_action_id++, g->first, g->path, g->copies, &ctl->opts->sched) !=
+            0)
             return; /* the connection closed: it will be retried */
     }
     if (ctl->n_groups == 0)

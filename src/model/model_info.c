@@ -128,6 +128,18 @@ unsigned model_info_padded_batch(const struct model_info *m, unsigned n)
     return 0;
 }
 
+void model_info_limit_batches(struct model_info *m, unsigned max_batch, uint64_t max_exec)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < m->n_batch_sizes; i++) {
+        if (i > 0 && (m->batch_sizes[i] > max_batch || m->exec_ns[i] > max_exec))
+            continue;
+        m->batch_sizes[kept] = m->batch_sizes[i];
+        m->exec_ns[kept++] = m->exec_ns[i];
+    }
+    m->n_batch_sizes = kept;
+}
+
 int model_info_batch_index(const struct model_info *m, unsigned b)
 {
     for (unsigned i = 0; i < m->n_batch_sizes; i++)

@@ -26,6 +26,9 @@ int model_info_load(struct model_info *m, const char *prefix, uint64_t page_size
 
 /* Smallest supported batch size >= n (padding rule); 0 if n exceeds the largest. */
 unsigned model_info_padded_batch(const struct model_info *m, unsigned n);
+/* Keeps only the batch sizes a LoadModelFromDisk with these limits asks for: b <= max_batch
+ * and, above the smallest (batch 1), exec time <= max_exec; the smallest always stays. */
+void model_info_limit_batches(struct model_info *m, unsigned max_batch, uint64_t max_exec);
 /* Index of batch size b in batch_sizes, or -1. */
 int model_info_batch_index(const struct model_info *m, unsigned b);
 

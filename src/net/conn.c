@@ -344,6 +344,10 @@ static void deliver_messages(struct net_conn *c, uint64_t now)
     const char *reason = NULL;
     int rc;
     while (!c->closing && !c->flushing && (rc = frame_reader_next(&c->reader, &fm, &reason)) != 0) {
+        if (rc < 0 && !c->ready && c->h.secret && !is_auth_type(fm.ph.msg_type)) {
+            handle_auth_frame(c, &(struct net_msg){.type = fm.ph.msg_type}); /* refused for what it is */
+            return;
+        }
         if (rc < 0) {
             reject_frame(c, &fm.ph, reason);
             return;

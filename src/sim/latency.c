@@ -6,14 +6,15 @@
 /* Measured on 127.0.0.1 (Figure 7 configuration, 6 worker_dummy + controller + client on
  * 2 cores): base ~ p10, jitter = mean - base. See docs/simulator.md. */
 static const struct sim_delay DEFAULTS[SIM_N_HOPS] = {
-    [HOP_CLIENT_TO_CTL] = {30 * US, 80 * US},
-    [HOP_CTL_TO_CLIENT] = {30 * US, 80 * US},
-    [HOP_CTL_TO_WORKER] = {55 * US, 100 * US},
-    [HOP_WORKER_RESULT] = {105 * US, 120 * US},
-    [HOP_WORKER_TO_CTL] = {30 * US, 80 * US},
-    [HOP_EXEC_TURNAROUND] = {55 * US, 110 * US},
-    [HOP_CTL_EVENT] = {5 * US, 0},
-    [HOP_SEND] = {5 * US, 0},
+    [HOP_CLIENT_TO_CTL] = {.base = 30 * US, .jitter = 80 * US},
+    [HOP_CTL_TO_CLIENT] = {.base = 30 * US, .jitter = 80 * US},
+    [HOP_CTL_TO_WORKER] = {.base = 55 * US, .jitter = 100 * US},
+    [HOP_WORKER_RESULT] = {.base = 105 * US, .jitter = 120 * US},
+    [HOP_WORKER_TO_CTL] = {.base = 30 * US, .jitter = 80 * US},
+    [HOP_EXEC_TURNAROUND] = {.base = 55 * US, .jitter = 110 * US},
+    [HOP_CTL_EVENT] = {.base = 5 * US},
+    [HOP_SEND] = {.base = 5 * US},
+    [HOP_EXEC_WAKEUP] = {.base = 0},
 };
 
 static const char *const NAMES[SIM_N_HOPS] = {
@@ -21,6 +22,7 @@ static const char *const NAMES[SIM_N_HOPS] = {
     [HOP_CTL_TO_WORKER] = "ctl-worker", [HOP_WORKER_RESULT] = "worker-result",
     [HOP_WORKER_TO_CTL] = "worker-ctl", [HOP_EXEC_TURNAROUND] = "exec-turnaround",
     [HOP_CTL_EVENT] = "ctl-event",      [HOP_SEND] = "send",
+    [HOP_EXEC_WAKEUP] = "exec-wakeup",
 };
 
 void sim_latency_defaults(struct sim_latency *l)
@@ -35,9 +37,12 @@ const char *sim_hop_name(enum sim_hop h) { return h < SIM_N_HOPS ? NAMES[h] : "?
 uint64_t sim_delay_sample(const struct sim_latency *l, enum sim_hop h, struct wl_rng *rng)
 {
     const struct sim_delay *d = &l->hop[h];
-    if (d->jitter == 0)
-        return d->base;
-    return d->base + (uint64_t)llround(wl_rng_exponential(rng, (double)d->jitter));
+    uint64_t x = d->base;
+    if (d->jitter)
+        x += (uint64_t)llround(wl_rng_exponential(rng, (double)d->jitter));
+    if (d->tail_prob > 0 && wl_rng_uniform(rng) < d->tail_prob)
+        x += (uint64_t)llround(wl_rng_exponential(rng, (double)d->tail));
+    return x;
 }
 
 /* A standard normal draw (Box-Muller). */

@@ -7,8 +7,12 @@
 #include "workload/gen.h"
 #include <stdint.h>
 
+/* base + Exp(jitter), plus, with probability tail_prob, Exp(tail): the rare stall a loaded
+ * machine adds (0 by default). */
 struct sim_delay {
     uint64_t base, jitter; /* ns */
+    uint64_t tail;         /* ns, mean of the stall */
+    double tail_prob;
 };
 
 enum sim_hop {
@@ -20,6 +24,7 @@ enum sim_hop {
     HOP_EXEC_TURNAROUND, /* an executor: one action's end -> ready for the next */
     HOP_CTL_EVENT,       /* controller processing time per event (request, result, tick) */
     HOP_SEND,            /* how long one action send occupies one of the 2 send slots */
+    HOP_EXEC_WAKEUP,     /* an idle executor: action received -> started (its thread wakes up) */
     SIM_N_HOPS
 };
 

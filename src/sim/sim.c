@@ -18,7 +18,7 @@ void sim_config_defaults(struct sim_config *c)
     c->page_size = wc.weights_cache_page_size;
     sched_config_defaults(&c->sched);
     sim_latency_defaults(&c->lat);
-    c->tick_ns = NS_PER_MS;
+    c->tick_ns = SIM_TICK_SCHEDULER;
     c->progress_s = 10;
 }
 

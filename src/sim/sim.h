@@ -1,4 +1,4 @@
-/* clockwork-sim's engine: the INFER5 scheduler (controller/scheduler.h), emulated devices
+/* clockwork-sim's engine: the controller's scheduler (controller/scheduler.h), emulated devices
  * (sim_device.h, the worker's weights-cache rules) and a client workload (the same workload
  * code and request sources as `client`) on one virtual clock and event queue. No sockets, no
  * sleeping; same config + seed give byte-identical telemetry. A process may run many. */
@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #define SIM_EPOCH_NS 1600000000000000000ULL /* virtual time 0 = 2020-09-13 12:26:40 UTC */
+#define SIM_TICK_SCHEDULER UINT64_MAX
 
 /* What each device did, for tests that check the scheduler's properties. */
 struct sim_trace {
@@ -34,12 +35,14 @@ struct sim_config {
     uint64_t cache_size, page_size;
     struct sched_config sched;
     struct sim_latency lat;
-    uint64_t tick_ns;    /* the controller's scheduler tick (live: 1 ms); 0: exact wake-ups */
-    double duration_s;   /* simulated seconds; <= 0: until the workload ends */
-    uint64_t seed;       /* 0: the workload's own seeds, as the live client */
-    const char *log_dir; /* telemetry TSVs; NULL: none */
-    const char *zoo_dir; /* NULL: zoo_default_dir() */
-    FILE *progress;      /* a line per progress_s simulated seconds; NULL: none */
+    uint64_t client_tick_ns; /* the client's timer granularity (live: libuv's 1 ms); 0 (default): exact */
+    uint64_t tick_ns;        /* the controller's scheduler tick; 0: exact wake-ups; SIM_TICK_SCHEDULER (default):
+                              * the scheduler type's own, as live (INFER5: 1 ms, INFER6: exact) */
+    double duration_s;       /* simulated seconds; <= 0: until the workload ends */
+    uint64_t seed;           /* 0: the workload's own seeds, as the live client */
+    const char *log_dir;     /* telemetry TSVs; NULL: none */
+    const char *zoo_dir;     /* NULL: zoo_default_dir() */
+    FILE *progress;          /* a line per progress_s simulated seconds; NULL: none */
     double progress_s;
     FILE *out; /* workload messages and the summary; NULL: none */
     struct sim_observer obs;

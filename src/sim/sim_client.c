@@ -161,10 +161,14 @@ static void emit_note(void *data, const char *msg)
 
 static void emit_stop(void *data, const char *reason) { sim_client_stop(data, reason); }
 
-/* Arms the EV_SOURCES event for the sources' next time, if earlier than the armed one. */
+/* Arms the EV_SOURCES event for the sources' next time, if earlier than the armed one. With a
+ * client tick the wake-up is rounded up to whole ticks from the last one, as the live client's
+ * libuv timer (milliseconds) rounds it: requests due in between leave together. */
 static void arm(struct sim *s)
 {
-    uint64_t next = wl_sources_next_time(s->src);
+    uint64_t next = wl_sources_next_time(s->src), tick = s->cfg->client_tick_ns, from = s->sources_woke;
+    if (next != UINT64_MAX && tick && next > from)
+        next = from + (next - from + tick - 1) / tick * tick;
     if (next == UINT64_MAX || s->stopping || next >= s->pending_sources)
         return;
     s->pending_sources = next;
@@ -187,6 +191,7 @@ void sim_client_start(struct sim *s)
         sim_client_stop(s, "Stopping: the workload has no request sources");
         return;
     }
+    s->sources_woke = s->now;
     if (wl_sources_start(s->src, s->now, &s->emit) != 0 && !s->stopping)
         sim_client_stop(s, "Stopping: cannot start the workload");
     arm(s);
@@ -197,6 +202,7 @@ void sim_client_sources_due(struct sim *s, uint64_t t)
     if (t != s->pending_sources || s->stopping)
         return; /* superseded */
     s->pending_sources = UINT64_MAX;
+    s->sources_woke = t;
     wl_sources_advance(s->src, t, &s->emit);
     arm(s);
 }

@@ -114,7 +114,7 @@ static void arm_tick(struct sim *s, uint64_t now)
         return;
     if (w <= now)
         w = now + 1;
-    uint64_t grid = s->cfg->tick_ns;
+    uint64_t grid = s->tick_ns;
     if (grid)
         w = s->t0 + (w - s->t0 + grid - 1) / grid * grid;
     if (w >= s->pending_tick)
@@ -218,6 +218,7 @@ int sim_ctl_start(struct sim *s)
     }
     build_gpus(s, gpus);
     s->pending_tick = UINT64_MAX;
+    s->tick_ns = s->cfg->tick_ns == SIM_TICK_SCHEDULER ? sched_type_tick_ns(s->cfg->sched.type) : s->cfg->tick_ns;
     send_queue_init(&s->sends, &SIM_SEND_OPS, s);
     s->sched = scheduler_create(&s->cfg->sched, s->models, s->n_models, gpus, s->n_devices, &SIM_SCHED_OPS, s);
     free(gpus);

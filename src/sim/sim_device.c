@@ -45,8 +45,12 @@ void sim_device_submit(struct sim_device *d, uint64_t now, struct sim_task *t)
     else
         x->head = t;
     x->tail = t;
-    if (!x->current && !x->wake_pending)
-        wake(d, t->type == SCHED_INFER ? SIM_EX_EXEC : SIM_EX_LOAD, now > x->free_at ? now : x->free_at);
+    if (!x->current && !x->wake_pending) {
+        uint64_t at = now > x->free_at ? now : x->free_at;
+        if (at == now && d->ops->wakeup)
+            at += d->ops->wakeup(d->ops->data);
+        wake(d, t->type == SCHED_INFER ? SIM_EX_EXEC : SIM_EX_LOAD, at);
+    }
 }
 
 /* The task's work at its start time: the same cache rules as the threaded device. Returns
@@ -68,7 +72,7 @@ static int begin(struct sim_device *d, struct sim_task *t, uint64_t now)
     t->status = weights_cache_infer_begin(&d->cache, t->model_id, &t->version);
     int idx = model_info_batch_index(t->info, model_info_padded_batch(t->info, t->batch_size));
     if (t->status == ACTION_SUCCESS && idx < 0)
-        t->status = ACTION_EXEC_INVALID_BATCH;
+        t->status = ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     if (t->status != ACTION_SUCCESS)
         return 0;
     t->end = now + d->ops->exec_time(d->ops->data, t, t->info->exec_ns[idx]);
@@ -106,7 +110,7 @@ static void take_next(struct sim_device *d, unsigned ex, uint64_t now)
         x->tail = NULL;
     x->current = t;
     uint64_t start;
-    t->status = executor_window_start(now, t->earliest, t->latest, &start);
+    t->status = executor_window_start(t->type, now, t->earliest, t->latest, &start);
     if (t->status != ACTION_SUCCESS) {
         t->start = t->end = now;
         finish(d, ex, t, now);

@@ -37,6 +37,8 @@ struct sim_device_ops {
     uint64_t (*exec_time)(void *data, const struct sim_task *t, uint64_t profiled);
     /* How long an executor needs after one task before it starts the next. */
     uint64_t (*turnaround)(void *data);
+    /* How long an idle executor takes to start a task that arrives (NULL: at once). */
+    uint64_t (*wakeup)(void *data);
     void *data;
 };
 

@@ -59,6 +59,7 @@ struct sim {
     unsigned *target_model; /* target -> model id */
     unsigned n_targets;
     uint64_t pending_sources; /* time of the EV_SOURCES event that counts, UINT64_MAX: none */
+    uint64_t sources_woke;    /* when the sources last ran (the client tick counts from there) */
     uint64_t outstanding, next_user_request;
 
     /* models, shared by the scheduler and the devices */
@@ -72,6 +73,7 @@ struct sim {
     int ctl_busy;
     uint64_t ctl_done_at; /* end of the item being processed: when its effects leave */
     uint64_t pending_tick;
+    uint64_t tick_ns; /* the tick grid in use (cfg->tick_ns resolved) */
     uint64_t next_request_id;
     struct send_queue sends;
     unsigned sends_in_flight; /* sends holding a slot until their EV_SEND_DONE */

@@ -19,6 +19,8 @@ void sim_usage(FILE *out)
           "  network and processing overheads. Writes clockwork_request_log.tsv and\n"
           "  clockwork_action_log.tsv like the controller; same arguments and seed give identical files.\n"
           "  TYPE and its options are the controller's (see `controller -h`), e.g. INFER5 0 6 5000000;\n"
+          "  TYPE is a scheduler: INFER5 (INFER4), or INFER6 (the test controllers ECHO, DIRECT and\n"
+          "  STRESS exercise the live paths only and are refused).\n"
           "  WORKLOAD and its parameters are the client's (see `client -h`), e.g.\n"
           "  slo-exp-1 resnet50_v2 12 poisson 600 1 100 1.5 mul 30.\n"
           "CLUSTER\n"
@@ -35,7 +37,8 @@ void sim_usage(FILE *out)
           "      --log-dir DIR         telemetry directory (default $CLOCKWORK_LOG_DIR, else /local)\n"
           "      --progress SECONDS    a progress line on stderr per SECONDS simulated (default 10)\n"
           "  -q, --quiet               no progress lines\n"
-          "OVERHEADS (microseconds, BASE or BASE+JITTER: a fixed part plus an exponential of mean JITTER;\n"
+          "OVERHEADS (microseconds, BASE or BASE+JITTER: a fixed part plus an exponential of mean JITTER,\n"
+          "           or BASE+JITTER+TAIL@P: plus, with probability P, an exponential of mean TAIL (a stall);\n"
           "           defaults measured on loopback, see docs/simulator.md)\n"
           "      --client-ctl D        client -> controller (default 30+80)\n"
           "      --ctl-client D        controller -> client (default 30+80)\n"
@@ -45,9 +48,20 @@ void sim_usage(FILE *out)
           "      --exec-turnaround D   executor: one action's end -> next start (default 55+110)\n"
           "      --ctl-event D         controller processing per event (default 5)\n"
           "      --send D              one action send holds one of the 2 send slots (default 5)\n"
+          "      --exec-wakeup D       an idle executor starts an arriving action after this (default 0)\n"
           "      --exec-noise F        relative std deviation of inference times (default 0)\n"
-          "      --tick-us US          the controller's scheduler tick (default 1000, as live; 0: exact)\n"
+          "      --client-tick-us US   the client's timer granularity: requests due between two of its\n"
+          "                            wake-ups leave together (live: 1000, libuv; default 0: exact)\n"
+          "      --tick-us US          the controller's scheduler tick (default: the TYPE's, as live: INFER5\n"
+          "                            1000, INFER6 0 = exactly at its wake-ups)\n"
           "      --ideal               every overhead 0 (an optimistic bound)\n"
+          "      --overheads FILE      overheads from FILE (as --calibrate writes it: one `option value`\n"
+          "                            line each, e.g. `ctl-worker 20+15`); later options override it\n"
+          "CALIBRATION\n"
+          "      --calibrate DIR       fit the overheads to a live run's logs in DIR (clockwork_action_log.tsv,\n"
+          "                            clockwork_request_log.tsv), print them and save them for --overheads\n"
+          "                            (no TYPE or workload needed)\n"
+          "      --overheads-out FILE  where --calibrate saves them (default DIR/sim_overheads.txt)\n"
           "  -h, --help                print this message\n"
           "ENVIRONMENT\n"
           "  CLOCKWORK_LOG_DIR, CLOCKWORK_MODEL_DIR (model zoo), CLOCKWORK_CONFIG_FILE (cache sizes)\n"
@@ -57,19 +71,25 @@ void sim_usage(FILE *out)
           out);
 }
 
-/* "BASE" or "BASE+JITTER" in microseconds (fractions allowed). */
+/* "BASE", "BASE+JITTER" or "BASE+JITTER+TAIL@PROB" in microseconds (fractions allowed). */
 static int parse_delay(const char *s, struct sim_delay *d)
 {
-    char buf[64];
+    char buf[96], *part[3] = {buf, NULL, NULL};
     snprintf(buf, sizeof buf, "%s", s);
-    char *plus = strchr(buf, '+');
-    double base, jitter = 0;
-    if (plus)
-        *plus = '\0';
-    if (parse_nonneg_double(buf, &base) != 0 || (plus && parse_nonneg_double(plus + 1, &jitter) != 0))
+    for (int i = 1; i < 3 && part[i - 1]; i++)
+        if ((part[i] = strchr(part[i - 1], '+')))
+            *part[i]++ = '\0';
+    double base, jitter = 0, tail = 0, prob = 0;
+    char *at = part[2] ? strchr(part[2], '@') : NULL;
+    if (part[2] && !at)
         return -1;
-    d->base = (uint64_t)llround(base * 1e3);
-    d->jitter = (uint64_t)llround(jitter * 1e3);
+    if (at)
+        *at++ = '\0';
+    if (parse_nonneg_double(part[0], &base) != 0 || (part[1] && parse_nonneg_double(part[1], &jitter) != 0) ||
+        (at && (parse_nonneg_double(part[2], &tail) != 0 || parse_nonneg_double(at, &prob) != 0 || prob > 1)))
+        return -1;
+    *d = (struct sim_delay){(uint64_t)llround(base * 1e3), (uint64_t)llround(jitter * 1e3),
+                            (uint64_t)llround(tail * 1e3), prob};
     return 0;
 }
 
@@ -81,6 +101,7 @@ static const struct {
     {"--ctl-worker", HOP_CTL_TO_WORKER}, {"--worker-result", HOP_WORKER_RESULT},
     {"--worker-ctl", HOP_WORKER_TO_CTL}, {"--exec-turnaround", HOP_EXEC_TURNAROUND},
     {"--ctl-event", HOP_CTL_EVENT},      {"--send", HOP_SEND},
+    {"--exec-wakeup", HOP_EXEC_WAKEUP},
 };
 
 static int hop_option(struct sim_options *o, const char *name, const char *val)
@@ -89,6 +110,43 @@ static int hop_option(struct sim_options *o, const char *name, const char *val)
         if (!strcmp(name, HOP_OPTIONS[i].name))
             return parse_delay(val, &o->cfg.lat.hop[HOP_OPTIONS[i].hop]) == 0 ? 1 : -1;
     return 0;
+}
+
+/* The options an overheads file may set: the hops, exec noise and the client's tick. */
+static int overhead_option(struct sim_options *o, const char *name, const char *val)
+{
+    struct sim_config *c = &o->cfg;
+    double d = 0;
+    if (!strcmp(name, "--client-tick-us")) {
+        if (parse_nonneg_double(val, &d) != 0)
+            return -1;
+        c->client_tick_ns = (uint64_t)llround(d * 1e3);
+        return 1;
+    }
+    return hop_option(o, name, val);
+}
+
+/* An overheads file: `option value` per line (option without its leading --), # comments. */
+static int overheads_file(struct sim_options *o, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[512], name[128], val[128];
+    int rc = 1;
+    while (rc == 1 && fgets(line, sizeof line, f)) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        int n = sscanf(line, "%100s %100s", name + 2, val);
+        if (n <= 0)
+            continue;
+        name[0] = name[1] = '-';
+        if (n != 2 || overhead_option(o, name, val) != 1)
+            rc = -1;
+    }
+    fclose(f);
+    return rc;
 }
 
 static int unsigned_option(const char *val, unsigned *out, unsigned min)
@@ -127,13 +185,19 @@ static int value_option(struct sim_options *o, const char *name, const char *val
         return parse_nonneg_double(val, &c->progress_s) == 0 ? 1 : -1;
     if (!strcmp(name, "--exec-noise"))
         return parse_nonneg_double(val, &c->lat.exec_noise) == 0 ? 1 : -1;
+    if (!strcmp(name, "--overheads"))
+        return overheads_file(o, val);
+    if (!strcmp(name, "--calibrate"))
+        return snprintf(o->calibrate_dir, sizeof o->calibrate_dir, "%s", val) < (int)sizeof o->calibrate_dir ? 1 : -1;
+    if (!strcmp(name, "--overheads-out"))
+        return snprintf(o->overheads_out, sizeof o->overheads_out, "%s", val) < (int)sizeof o->overheads_out ? 1 : -1;
     if (!strcmp(name, "--tick-us")) {
         if (parse_nonneg_double(val, &d) != 0)
             return -1;
         c->tick_ns = (uint64_t)llround(d * 1e3);
         return 1;
     }
-    return hop_option(o, name, val);
+    return overhead_option(o, name, val);
 }
 
 static void ideal(struct sim_config *c) { memset(&c->lat, 0, sizeof c->lat); }
@@ -214,12 +278,18 @@ int sim_options_parse(struct sim_options *o, int argc, char **argv, char *err, s
         return SIM_OPTIONS_HELP;
     if (i < 0)
         return SIM_OPTIONS_ERROR;
+    if (o->calibrate_dir[0]) {
+        if (!o->overheads_out[0])
+            snprintf(o->overheads_out, sizeof o->overheads_out, "%.1000s/sim_overheads.txt", o->calibrate_dir);
+        return SIM_OPTIONS_CALIBRATE;
+    }
     if (i >= argc) {
-        snprintf(err, errlen, "expected a controller TYPE (INFER5), its options, -- and a WORKLOAD");
+        snprintf(err, errlen, "expected a controller TYPE (INFER5 or INFER6), its options, -- and a WORKLOAD");
         return SIM_OPTIONS_ERROR;
     }
     if (controller_check_type(argv[i], err, errlen) != 0)
         return SIM_OPTIONS_ERROR;
+    sched_type_parse(argv[i], &o->cfg.sched.type);
     snprintf(o->type, sizeof o->type, "%s", argv[i++]);
     int first = i;
     while (i < argc && strcmp(argv[i], "--") != 0 && !wl_find(argv[i]))

@@ -13,12 +13,15 @@ struct sim_options {
     const struct wl_def *workload;
     struct wl_args args;
     int quiet;
+    char calibrate_dir[1024]; /* --calibrate: fit overheads from this live run's logs instead */
+    char overheads_out[1024]; /* --overheads-out: where --calibrate saves them */
 };
 
-enum { SIM_OPTIONS_OK = 0, SIM_OPTIONS_HELP = 1, SIM_OPTIONS_ERROR = -1 };
+enum { SIM_OPTIONS_OK = 0, SIM_OPTIONS_HELP = 1, SIM_OPTIONS_CALIBRATE = 2, SIM_OPTIONS_ERROR = -1 };
 
 /* Parses argv (reads CLOCKWORK_LOG_DIR and the worker config file for the cache defaults).
- * On error err says why. */
+ * On error err says why. SIM_OPTIONS_CALIBRATE: --calibrate DIR was given (no TYPE or
+ * workload needed). */
 int sim_options_parse(struct sim_options *o, int argc, char **argv, char *err, size_t errlen);
 void sim_usage(FILE *out);
 

@@ -128,13 +128,23 @@ static uint64_t d_turnaround(void *data)
     return sim_delay_sample(&s->cfg->lat, HOP_EXEC_TURNAROUND, &s->rng_net);
 }
 
+static uint64_t d_wakeup(void *data)
+{
+    struct sim *s = data;
+    return sim_delay_sample(&s->cfg->lat, HOP_EXEC_WAKEUP, &s->rng_net);
+}
+
 /* ---- lifecycle ---- */
 
 int sim_workers_init(struct sim *s)
 {
     const struct sim_config *c = s->cfg;
-    s->dev_ops = (struct sim_device_ops){
-        .wake_at = d_wake_at, .done = d_done, .exec_time = d_exec_time, .turnaround = d_turnaround, .data = s};
+    s->dev_ops = (struct sim_device_ops){.wake_at = d_wake_at,
+                                         .done = d_done,
+                                         .exec_time = d_exec_time,
+                                         .turnaround = d_turnaround,
+                                         .wakeup = d_wakeup,
+                                         .data = s};
     s->n_devices = c->n_workers * c->gpus_per_worker;
     s->devices = calloc(s->n_devices ? s->n_devices : 1, sizeof *s->devices);
     s->links = calloc(c->n_workers ? c->n_workers : 1, sizeof *s->links);

@@ -66,7 +66,7 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     char path[512];
     if (model_path_resolve(w->model_dir, a->model_path, path, sizeof path, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
-    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, path)) {
+    if (registry_holds(&w->registry, a->model_id, a->no_of_copies, a->model_path)) {
         *out = registry_get(&w->registry, a->model_id);
         return 0;
     }
@@ -78,8 +78,11 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
     struct model_info m;
     if (model_info_load(&m, path, w->cfg.weights_cache_page_size, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
+    /* before the backend builds anything: batch sizes the controller will never use cost nothing */
+    model_info_limit_batches(&m, a->max_batch_size, a->max_exec_duration);
     if (w->opt.load_model && w->opt.load_model(w->opt.backend_ctx, &m, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
+    snprintf(m.source, sizeof m.source, "%s", a->model_path); /* reported as the controller named it */
     if (registry_add(&w->registry, a->model_id, a->no_of_copies, &m) != 0) {
         if (w->opt.free_model && m.backend_data)
             w->opt.free_model(w->opt.backend_ctx, &m);
@@ -214,7 +217,7 @@ static int handle_evict(struct worker *w, struct net_session *s, const struct ne
     uint64_t e = to_local(a->earliest, off), l = to_local(a->latest, off);
     verbose_received(w, "EvictWeights", a->action_id, a->model_id, e, l);
     const struct model_info *info = lookup(w, s, a->action_id, TASK_EVICT_WEIGHTS, a->model_id, a->gpu_id,
-                                           ACTION_EVICT_UNKNOWN_MODEL, ACTION_EVICT_INVALID_GPU, m->recv_time);
+                                           ACTION_EVICT_UNKNOWN_MODEL, ACTION_INVALID_GPU, m->recv_time);
     struct worker_task *t =
         info ? new_task(TASK_EVICT_WEIGHTS, a->action_id, a->model_id, a->gpu_id, info, m->recv_time) : NULL;
     if (info && !t)
@@ -235,18 +238,25 @@ static int check_infer(struct worker *w, const Clockwork__InferActionProto *a, c
     if (a->batch_size == 0 || model_info_padded_batch(info, a->batch_size) == 0) {
         snprintf(msg, msglen, "unsupported batch size %u (largest is %u)", a->batch_size,
                  info->batch_sizes[info->n_batch_sizes - 1]);
-        return ACTION_INVALID_BATCH_SIZE;
+        return ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     }
-    uint64_t sum = 0;
+    /* With input_sizes: one compressed input per request. Without, a body is the batch's raw,
+     * uncompressed input (as the original's STRESS controller sends it). */
+    uint64_t sum = 0, raw_len = (uint64_t)a->batch_size * info->input_size;
     for (size_t i = 0; i < a->n_input_sizes; i++)
         sum += a->input_sizes[i];
-    if (sum != body_len) {
+    if (a->n_input_sizes > 0 && sum != body_len) {
         snprintf(msg, msglen, "input_sizes add up to %llu bytes but the body has %zu", (unsigned long long)sum,
                  body_len);
         return ACTION_COPY_INPUT_INVALID_INPUT;
     }
-    if (body_len > 0 && a->n_input_sizes != a->batch_size) {
+    if (a->n_input_sizes > 0 && a->n_input_sizes != a->batch_size) {
         snprintf(msg, msglen, "%zu inputs for batch size %u", a->n_input_sizes, a->batch_size);
+        return ACTION_COPY_INPUT_INVALID_INPUT;
+    }
+    if (a->n_input_sizes == 0 && body_len > 0 && body_len != raw_len) {
+        snprintf(msg, msglen, "raw input of %zu bytes for batch size %u (expected %llu)", body_len, a->batch_size,
+                 (unsigned long long)raw_len);
         return ACTION_COPY_INPUT_INVALID_INPUT;
     }
     if (body_len == 0 && !w->opt.allow_zero_size_inputs) {

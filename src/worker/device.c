@@ -43,7 +43,7 @@ static void fail_status(struct device *d, struct worker_task *t, int status)
     case ACTION_EVICT_WEIGHTS_NOT_PRESENT:
         task_fail(t, status, "model %d has no weights on GPU %u", t->model_id, t->gpu_id);
         break;
-    case ACTION_WEIGHTS_NOT_PRESENT:
+    case ACTION_EXEC_WEIGHTS_NOT_PRESENT:
         task_fail(t, status, "weights of model %d are not on GPU %u", t->model_id, t->gpu_id);
         break;
     case ACTION_EXEC_WEIGHTS_CHANGED:

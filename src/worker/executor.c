@@ -6,10 +6,10 @@
 
 #define COARSE_WAIT_MARGIN_NS (2 * NS_PER_MS) /* condvar wait until this close, then clock_nanosleep */
 
-int executor_window_start(uint64_t now, uint64_t earliest, uint64_t latest, uint64_t *start)
+int executor_window_start(int kind, uint64_t now, uint64_t earliest, uint64_t latest, uint64_t *start)
 {
     *start = now > earliest ? now : earliest;
-    return *start > latest ? ACTION_COULD_NOT_START_IN_TIME : 0;
+    return *start > latest ? task_too_late_status(kind) : 0;
 }
 
 /* Waits until t (CLOCK_REALTIME). Long waits block on the condvar so a stop wakes them;
@@ -34,9 +34,10 @@ static int wait_until(struct executor *ex, uint64_t t)
 static void execute(struct executor *ex, struct worker_task *t)
 {
     uint64_t start;
-    if (executor_window_start(clock_now_ns(), t->earliest, t->latest, &start) != 0) {
-        task_fail(t, ACTION_COULD_NOT_START_IN_TIME, "%s could not start in time (%.3f ms after latest)",
-                  task_kind_name(t->kind), (double)(start - t->latest) / 1e6);
+    int late = executor_window_start(t->kind, clock_now_ns(), t->earliest, t->latest, &start);
+    if (late) {
+        task_fail(t, late, "%s could not start in time (%.3f ms after latest)", task_kind_name(t->kind),
+                  (double)(start - t->latest) / 1e6);
     } else if (wait_until(ex, start) != 0) {
         task_fail(t, ACTION_SHUTTING_DOWN, "worker shutting down");
     } else {

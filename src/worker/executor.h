@@ -26,8 +26,8 @@ void executor_submit(struct executor *ex, struct worker_task *t);
 void executor_stop(struct executor *ex);
 size_t executor_pending(struct executor *ex);
 
-/* The window rule as a pure function: 0 with *start = max(now, earliest), or
- * ACTION_COULD_NOT_START_IN_TIME when that is after latest. */
-int executor_window_start(uint64_t now, uint64_t earliest, uint64_t latest, uint64_t *start);
+/* The window rule as a pure function: 0 with *start = max(now, earliest), or the action kind's
+ * too-late code (task_too_late_status) when that is after latest. */
+int executor_window_start(int kind, uint64_t now, uint64_t earliest, uint64_t latest, uint64_t *start);
 
 #endif

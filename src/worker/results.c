@@ -1,5 +1,6 @@
 /* Encoding of results (ErrorResultProto and the timed actions' results) onto a connection. */
 #include "common/clock.h"
+#include "proto/error_action.h"
 #include "proto/clockwork.pb-c.h"
 #include "worker_internal.h"
 
@@ -10,7 +11,7 @@ void worker_results_send_error(struct net_session *s, int32_t action_id, int act
         return;
     Clockwork__ErrorResultProto r = CLOCKWORK__ERROR_RESULT_PROTO__INIT;
     r.action_id = action_id;
-    r.action_type = action_type;
+    r.action_type = error_action_code(action_type);
     r.status = status;
     r.message = (char *)(message ? message : "");
     r.action_received = action_received;

@@ -1,4 +1,5 @@
 #include "task.h"
+#include "common/status.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,15 @@ const char *task_kind_name(int kind)
     case TASK_INFER: return "Infer";
     case TASK_EVICT_WEIGHTS: return "EvictWeights";
     default: return "Unknown";
+    }
+}
+
+int task_too_late_status(int kind)
+{
+    switch (kind) {
+    case TASK_LOAD_WEIGHTS: return ACTION_LOAD_WEIGHTS_TOO_LATE;
+    case TASK_EVICT_WEIGHTS: return ACTION_EVICT_TOO_LATE;
+    default: return ACTION_EXEC_TOO_LATE;
     }
 }
 

@@ -37,6 +37,9 @@ struct worker_task *task_new(int kind);
 void task_free(struct worker_task *t);
 void task_fail(struct worker_task *t, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *task_kind_name(int kind);
+/* What an action of this kind fails with when it cannot start by its latest: the original's
+ * loadWeightsTooLate, evictWeightsTooLate, execTooLate. */
+int task_too_late_status(int kind);
 
 /* Intrusive FIFO of tasks; no locking of its own. */
 struct task_queue {

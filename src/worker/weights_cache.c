@@ -100,7 +100,7 @@ int weights_cache_infer_begin(const struct weights_cache *wc, int32_t model, uin
 {
     const struct wc_entry *e = find(wc, model);
     if (!e || !e->ready)
-        return ACTION_WEIGHTS_NOT_PRESENT;
+        return ACTION_EXEC_WEIGHTS_NOT_PRESENT;
     *version = e->version;
     return ACTION_SUCCESS;
 }

@@ -26,15 +26,15 @@ int weights_cache_init(struct weights_cache *wc, uint64_t cache_size, uint64_t p
 void weights_cache_destroy(struct weights_cache *wc);
 
 /* LoadWeights starts: takes npages for the model. 0 with *version, or ACTION_LOAD_WEIGHTS_
- * ALREADY_LOADED (51), ..._INSUFFICIENT_CACHE (52), ACTION_RUNTIME_ERROR (bad id, no memory). */
+ * ALREADY_LOADED (21), ..._INSUFFICIENT_CACHE (53), ACTION_RUNTIME_ERROR (bad id, no memory). */
 int weights_cache_load_begin(struct weights_cache *wc, int32_t model, unsigned npages, uint64_t *version);
 /* LoadWeights ends with the transfer's status: on success the weights become ready, unless
- * they were evicted meanwhile (ACTION_LOAD_WEIGHTS_CONCURRENT_EVICT, 53); a failed transfer
+ * they were evicted meanwhile (ACTION_LOAD_WEIGHTS_CONCURRENT_EVICT, 54); a failed transfer
  * frees the pages and its status is returned. */
 int weights_cache_load_end(struct weights_cache *wc, int32_t model, uint64_t version, int status);
-/* EvictWeights: 0, or ACTION_EVICT_WEIGHTS_NOT_PRESENT (61). */
+/* EvictWeights: 0, or ACTION_EVICT_WEIGHTS_NOT_PRESENT (63). */
 int weights_cache_evict(struct weights_cache *wc, int32_t model);
-/* Infer starts: 0 with the weights' *version, or ACTION_WEIGHTS_NOT_PRESENT (20). */
+/* Infer starts: 0 with the weights' *version, or ACTION_EXEC_WEIGHTS_NOT_PRESENT (82). */
 int weights_cache_infer_begin(const struct weights_cache *wc, int32_t model, uint64_t *version);
 /* Infer ends: 0, or ACTION_EXEC_WEIGHTS_CHANGED (84) if evicted or reloaded meanwhile. */
 int weights_cache_infer_end(const struct weights_cache *wc, int32_t model, uint64_t version);

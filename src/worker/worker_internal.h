@@ -50,7 +50,8 @@ int worker_actions_handle(struct worker *w, struct net_session *s, const struct 
 uint64_t worker_actions_max_body(uint64_t msg_type, void *worker);
 /* state.c: GetWorkerState; returns 0, or -1 if the header is unparsable. */
 int worker_state_handle(struct worker *w, struct net_session *s, const struct net_msg *m);
-/* results.c */
+/* results.c. action_type is the wire action type (1..6); the error carries the original's
+ * 0-based code for it (proto/error_action.h). */
 void worker_results_send_error(struct net_session *s, int32_t action_id, int action_type, int status,
                                const char *message, uint64_t action_received);
 void worker_results_send_task(struct worker *w, struct net_session *s, struct worker_task *t);

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,8 @@ static int load_config(struct worker_config *cfg)
 
 int worker_program_main(const struct worker_program *p, int argc, char **argv)
 {
+    /* a controller that vanishes while results are on their way must not kill the worker */
+    signal(SIGPIPE, SIG_IGN);
     struct worker_options opt;
     worker_options_defaults(&opt);
     int rc = parse_args(p, argc, argv, &opt);

@@ -98,7 +98,7 @@ step "2. profile check and GPU unit tests"
 "$BIN/profile" check 2>&1 | grep -E "CUDA|checks"
 "$BIN/profile" check 2>&1 | grep -q "\[ OK \] CUDA devices" || no_gpu "profile check does not see the GPU"
 for t in test_cuda_plan test_cuda_gpu_kernels test_cuda_gpu_backend test_cuda_gpu_models; do
-  PY=$PY CW_SOURCE_DIR="$ROOT" timeout 180 "$BIN/$t" > "$W/$t.log" 2>&1
+  PY=$PY CLOCKWORK_SOURCE_DIR="$ROOT" timeout 180 "$BIN/$t" > "$W/$t.log" 2>&1
   rc=$?
   grep -vE "^\[ +(RUN|OK) +\]" "$W/$t.log" | tail -n 40
   if [ $rc -eq 0 ]; then

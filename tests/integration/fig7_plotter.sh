@@ -2,7 +2,8 @@
 # experiments/sec63_fig7/plotter.py on the committed synthetic fixture
 # (experiments/sec63_fig7/tests/fixtures): checks the satisfaction table per SLO step and
 # configuration against the known deadline_met counts, the upper bound, the series TSV, the
-# printed table and the figure. Skips (77) when matplotlib is missing.
+# printed table and the figure; then two log directories at once (INFER5 and INFER6 runs), each
+# run labelled with its scheduler. Skips (77) when matplotlib is missing.
 set -euo pipefail
 BUILD="${1:?usage: fig7_plotter.sh BUILD_DIR SOURCE_DIR}"
 SRC="${2:?usage: fig7_plotter.sh BUILD_DIR SOURCE_DIR}"
@@ -69,5 +70,22 @@ assert line["2.25"][2:] == ["90.0", "75.0"], line
 assert line["3.375"][2:] == ["100.0", "100.0"], line
 assert line["all"][1:] == ["62.5", "50.0"], line
 print("fixture table OK")
+PY
+# Two log directories: the fixture and a copy whose run.log says it ran INFER6.
+mkdir -p "$TMP/six" "$TMP/both"
+cp -r "$EXP/tests/fixtures/." "$TMP/six/"
+echo "2026-01-01 00:00:00 controller_type=INFER6 configs=[12:600 48:2400] period=1s" > "$TMP/six/run.log"
+(cd "$TMP/both" && /usr/bin/python3 "$EXP/plotter.py" -l "$EXP/tests/fixtures" -l "$TMP/six") > "$TMP/both.txt" 2>&1 \
+  || { cat "$TMP/both.txt"; fail "plotter.py failed on two log directories"; }
+[ -s "$TMP/both/graphs/fig7_dist=poisson.png" ] || fail "no figure for two log directories"
+sed -n 2p "$TMP/both/graphs/fig7_table.txt" | grep -q "fixtures N=12 R=600.*INFER6 N=48 R=2400" \
+  || fail "the table does not label both directories' runs"
+/usr/bin/python3 - "$TMP/both/graphs" <<'PY' || fail "two-directory TSV"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/fig7_by_slo.tsv"), delimiter="\t"))
+assert len(rows) == 16, len(rows)
+assert sorted({r["scheduler"] for r in rows}) == ["INFER6", "fixtures"], {r["scheduler"] for r in rows}
+six = {(r["N"], r["slo_factor"]): r["met"] for r in rows if r["scheduler"] == "INFER6"}
+assert six[("12", "1.5")] == "30" and six[("48", "2.25")] == "45", six
 PY
 echo "PASS fig7_plotter"

@@ -31,7 +31,13 @@ start_worker() { # extra args
 }
 
 start_controller() { # extra args after the worker list
-  "$BUILD/controller" INFER5 "127.0.0.1:$WORKER_PORT" "$@" > "$TMP/controller.log" 2>&1 &
+  start_controller_type "${CONTROLLER_TYPE:-INFER5}" "$@"
+}
+
+start_controller_type() { # TYPE [options after the worker list]
+  local type="$1"
+  shift
+  "$BUILD/controller" "$type" "127.0.0.1:$WORKER_PORT" "$@" > "$TMP/controller.log" 2>&1 &
   PIDS+=($!)
   CONTROLLER_PID=$!
 }

@@ -185,16 +185,19 @@ static inline void *ch_controller_main(void *arg)
     return NULL;
 }
 
-/* Starts the controller on the workers started so far (short start-up quiet period). */
-static inline void ch_controller_start(struct ch *h)
+/* Starts a controller of TYPE on the workers started so far (short start-up quiet period), with
+ * the TYPE's options (space-separated, may be ""). */
+static inline void ch_controller_start_type(struct ch *h, const char *type, const char *options)
 {
-    char line[1024] = "controller INFER5 ", *argv[8], *save = NULL;
+    char line[1024], *argv[16], *save = NULL;
+    snprintf(line, sizeof line, "controller %s ", type);
     for (unsigned i = 0; i < h->n_workers; i++) {
         size_t n = strlen(line);
         snprintf(line + n, sizeof line - n, "%s127.0.0.1:%d", i ? "," : "", h->workers[i].port);
     }
+    snprintf(line + strlen(line), sizeof line - strlen(line), " %s", options);
     int argc = 0;
-    for (char *t = strtok_r(line, " ", &save); t && argc < 8; t = strtok_r(NULL, " ", &save))
+    for (char *t = strtok_r(line, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save))
         argv[argc++] = t;
     h->opts = calloc(1, sizeof *h->opts);
     assert_non_null(h->opts);
@@ -206,6 +209,8 @@ static inline void ch_controller_start(struct ch *h)
     assert_int_equal(pthread_create(&h->ctl_thread, NULL, ch_controller_main, h), 0);
     h->ctl_running = 1;
 }
+
+static inline void ch_controller_start(struct ch *h) { ch_controller_start_type(h, "INFER5", ""); }
 
 /* SIGTERM, as for the real process; only once the controller listens (its handler is set). */
 static inline void ch_controller_stop(struct ch *h)

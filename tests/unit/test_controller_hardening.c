@@ -1,7 +1,8 @@
 /* The controller's edge and its own limits, without a network: every value of an inference
  * request is checked (model id, batch size, slo_factor range and finiteness, LZ4 input of
  * exactly the model's size); --bind and the limit variables parse, strictly; telemetry rows
- * reach the file when committed and the files rotate, keeping N, each with its header. */
+ * reach the file when committed and the files rotate, keeping N, each with its header; any
+ * float behind the edge still gives a scheduler a bounded SLO. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include "common/status.h"
 #include "controller/options.h"
 #include "controller/request_check.h"
+#include "controller/sched_report.h"
 #include "controller/telemetry.h"
 #include <math.h>
 #include <stdio.h>
@@ -71,6 +73,22 @@ static int parse(struct controller_options *o, char *line, char *err)
     for (char *t = strtok(line, " "); t && argc < 16; t = strtok(NULL, " "))
         argv[argc++] = t;
     return controller_options_parse(o, argc, argv, err, 256);
+}
+
+/* Behind the edge check, every scheduler (INFER5, INFER6) turns any float into a bounded SLO:
+ * the simulator and the fuzzers hand them factors no client could send. */
+static void test_any_slo_factor_gives_a_bounded_slo(void **state)
+{
+    (void)state;
+    const uint64_t est = 5000000, dflt = 100000000;
+    assert_int_equal(sched_request_slo(est, 2.0, dflt), 10000000);
+    assert_int_equal(sched_request_slo(est, 0.0, dflt), dflt);
+    assert_int_equal(sched_request_slo(est, -1.0, dflt), dflt);
+    assert_int_equal(sched_request_slo(est, NAN, dflt), dflt);
+    assert_int_equal(sched_request_slo(est, INFINITY, dflt), SCHED_MAX_SLO);
+    assert_int_equal(sched_request_slo(est, 3e38, dflt), SCHED_MAX_SLO);
+    assert_int_equal(sched_request_slo(est, 1e-30, dflt), 0);
+    assert_int_equal(sched_request_slo(UINT64_MAX, 1.0, dflt), SCHED_MAX_SLO);
 }
 
 static void test_bind_and_limits(void **state)
@@ -173,6 +191,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_every_request_value_checked, setup),
+        cmocka_unit_test(test_any_slo_factor_gives_a_bounded_slo),
         cmocka_unit_test(test_bind_and_limits),
         cmocka_unit_test(test_telemetry_commit_and_rotation),
     };

@@ -71,6 +71,76 @@ static void test_options_all_and_errors(void **state)
     assert_int_equal(parse(&o, "controller INFER5 h:1 0 1 2 3 4 5 6", err), OPTIONS_ERROR);
 }
 
+/* The test controllers: DIRECT and ECHO take no options, STRESS its own. */
+static void test_options_test_controllers(void **state)
+{
+    (void)state;
+    static struct controller_options o;
+    char err[256];
+    assert_int_equal(parse(&o, "controller ECHO h:1", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_ECHO);
+    assert_int_equal(o.preload_copies, 0);
+    assert_int_equal(parse(&o, "controller DIRECT h:1,g:2", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_DIRECT);
+    assert_int_equal(parse(&o, "controller DIRECT h:1 0", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "DIRECT takes no options"));
+    assert_int_equal(parse(&o, "controller INFER5 h:1", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_INFER5);
+    setenv("CLOCKWORK_MODEL_DIR", "/zoo", 1);
+    assert_int_equal(parse(&o, "controller STRESS h:1", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_STRESS);
+    assert_string_equal(o.preload_path, "/zoo/resnet50_v2/model"); /* a zoo name */
+    assert_int_equal(o.preload_copies, 2000);
+    assert_int_equal(o.sched.stress.max_models_on_gpu, 0); /* 0: the default, 200 */
+    assert_int_equal(parse(&o, "controller STRESS h:1 /m/x/model 10 4 3 false 0", err), OPTIONS_OK);
+    assert_string_equal(o.preload_path, "/m/x/model"); /* a path prefix */
+    assert_int_equal(o.preload_copies, 10);
+    assert_int_equal(o.sched.stress.max_models_on_gpu, 4);
+    assert_int_equal(o.sched.stress.max_outstanding, 3);
+    assert_int_equal(o.sched.stress.no_infer, 1);
+    assert_int_equal(o.sched.stress.no_load, 1);
+    assert_int_equal(parse(&o, "controller STRESS h:1 m 0", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "copies"));
+    assert_int_equal(parse(&o, "controller STRESS h:1 m 1 2 3 yes no extra", err), OPTIONS_ERROR);
+    unsetenv("CLOCKWORK_MODEL_DIR");
+}
+
+/* One TYPES table for every controller: the schedulers INFER5 (INFER4) and INFER6 take the
+ * scheduler options and are what the simulator runs; the test controllers are live only. INFER6
+ * is woken exactly at its wake-ups, the others on the original's 1 ms tick. */
+static void test_types(void **state)
+{
+    (void)state;
+    static struct controller_options o;
+    char err[256];
+    static const struct {
+        const char *name;
+        enum sched_type type;
+        int scheduler;
+        uint64_t tick_ns;
+    } types[] = {
+        {"INFER5", SCHED_TYPE_INFER5, 1, 1000000}, {"INFER4", SCHED_TYPE_INFER5, 1, 1000000},
+        {"INFER6", SCHED_TYPE_INFER6, 1, 0},       {"ECHO", SCHED_TYPE_ECHO, 0, 1000000},
+        {"DIRECT", SCHED_TYPE_DIRECT, 0, 1000000}, {"STRESS", SCHED_TYPE_STRESS, 0, 1000000},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        enum sched_type t;
+        assert_int_equal(sched_type_parse(types[i].name, &t), 0);
+        assert_int_equal(t, types[i].type);
+        assert_int_equal(sched_type_is_scheduler(t), types[i].scheduler);
+        assert_int_equal(sched_type_tick_ns(t), types[i].tick_ns);
+        assert_int_equal(controller_check_type(types[i].name, err, sizeof err), types[i].scheduler ? 0 : -1);
+        if (!types[i].scheduler)
+            assert_non_null(strstr(err, "nothing to simulate"));
+    }
+    assert_string_equal(sched_type_name(SCHED_TYPE_INFER6), "INFER6");
+    assert_int_equal(controller_check_type("INFER9", err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown controller type 'INFER9'"));
+    assert_int_equal(parse(&o, "controller INFER6 h:1 1 2 3000000 4000000 5000000 8", err), OPTIONS_OK);
+    assert_int_equal(o.sched.type, SCHED_TYPE_INFER6);
+    assert_int_equal(o.sched.max_batch, 8);
+}
+
 static void test_telemetry_files(void **state)
 {
     (void)state;
@@ -285,6 +355,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options_fig7),
         cmocka_unit_test(test_options_all_and_errors),
+        cmocka_unit_test(test_options_test_controllers),
+        cmocka_unit_test(test_types),
         cmocka_unit_test(test_telemetry_files),
         cmocka_unit_test(test_telemetry_format_matches_printf),
         cmocka_unit_test(test_decode_infer_result_maps_clock),

@@ -3,7 +3,8 @@
  * with consecutive model ids, a bad path answered with the workers' error, workers that
  * disagree about a model, the hand-over to the scheduler after the quiet period, LS, LoadModel
  * of an already loaded path after start-up (a reconnecting client), inference, and protocol
- * errors closing only that client's connection. */
+ * errors closing only that client's connection; every TYPE that serves clients, each driven as
+ * its TYPE asks (INFER6 by exact wake-ups, the others on the 1 ms tick). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,6 +144,43 @@ static void test_startup_then_serving(void **state)
     ch_free(&h);
 }
 
+/* A controller of TYPE serves a model loaded at start-up: one request succeeds (after a cold
+ * start, asking until one does), and the controller says what it runs. */
+static void serve_with_type(const char *type, const char *says)
+{
+    static struct ch h;
+    ch_init(&h);
+    ch_worker_start(&h, 0, 1, 16 * CH_MIB);
+    ch_worker_start(&h, 1, 1, 16 * CH_MIB);
+    ch_controller_start_type(&h, type, "");
+    int fd = ch_dial(&h);
+    struct ch_rsp r;
+    assert_int_equal(ch_load(fd, 1, h.model_a, 1, &r), 0);
+    assert_int_equal(r.status, CLIENT_SUCCESS);
+    ch_wait_serving(fd);
+    int urid = 10;
+    do {
+        assert_true(urid < 200);
+        if (urid > 10)
+            usleep(20000);
+        assert_int_equal(ch_infer(fd, urid, 0, &r), 0);
+        assert_int_equal(r.user_request_id, urid++);
+    } while (r.status != CLIENT_SUCCESS);
+    assert_true(ch_logged(&h, says));
+    assert_false(ch_logged(&h, "no timerfd")); /* INFER6 got its exact wake-ups */
+    close(fd);
+    ch_free(&h);
+}
+
+static void test_every_serving_type(void **state)
+{
+    (void)state;
+    serve_with_type("INFER5", "INFER5 Scheduler using:");
+    serve_with_type("INFER6", "INFER6 Scheduler using:");
+    serve_with_type("ECHO", "ECHO test controller (no scheduler");
+    serve_with_type("DIRECT", "DIRECT test controller (no scheduler");
+}
+
 /* Workers whose pages differ see different page counts for the same model: the load fails
  * for the client instead of registering a model the workers disagree about. Stopping during
  * start-up drops the pending state. */
@@ -166,6 +204,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_startup_then_serving),
         cmocka_unit_test(test_workers_disagree),
+        cmocka_unit_test(test_every_serving_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,7 +272,7 @@ static void test_bad_requests_fail_and_device_keeps_serving(void **state)
     for (int i = 0; i < IN_FLOATS; i++)
         in[i] = (float)(i % 13) / 13.0f;
     struct backend_infer_timing t;
-    assert_int_equal(infer_rows(&f, in, 1, 3, out, &t, 0), ACTION_EXEC_INVALID_BATCH);
+    assert_int_equal(infer_rows(&f, in, 1, 3, out, &t, 0), ACTION_COPY_INPUT_INVALID_BATCH_SIZE);
     assert_int_equal(infer_rows(&f, in, 1, 1, out, &t, 1), ACTION_COPY_INPUT_INVALID_INPUT);
     struct backend_infer_io io = {
         .batch_size = 1, .padded_batch = 1, .output = (uint8_t *)out, .output_len = sizeof out};

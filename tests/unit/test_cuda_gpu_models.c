@@ -2,7 +2,7 @@
  * convolutions, sigmoid, mul, concat, average pool, softmax), a small MobileNet (depthwise,
  * ReLU6, MatMul + Add) and a small ResNet-18 (residual adds), at every batch size 1-8, on a
  * fixed input: |gpu - cpu| <= 1e-4 + 1e-3 |cpu|. Skipped (77) without a GPU or python3-onnx.
- * env: PY (python with onnx; default /usr/bin/python3), CW_SOURCE_DIR (the repository). */
+ * env: PY (python with onnx; default /usr/bin/python3), CLOCKWORK_SOURCE_DIR (the repository). */
 #include "backend/cpu/cpu_runner.h"
 #include "backend/cuda/cuda_runner.h"
 #include "onnx_cases.h"
@@ -74,7 +74,7 @@ int main(void)
         return 77;
     }
     const char *models[] = {"tiny_cnn", "mobilenet_tiny", "resnet18_small"}, *py = getenv("PY"),
-               *src = getenv("CW_SOURCE_DIR"); /* where tools/ is when not where this was built */
+               *src = getenv("CLOCKWORK_SOURCE_DIR"); /* where tools/ is when not where this was built */
     if (!mkdtemp(dir))
         return 1;
     snprintf(cmd, sizeof cmd, "%s %s/tools/gen_onnx_models.py %s %s %s %s > /dev/null 2>&1",

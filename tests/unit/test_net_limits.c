@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/log.h"
 #include "net/conn.h"
 #include "net/session.h"
 #include "wire_socket.h"
@@ -331,6 +332,14 @@ static void dial(struct fx *f, const struct net_secret *secret, struct dialer *d
         net_conn_close(c, "done");
 }
 
+static char last_warning[LOG_LINE_MAX + 1];
+
+static void note_warning(void *data, enum log_level level, const char *line)
+{
+    if (level >= LOG_WARN)
+        snprintf(data, sizeof last_warning, "%s", line);
+}
+
 static void test_authenticated_connections(void **state)
 {
     (void)state;
@@ -353,6 +362,16 @@ static void test_authenticated_connections(void **state)
     run(&f, 200, NULL, 0);
     assert_true(peer_closed(fd));
     close(fd);
+    /* a message with a body (no body may come before the handshake) is refused for what it
+     * is, not as an oversized body, so that the log names the secret */
+    log_set_observer(note_warning, last_warning);
+    fd = wire_dial(f.port);
+    send_frame(fd, 2, 8);
+    run(&f, 200, NULL, 0);
+    assert_true(peer_closed(fd));
+    close(fd);
+    log_set_observer(NULL, NULL);
+    assert_non_null(strstr(last_warning, "without authenticating"));
     assert_int_equal(f.connects, 1); /* neither was announced */
     assert_int_equal(f.messages, 0);
     stop(&f);

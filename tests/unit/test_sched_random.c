@@ -1,5 +1,5 @@
-/* Randomised end-to-end run of the INFER5 scheduler against fake workers in virtual
- * time (fixed seeds): thousands of requests over oversubscribed GPUs. Checks every
+/* Randomised end-to-end runs of the INFER5 and INFER6 schedulers against fake workers in
+ * virtual time (fixed seeds): thousands of requests over oversubscribed GPUs. Checks every
  * request is answered exactly once, page accounting never exceeds capacity, no infer
  * ever finds its weights missing, and host wake-ups alone drive the scheduler. */
 #include <setjmp.h>
@@ -145,10 +145,11 @@ static void sim_log_act(void *d, const struct action_row *row) { h_log_act(((str
 
 static const struct sched_ops sim_ops = {sim_send, sim_done, sim_log_req, sim_log_act};
 
-static void sim_setup(struct sim *s, uint64_t seed)
+static void sim_setup(struct sim *s, uint64_t seed, enum sched_type type)
 {
     memset(s, 0, sizeof *s);
     s->h = h_new();
+    s->h->cfg.type = type;
     s->rng = seed;
     for (unsigned m = 0; m < N_MODELS; m++) {
         uint64_t b1 = (1 + rnd(s) % 4) * MS, exec[5];
@@ -245,22 +246,20 @@ static void check_exactly_once(struct sim *s, unsigned n)
            h_count(h, SCHED_LOAD_WEIGHTS), h_count(h, SCHED_EVICT_WEIGHTS), s->too_late);
 }
 
-static void test_random_run_answers_each_once(void **state)
+static void random_run(enum sched_type type, uint64_t seed)
 {
-    (void)state;
     struct sim *s = calloc(1, sizeof *s);
-    sim_setup(s, 42);
+    sim_setup(s, seed, type);
     sim_run(s, 4000, 800, 0);
     check_exactly_once(s, 4000);
     h_free(s->h);
     free(s);
 }
 
-static void test_random_run_with_worker_lost(void **state)
+static void random_run_with_worker_lost(enum sched_type type, uint64_t seed)
 {
-    (void)state;
     struct sim *s = calloc(1, sizeof *s);
-    sim_setup(s, 7);
+    sim_setup(s, seed, type);
     sim_run(s, 3000, 600, 2000 * MS);
     check_exactly_once(s, 3000);
     assert_int_equal(s->sends_to_lost, 0);
@@ -268,11 +267,38 @@ static void test_random_run_with_worker_lost(void **state)
     free(s);
 }
 
+static void test_random_run_answers_each_once(void **state)
+{
+    (void)state;
+    random_run(SCHED_TYPE_INFER5, 42);
+}
+
+static void test_random_run_with_worker_lost(void **state)
+{
+    (void)state;
+    random_run_with_worker_lost(SCHED_TYPE_INFER5, 7);
+}
+
+static void test_infer6_random_runs_answer_each_once(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 5; seed++)
+        random_run(SCHED_TYPE_INFER6, seed * 42);
+}
+
+static void test_infer6_random_run_with_worker_lost(void **state)
+{
+    (void)state;
+    random_run_with_worker_lost(SCHED_TYPE_INFER6, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_run_answers_each_once),
         cmocka_unit_test(test_random_run_with_worker_lost),
+        cmocka_unit_test(test_infer6_random_runs_answer_each_once),
+        cmocka_unit_test(test_infer6_random_run_with_worker_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,9 @@
 
 #include "test_sim_helpers.h"
 
-#define FIG7_SHORT                                                                                                     \
-    "-q --gpus 6 --exec-noise 0.02 INFER5 0 6 5000000 -- slo-exp-1 resnet50_v2 12 poisson 600 1 100 1.5 mul 2"
+#define FIG7_WORKLOAD " 0 6 5000000 -- slo-exp-1 resnet50_v2 12 poisson 600 1 100 1.5 mul 2"
+#define FIG7_SHORT "-q --gpus 6 --exec-noise 0.02 INFER5" FIG7_WORKLOAD
+#define FIG7_SHORT6 "-q --gpus 6 --exec-noise 0.02 INFER6" FIG7_WORKLOAD
 
 struct run_files {
     char *req, *act;
@@ -36,12 +37,11 @@ static void free_files(struct run_files *r)
     free(r->act);
 }
 
-static void test_same_seed_identical(void **state)
+static void same_seed_identical(const char *cmd)
 {
-    (void)state;
     struct run_files a, b;
-    run_into("--seed 7 " FIG7_SHORT, &a);
-    run_into("--seed 7 " FIG7_SHORT, &b);
+    run_into(cmd, &a);
+    run_into(cmd, &b);
     assert_true(a.st.requests > 10000); /* 12 steps of 2 s at 600 r/s */
     assert_int_equal(a.st.responses, a.st.requests);
     assert_int_equal(a.req_len, b.req_len);
@@ -56,6 +56,18 @@ static void test_same_seed_identical(void **state)
     assert_true(strtoull(row, NULL, 10) < SIM_EPOCH_NS + 100ULL * 1000000000ULL);
     free_files(&a);
     free_files(&b);
+}
+
+static void test_same_seed_identical(void **state)
+{
+    (void)state;
+    same_seed_identical("--seed 7 " FIG7_SHORT);
+}
+
+static void test_infer6_same_seed_identical(void **state)
+{
+    (void)state;
+    same_seed_identical("--seed 7 " FIG7_SHORT6);
 }
 
 static void test_other_seed_differs(void **state)
@@ -73,6 +85,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_identical),
+        cmocka_unit_test(test_infer6_same_seed_identical),
         cmocka_unit_test(test_other_seed_differs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,9 +13,10 @@
 #include "test_sim_helpers.h"
 
 #define PAGE (16ULL << 20)
-#define CHURN                                                                                                          \
-    "-q -w 2 -g 2 --cache-size 503316480 --exec-noise 0.05 --seed 3 INFER5 -- "                                        \
-    "slo-exp-1 resnet50_v2 48 poisson 800 2 100 2 mul 3"
+#define CHURN_FLAGS "-q -w 2 -g 2 --cache-size 503316480 --exec-noise 0.05 --seed 3 "
+#define CHURN_WORKLOAD " -- slo-exp-1 resnet50_v2 48 poisson 800 2 100 2 mul 3"
+#define CHURN CHURN_FLAGS "INFER5" CHURN_WORKLOAD
+#define CHURN6 CHURN_FLAGS "INFER6" CHURN_WORKLOAD
 
 struct obs {
     struct sim_trace *t;
@@ -120,23 +121,33 @@ static void check_history(const struct obs *o, unsigned total_pages)
     free(p);
 }
 
-static void check_windows(const struct obs *o)
+/* Every action started inside its window, after it arrived; pages never exceed the cache. */
+static void check_windows_only(const struct obs *o)
 {
-    uint64_t loads = 0, evicts = 0;
     for (size_t i = 0; i < o->n; i++) {
         const struct sim_trace *t = &o->t[i];
         assert_true(t->pages_used <= t->pages_total);
-        if (t->status == ACTION_COULD_NOT_START_IN_TIME) {
+        if (t->status == ACTION_LOAD_WEIGHTS_TOO_LATE || t->status == ACTION_EVICT_TOO_LATE ||
+            t->status == ACTION_EXEC_TOO_LATE) {
             assert_true(t->start > t->latest);
             continue;
         }
         assert_true(t->start >= t->earliest);
         assert_true(t->start <= t->latest);
         assert_true(t->start >= t->received);
-        loads += t->type == SCHED_LOAD_WEIGHTS && t->status == 0;
-        evicts += t->type == SCHED_EVICT_WEIGHTS && t->status == 0;
     }
-    assert_true(loads > 48); /* the cache holds 4 of 48 models: weights churn */
+}
+
+/* The windows, and weights churning: the cache holds 4 of 48 models. */
+static void check_windows(const struct obs *o)
+{
+    uint64_t loads = 0, evicts = 0;
+    check_windows_only(o);
+    for (size_t i = 0; i < o->n; i++) {
+        loads += o->t[i].type == SCHED_LOAD_WEIGHTS && o->t[i].status == 0;
+        evicts += o->t[i].type == SCHED_EVICT_WEIGHTS && o->t[i].status == 0;
+    }
+    assert_true(loads > 48);
     assert_true(evicts > 0);
 }
 
@@ -167,11 +178,43 @@ static void test_churn_ideal_exact_ticks(void **state)
     run_checked("--ideal --tick-us 0 " CHURN, 30);
 }
 
+static void test_infer6_churn_default_overheads(void **state)
+{
+    (void)state;
+    run_checked(CHURN6, 30);
+}
+
+static void test_infer6_churn_ideal_ms_ticks(void **state)
+{
+    (void)state;
+    run_checked("--ideal --tick-us 1000 " CHURN6, 30);
+}
+
+/* Tight SLOs under overload on 6 roomy devices: INFER6's just-in-time decisions and drops. */
+static void test_infer6_tight_overload(void **state)
+{
+    (void)state;
+    struct obs o = {0};
+    struct sim_observer obs = {.action = on_action, .response = on_response, .data = &o};
+    struct sim_stats st;
+    assert_int_equal(ts_run("-q --gpus 6 --seed 5 --exec-noise 0.02 INFER6 0 6 5000000 -- "
+                            "slo-exp-1 resnet50_v2 48 poisson 2400 1.5 3.4 1.5 mul 2",
+                            NULL, &obs, &st),
+                     0);
+    assert_int_equal(st.responses, st.requests);
+    assert_true(ts_answers_once(&o.answers, st.requests));
+    check_windows_only(&o);
+    check_history(&o, 1376);
+    free(o.t);
+    free(o.answers.count);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_churn_default_overheads),
-        cmocka_unit_test(test_churn_ideal_exact_ticks),
+        cmocka_unit_test(test_churn_default_overheads),        cmocka_unit_test(test_churn_ideal_exact_ticks),
+        cmocka_unit_test(test_infer6_churn_default_overheads), cmocka_unit_test(test_infer6_churn_ideal_ms_ticks),
+        cmocka_unit_test(test_infer6_tight_overload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

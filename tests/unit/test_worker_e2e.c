@@ -30,8 +30,9 @@ static char dir[64], prefix[128]; /* the worker's model directory; DIR/m/model *
 
 /* ---- plumbing ---- */
 
-/* Receives an ErrorResultProto and returns its status (checks the action id). */
-static int expect_error(int fd, int32_t action_id, int action_type)
+/* Receives an ErrorResultProto and returns its status (checks the action id, and that the
+ * failed action's wire type 1..6 is named with the original's 0-based code). */
+static int expect_error(int fd, int32_t action_id, int wire_action_type)
 {
     struct wire_reply r;
     assert_int_equal(wire_recv(fd, &r), 0);
@@ -39,7 +40,7 @@ static int expect_error(int fd, int32_t action_id, int action_type)
     Clockwork__ErrorResultProto *e = clockwork__error_result_proto__unpack(NULL, r.header_len, r.header);
     assert_non_null(e);
     assert_int_equal(e->action_id, action_id);
-    assert_int_equal(e->action_type, action_type);
+    assert_int_equal(e->action_type, wire_action_type - 1);
     assert_true(e->message && e->message[0]);
     assert_true(e->result_sent >= e->action_received);
     int status = e->status;
@@ -50,7 +51,8 @@ static int expect_error(int fd, int32_t action_id, int action_type)
 
 /* ---- actions ---- */
 
-static void send_load_model(int fd, int32_t id, int32_t model, const char *path, int copies)
+static void send_load_model_limited(int fd, int32_t id, int32_t model, const char *path, int copies, unsigned max_batch,
+                                    uint64_t max_exec)
 {
     Clockwork__LoadModelFromDiskActionProto a = CLOCKWORK__LOAD_MODEL_FROM_DISK_ACTION_PROTO__INIT;
     a.action_id = id;
@@ -59,7 +61,15 @@ static void send_load_model(int fd, int32_t id, int32_t model, const char *path,
     a.earliest = 0;
     a.latest = UINT64_MAX;
     a.no_of_copies = copies;
+    a.max_batch_size = max_batch;
+    a.max_exec_duration = max_exec;
     wire_send_msg(fd, 1, &a.base, NULL, 0);
+}
+
+/* With the controller's default limits (max_batch 16, max_exec 25 ms): every batch size. */
+static void send_load_model(int fd, int32_t id, int32_t model, const char *path, int copies)
+{
+    send_load_model_limited(fd, id, model, path, copies, 16, 25 * NS_PER_MS);
 }
 
 static void send_load_weights(int fd, int32_t id, int32_t model, unsigned gpu, uint64_t latest)
@@ -297,7 +307,7 @@ static void test_weights_and_infer(void **state)
 
     /* zero-size inputs (CLOCKWORK_DISABLE_INPUTS): empty output */
     send_infer(fd, 12, 1, 0, 1, NULL, 0, NULL, 0, 0);
-    assert_int_equal(expect_error(fd, 12, 3), ACTION_WEIGHTS_NOT_PRESENT); /* copy 1 has no weights */
+    assert_int_equal(expect_error(fd, 12, 3), ACTION_EXEC_WEIGHTS_NOT_PRESENT); /* copy 1 has no weights */
     send_infer(fd, 13, 0, 0, 2, NULL, 0, NULL, 0, 0);
     assert_int_equal(wire_recv(fd, &r), 0);
     assert_int_equal(r.type, 103);
@@ -313,10 +323,12 @@ static void test_bad_actions_answered(void **state)
     uint32_t sizes[2] = {4, 4};
     uint8_t body[8] = {0};
     send_infer(fd, 20, 0, 0, 5, NULL, 0, NULL, 0, 0); /* largest is 4 */
-    assert_int_equal(expect_error(fd, 20, 3), ACTION_INVALID_BATCH_SIZE);
+    assert_int_equal(expect_error(fd, 20, 3), ACTION_COPY_INPUT_INVALID_BATCH_SIZE);
     send_infer(fd, 21, 0, 0, 2, sizes, 2, body, 7, 0); /* sizes add up to 8, body 7 */
     assert_int_equal(expect_error(fd, 21, 3), ACTION_COPY_INPUT_INVALID_INPUT);
     send_infer(fd, 22, 0, 0, 3, sizes, 2, body, 8, 0); /* 2 inputs for batch 3 */
+    assert_int_equal(expect_error(fd, 22, 3), ACTION_COPY_INPUT_INVALID_INPUT);
+    send_infer(fd, 22, 0, 0, 2, NULL, 0, body, 7, 0); /* a raw input of 2 x 5 bytes would be 10 */
     assert_int_equal(expect_error(fd, 22, 3), ACTION_COPY_INPUT_INVALID_INPUT);
     send_infer(fd, 23, 77, 0, 1, NULL, 0, NULL, 0, 0);
     assert_int_equal(expect_error(fd, 23, 3), ACTION_COPY_INPUT_UNKNOWN_MODEL);
@@ -327,9 +339,9 @@ static void test_bad_actions_answered(void **state)
     send_load_weights(fd, 26, 0, 0, UINT64_MAX); /* already on GPU 0 */
     assert_int_equal(expect_error(fd, 26, 2), ACTION_LOAD_WEIGHTS_ALREADY_LOADED);
     send_load_weights(fd, 27, 1, 1, 1); /* latest long past */
-    assert_int_equal(expect_error(fd, 27, 2), ACTION_COULD_NOT_START_IN_TIME);
+    assert_int_equal(expect_error(fd, 27, 2), ACTION_LOAD_WEIGHTS_TOO_LATE);
     send_evict(fd, 28, 0, 9);
-    assert_int_equal(expect_error(fd, 28, 4), ACTION_EVICT_INVALID_GPU);
+    assert_int_equal(expect_error(fd, 28, 4), ACTION_INVALID_GPU);
     send_evict(fd, 29, 42, 0);
     assert_int_equal(expect_error(fd, 29, 4), ACTION_EVICT_UNKNOWN_MODEL);
     send_evict(fd, 30, 1, 1);
@@ -447,6 +459,79 @@ static void test_disconnect_with_pending_results(void **state)
     close(fd);
 }
 
+/* Loads the model at a fresh id with the given limits; returns its offered batch sizes as
+ * "1,2,..." and checks that each comes with its own exec time. */
+static void offered_batches(int fd, int32_t id, unsigned max_batch, uint64_t max_exec, char *out, size_t len)
+{
+    static const uint64_t exec[] = {1000000, 1500000, 2000000}; /* b1 b2 b4 in the fixture */
+    send_load_model_limited(fd, id, 100 + id, prefix, 1, max_batch, max_exec);
+    struct wire_reply r;
+    assert_int_equal(wire_recv(fd, &r), 0);
+    assert_int_equal(r.type, 101);
+    Clockwork__LoadModelFromDiskResultProto *l =
+        clockwork__load_model_from_disk_result_proto__unpack(NULL, r.header_len, r.header);
+    assert_non_null(l);
+    assert_int_equal(l->n_batch_size_exec_times_nanos, l->n_supported_batch_sizes);
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < l->n_supported_batch_sizes; i++) {
+        unsigned b = l->supported_batch_sizes[i];
+        assert_int_equal(l->batch_size_exec_times_nanos[i], exec[b == 1 ? 0 : b == 2 ? 1 : 2]);
+        off += (size_t)snprintf(out + off, len - off, "%s%u", i ? "," : "", b);
+    }
+    clockwork__load_model_from_disk_result_proto__free_unpacked(l, NULL);
+    wire_reply_free(&r);
+}
+
+/* LoadModelFromDisk's max_batch_size / max_exec_duration, as the original worker applies them:
+ * a batch size is offered if it is <= max_batch_size and, unless it is batch 1, its exec
+ * time is <= max_exec_duration; batch 1 always is. Infers of larger batches pad to what is
+ * offered or fail. */
+static void test_load_model_batch_limits(void **state)
+{
+    (void)state;
+    int fd = wire_dial(port);
+    char got[64];
+    offered_batches(fd, 1, 16, 25 * NS_PER_MS, got, sizeof got);
+    assert_string_equal(got, "1,2,4");
+    offered_batches(fd, 2, 2, 25 * NS_PER_MS, got, sizeof got);
+    assert_string_equal(got, "1,2");
+    offered_batches(fd, 3, 16, 1500000, got, sizeof got); /* b2 = 1.5 ms fits exactly, b4 = 2 ms does not */
+    assert_string_equal(got, "1,2");
+    offered_batches(fd, 4, 16, 1, got, sizeof got); /* b1 exceeds it too, yet stays */
+    assert_string_equal(got, "1");
+    offered_batches(fd, 5, 0, 0, got, sizeof got);
+    assert_string_equal(got, "1");
+    offered_batches(fd, 6, 3, 25 * NS_PER_MS, got, sizeof got); /* 3 is not a batch size: 4 > 3 */
+    assert_string_equal(got, "1,2");
+    /* model 102 offers 1 and 2: a batch of 2 runs, a batch of 3 cannot be padded */
+    send_load_weights(fd, 7, 102, 1, UINT64_MAX);
+    struct wire_reply r;
+    assert_int_equal(wire_recv(fd, &r), 0);
+    assert_int_equal(r.type, 102);
+    wire_reply_free(&r);
+    send_infer(fd, 8, 102, 1, 2, NULL, 0, NULL, 0, 0);
+    assert_int_equal(wire_recv(fd, &r), 0);
+    assert_int_equal(r.type, 103);
+    wire_reply_free(&r);
+    send_infer(fd, 9, 102, 1, 3, NULL, 0, NULL, 0, 0);
+    assert_int_equal(expect_error(fd, 9, 3), ACTION_COPY_INPUT_INVALID_BATCH_SIZE);
+    /* the GetWorkerState view of the model says the same */
+    Clockwork__GetWorkerStateResultProto *s = get_state(fd, 10);
+    int found = 0;
+    for (size_t i = 0; i < s->worker_memory_info->n_models; i++) {
+        Clockwork__ModelInfoProto *m = s->worker_memory_info->models[i];
+        if (m->id != 102)
+            continue;
+        found = 1;
+        assert_int_equal(m->n_supported_batch_sizes, 2);
+        assert_int_equal(m->n_batch_size_exec_times_nanos, 2);
+    }
+    assert_true(found);
+    clockwork__get_worker_state_result_proto__free_unpacked(s, NULL);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_malformed_closes_only_that_connection),
         cmocka_unit_test(test_disconnect_with_pending_results),
         cmocka_unit_test(test_one_controller_drives),
+        cmocka_unit_test(test_load_model_batch_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

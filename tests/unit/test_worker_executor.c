@@ -127,12 +127,15 @@ static void test_window_pure(void **state)
 {
     (void)state;
     uint64_t start;
-    assert_int_equal(executor_window_start(100, 50, 200, &start), 0);
+    assert_int_equal(executor_window_start(TASK_INFER, 100, 50, 200, &start), 0);
     assert_int_equal(start, 100);
-    assert_int_equal(executor_window_start(100, 150, 200, &start), 0);
+    assert_int_equal(executor_window_start(TASK_INFER, 100, 150, 200, &start), 0);
     assert_int_equal(start, 150);
-    assert_int_equal(executor_window_start(300, 150, 200, &start), ACTION_COULD_NOT_START_IN_TIME);
-    assert_int_equal(executor_window_start(100, 250, 200, &start), ACTION_COULD_NOT_START_IN_TIME);
+    /* too late: each kind with the original's code */
+    assert_int_equal(executor_window_start(TASK_INFER, 300, 150, 200, &start), ACTION_EXEC_TOO_LATE);
+    assert_int_equal(executor_window_start(TASK_INFER, 100, 250, 200, &start), ACTION_EXEC_TOO_LATE);
+    assert_int_equal(executor_window_start(TASK_LOAD_WEIGHTS, 300, 0, 200, &start), ACTION_LOAD_WEIGHTS_TOO_LATE);
+    assert_int_equal(executor_window_start(TASK_EVICT_WEIGHTS, 300, 0, 200, &start), ACTION_EVICT_TOO_LATE);
 }
 
 static void test_too_early_waits(void **state)
@@ -155,26 +158,26 @@ static void test_too_late_changes_nothing(void **state)
 {
     struct fixture *f = *state;
     uint64_t now = clock_now_ns();
-    assert_int_equal(run_one(f, make(f, TASK_LOAD_WEIGHTS, 1, 0, now - NS_PER_MS)), ACTION_COULD_NOT_START_IN_TIME);
+    assert_int_equal(run_one(f, make(f, TASK_LOAD_WEIGHTS, 1, 0, now - NS_PER_MS)), ACTION_LOAD_WEIGHTS_TOO_LATE);
     assert_int_equal(device_free_pages(f->dev), 10);
     assert_false(device_has_weights(f->dev, 1));
     int32_t *ids;
     assert_int_equal(device_resident_models(f->dev, &ids), 0);
     free(ids);
-    /* an infer whose window has passed fails the same way */
+    /* an infer whose window has passed fails the same way, with its own code */
     struct worker_task *t = make_infer(f, 1, 1, 0);
     t->latest = now - NS_PER_MS;
-    assert_int_equal(run_one(f, t), ACTION_COULD_NOT_START_IN_TIME);
+    assert_int_equal(run_one(f, t), ACTION_EXEC_TOO_LATE);
 }
 
 static void test_infer_needs_weights(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_WEIGHTS_NOT_PRESENT);
+    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_EXEC_WEIGHTS_NOT_PRESENT);
     assert_int_equal(run_one(f, make(f, TASK_LOAD_WEIGHTS, 2, 0, UINT64_MAX)), ACTION_SUCCESS);
     assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_SUCCESS);
     assert_int_equal(run_one(f, make(f, TASK_EVICT_WEIGHTS, 2, 0, UINT64_MAX)), ACTION_SUCCESS);
-    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_WEIGHTS_NOT_PRESENT);
+    assert_int_equal(run_one(f, make_infer(f, 2, 1, 0)), ACTION_EXEC_WEIGHTS_NOT_PRESENT);
 }
 
 static void test_padded_batch(void **state)
@@ -295,7 +298,7 @@ static void test_evict_during_infer(void **state)
         if (r == ev)
             assert_int_equal(r->status, ACTION_SUCCESS);
         else /* normally evicted mid-run (84); on a badly stalled machine it may find no weights (20) */
-            assert_true(r->status == ACTION_EXEC_WEIGHTS_CHANGED || r->status == ACTION_WEIGHTS_NOT_PRESENT);
+            assert_true(r->status == ACTION_EXEC_WEIGHTS_CHANGED || r->status == ACTION_EXEC_WEIGHTS_NOT_PRESENT);
         task_free(r);
     }
 }

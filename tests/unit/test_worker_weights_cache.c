@@ -16,10 +16,10 @@ static void test_load_ready_infer(void **state)
     struct weights_cache wc;
     uint64_t v, iv;
     assert_int_equal(weights_cache_init(&wc, 10 * 16, 16), 0);
-    assert_int_equal(weights_cache_infer_begin(&wc, 3, &iv), ACTION_WEIGHTS_NOT_PRESENT);
+    assert_int_equal(weights_cache_infer_begin(&wc, 3, &iv), ACTION_EXEC_WEIGHTS_NOT_PRESENT);
     assert_int_equal(weights_cache_load_begin(&wc, 3, 4, &v), 0);
     assert_int_equal(weights_cache_free_pages(&wc), 6);
-    assert_int_equal(weights_cache_infer_begin(&wc, 3, &iv), ACTION_WEIGHTS_NOT_PRESENT); /* still loading */
+    assert_int_equal(weights_cache_infer_begin(&wc, 3, &iv), ACTION_EXEC_WEIGHTS_NOT_PRESENT); /* still loading */
     assert_int_equal(weights_cache_load_begin(&wc, 3, 4, &v), ACTION_LOAD_WEIGHTS_ALREADY_LOADED);
     assert_int_equal(weights_cache_load_end(&wc, 3, v, ACTION_SUCCESS), 0);
     assert_true(weights_cache_ready(&wc, 3));

@@ -97,7 +97,7 @@ static inline void wire_send_msg(int fd, uint64_t type, const ProtobufCMessage *
 
 /* A received frame; free with wire_reply_free. */
 struct wire_reply {
-    uint64_t type;
+    uint64_t type, msg_id;
     uint8_t *header, *body;
     size_t header_len, body_len;
 };
@@ -111,6 +111,7 @@ static inline int wire_recv(int fd, struct wire_reply *r)
     struct frame_preheader ph;
     frame_preheader_decode(pre, &ph);
     r->type = ph.msg_type;
+    r->msg_id = ph.msg_id;
     r->header_len = ph.header_len;
     r->body_len = ph.body_len;
     r->header = malloc(ph.header_len + 1);

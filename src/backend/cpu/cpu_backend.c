@@ -193,7 +193,7 @@ static int run_infer(struct cpu_device *d, struct bound *x, const struct model_i
 {
     int bi = model_info_batch_index(m, io->padded_batch);
     if (bi < 0 || (unsigned)bi >= cpu_binding_model(x->b)->n_batches)
-        return ACTION_EXEC_INVALID_BATCH;
+        return ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     t->copy_input_begin = clock_now_ns();
     if (copy_input(x->b, (unsigned)bi, m, io) != 0)
         return ACTION_COPY_INPUT_INVALID_INPUT;

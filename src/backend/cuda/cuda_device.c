@@ -141,7 +141,7 @@ static int cuda_infer(void *impl, const struct model_info *m, const unsigned *pa
     int bi = cm ? model_info_batch_index(m, io->padded_batch) : -1;
     int status = ACTION_SUCCESS;
     if (bi < 0 || (unsigned)bi >= cm->cp.n_batches || cm->cp.batch[bi].b != io->padded_batch)
-        status = ACTION_EXEC_INVALID_BATCH;
+        status = ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     else if (!valid_pages(d, cm, pages, npages))
         status = ACTION_EXEC_WEIGHTS_NOT_PRESENT;
     if (status != ACTION_SUCCESS) {

@@ -26,7 +26,7 @@ static int emu_infer(void *impl, const struct model_info *m, const unsigned *pag
     const struct emu_device *d = impl;
     int idx = model_info_batch_index(m, io->padded_batch);
     if (idx < 0)
-        return ACTION_EXEC_INVALID_BATCH;
+        return ACTION_COPY_INPUT_INVALID_BATCH_SIZE;
     uint64_t exec_end = start + m->exec_ns[idx];
     t->copy_input_begin = t->copy_input_end = start;
     t->exec_begin = start;

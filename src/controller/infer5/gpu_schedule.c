@@ -41,11 +41,7 @@ static uint64_t usable_from(const struct infer5_instance *inst) { return inst->l
 static void drop_infeasible(struct scheduler *s, unsigned id, uint64_t start, uint64_t now)
 {
     struct infer5_model *m = &s->models[id];
-    for (unsigned v = 0; v < m->q.nv; v++) {
-        struct qreq *f;
-        while ((f = model_queue_front(&m->q, v)) && f->target < start + m->est.est[v])
-            model_queue_drop_front(&m->q, v);
-    }
+    model_queue_drop_infeasible(&m->q, m->est.est, start);
     struct qreq *q;
     while ((q = model_queue_pop_orphan(&m->q)))
         sched_timeout_queued(s, now, q, "Request could not meet its deadline");

@@ -4,6 +4,8 @@
 #include "common/status.h"
 #include "controller/infer5/sched_state.h"
 #include "controller/infer5/xalloc.h"
+#include "controller/sched_impl.h"
+#include "controller/sched_report.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,23 +93,10 @@ void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status,
 {
     struct sched_request *r = q->r;
     struct infer5_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
-    int deadline_met = status == CLIENT_SUCCESS && now <= r->deadline;
+    struct request_row row;
+    sched_request_row(&row, r, now, status, m ? ++m->departures : 0);
     if (met)
-        *met = deadline_met;
-    struct request_row row = {
-        .t = r->arrival,
-        .request_id = r->id,
-        .result = status,
-        .user_id = r->user_id,
-        .model_id = r->model_id,
-        .slo_factor = r->slo_factor,
-        .latency = now > r->arrival ? now - r->arrival : 0,
-        .deadline = r->deadline - r->arrival,
-        .deadline_met = deadline_met,
-        .arrival_count = r->arrival_count,
-        .departure_count = m ? ++m->departures : 0,
-        .is_coldstart = r->is_coldstart,
-    };
+        *met = row.deadline_met;
     if (m)
         load_tracker_remove_demand(s->lt, r->model_id, q->demand);
     r->sched_priv = NULL;
@@ -130,18 +119,11 @@ void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, con
  * the model's urgency is its earliest such start, ties going to the larger batch. */
 static struct idheap_key model_urgency(const struct infer5_model *m, unsigned id)
 {
-    struct idheap_key best = {SCHED_IDLE, 0};
-    for (unsigned v = 0; v < m->q.nv; v++) {
-        struct qreq *f = model_queue_front(&m->q, v);
-        if (!f)
-            continue;
-        uint64_t est = m->est.est[v];
-        uint64_t start = f->target > est ? f->target - est : 0;
-        struct idheap_key k = {start, ((MODEL_MAX_BATCH_SIZES - 1 - v) << 27) | (id & 0x7FFFFFF)};
-        if (idheap_key_less(k, best))
-            best = k;
-    }
-    return best;
+    uint64_t start = 0;
+    int v = model_queue_most_urgent(&m->q, m->est.est, &start);
+    if (v < 0)
+        return (struct idheap_key){SCHED_IDLE, 0};
+    return (struct idheap_key){start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF)};
 }
 
 void sched_model_touch(struct scheduler *s, unsigned id)
@@ -223,9 +205,9 @@ static void gpu_init(struct scheduler *s, unsigned i, const struct sched_gpu *sr
     }
 }
 
-struct scheduler *scheduler_create(const struct sched_config *cfg, const struct sched_model *models, unsigned n_models,
-                                   const struct sched_gpu *gpus, unsigned n_gpus, const struct sched_ops *ops,
-                                   void *data)
+static struct scheduler *infer5_create(const struct sched_config *cfg, const struct sched_model *models,
+                                       unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
+                                       const struct sched_ops *ops, void *data)
 {
     struct scheduler *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
@@ -257,7 +239,7 @@ struct scheduler *scheduler_create(const struct sched_config *cfg, const struct 
     return s;
 }
 
-void scheduler_destroy(struct scheduler *s)
+static void infer5_destroy(struct scheduler *s)
 {
     if (!s)
         return;
@@ -314,7 +296,7 @@ static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t no
         gpu_schedule_infer(s, m->inst[i]->gpu, now);
 }
 
-void scheduler_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
+static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
 {
     if (r->model_id >= s->n_models || !s->models[r->model_id].known) {
         reject_unknown(s, now, r);
@@ -322,11 +304,7 @@ void scheduler_on_request(struct scheduler *s, uint64_t now, struct sched_reques
     }
     unsigned id = r->model_id;
     struct infer5_model *m = &s->models[id];
-    uint64_t slo = s->cfg.default_slo;
-    if (r->slo_factor > 0) /* a client's factor is any float: cap the SLO at SCHED_MAX_SLO */
-        slo = (double)m->est.est[0] * r->slo_factor < (double)SCHED_MAX_SLO
-                  ? (uint64_t)((double)m->est.est[0] * r->slo_factor)
-                  : SCHED_MAX_SLO;
+    uint64_t slo = sched_request_slo(m->est.est[0], r->slo_factor, s->cfg.default_slo);
     r->deadline = r->arrival + slo;
     r->is_coldstart = m->n_inst == 0;
     r->arrival_count = ++m->arrivals;
@@ -363,7 +341,7 @@ static void expire_timeouts(struct scheduler *s, uint64_t now)
     }
 }
 
-void scheduler_tick(struct scheduler *s, uint64_t now)
+static void infer5_tick(struct scheduler *s, uint64_t now)
 {
     expire_timeouts(s, now);
     schedule_loads(s, now);
@@ -388,7 +366,7 @@ static uint64_t load_wakeup(const struct scheduler *s)
     return w;
 }
 
-uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now)
+static uint64_t infer5_next_wakeup(const struct scheduler *s, uint64_t now)
 {
     uint64_t w = load_wakeup(s);
     if (s->timeouts.len && idheap_top_key(&s->timeouts).hi < w)
@@ -401,7 +379,7 @@ uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now)
 
 /* ---- results, worker loss, drain ---- */
 
-void scheduler_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
+static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
 {
     struct action_rec *a = action_table_remove(&s->actions, res->action_id);
     if (!a) {
@@ -437,7 +415,7 @@ static void fail_actions(struct scheduler *s, uint64_t now, long worker, int cli
     }
 }
 
-void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
+static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
     fail_actions(s, now, worker_id, CLIENT_ERROR, "Worker connection lost");
     for (unsigned i = 0; i < s->n_gpus; i++) {
@@ -450,10 +428,10 @@ void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker
             sched_instance_remove(s, g->res[g->n_res - 1]);
     }
     s->loads_stuck = 0;
-    scheduler_tick(s, now);
+    infer5_tick(s, now);
 }
 
-void scheduler_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
+static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
     for (unsigned i = 0; i < s->n_gpus; i++) {
         struct infer5_gpu *g = &s->gpus[i];
@@ -467,10 +445,10 @@ void scheduler_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker
         g->infer_wake = SCHED_IDLE;
     }
     s->loads_stuck = 0;
-    scheduler_tick(s, now);
+    infer5_tick(s, now);
 }
 
-void scheduler_drain(struct scheduler *s, uint64_t now, int status)
+static void infer5_drain(struct scheduler *s, uint64_t now, int status)
 {
     fail_actions(s, now, -1, status, "Controller shutting down");
     while (s->timeouts.len) {
@@ -485,17 +463,26 @@ void scheduler_drain(struct scheduler *s, uint64_t now, int status)
 
 /* ---- stats ---- */
 
-unsigned scheduler_take_stats(struct scheduler *s, struct sched_gpu_stats *out, unsigned max)
+static unsigned infer5_take_stats(struct scheduler *s, struct sched_gpu_stats *out, unsigned max)
 {
     unsigned n = s->n_gpus < max ? s->n_gpus : max;
-    for (unsigned i = 0; i < n; i++) {
-        struct infer5_gpu *g = &s->gpus[i];
-        out[i] = g->stats;
-        memset(&g->stats, 0, sizeof g->stats);
-        g->stats.worker_id = g->worker_id;
-        g->stats.gpu_id = g->gpu_id;
-    }
+    for (unsigned i = 0; i < n; i++)
+        sched_stats_take(&s->gpus[i].stats, &out[i]);
     return n;
 }
 
-unsigned scheduler_gpu_count(const struct scheduler *s) { return s->n_gpus; }
+static unsigned infer5_gpu_count(const struct scheduler *s) { return s->n_gpus; }
+
+const struct sched_impl infer5_impl = {
+    .create = infer5_create,
+    .destroy = infer5_destroy,
+    .on_request = infer5_on_request,
+    .on_result = infer5_on_result,
+    .tick = infer5_tick,
+    .next_wakeup = infer5_next_wakeup,
+    .on_worker_lost = infer5_on_worker_lost,
+    .on_worker_back = infer5_on_worker_back,
+    .drain = infer5_drain,
+    .take_stats = infer5_take_stats,
+    .gpu_count = infer5_gpu_count,
+};

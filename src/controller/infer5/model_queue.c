@@ -123,3 +123,28 @@ unsigned model_queue_take(struct model_queue *q, unsigned v, unsigned max, struc
     }
     return n;
 }
+
+void model_queue_drop_infeasible(struct model_queue *q, const uint64_t *est, uint64_t start)
+{
+    for (unsigned v = 0; v < q->nv; v++) {
+        struct qreq *f;
+        while ((f = model_queue_front(q, v)) && f->target < start + est[v])
+            model_queue_drop_front(q, v);
+    }
+}
+
+int model_queue_most_urgent(const struct model_queue *q, const uint64_t *est, uint64_t *start)
+{
+    int best = -1;
+    for (unsigned v = 0; v < q->nv; v++) {
+        struct qreq *f = model_queue_front(q, v);
+        if (!f)
+            continue;
+        uint64_t s = f->target > est[v] ? f->target - est[v] : 0;
+        if (best < 0 || s <= *start) {
+            best = (int)v;
+            *start = s;
+        }
+    }
+    return best;
+}

@@ -38,5 +38,12 @@ void model_queue_drop_front(struct model_queue *q, unsigned v);
 struct qreq *model_queue_pop_orphan(struct model_queue *q);
 /* Removes up to max requests from the front of virtual queue v into out; returns count. */
 unsigned model_queue_take(struct model_queue *q, unsigned v, unsigned max, struct qreq **out);
+/* Excludes from each virtual queue v the front requests whose target comes before `start +
+ * est[v]` (they cannot make it in a batch of v started then). Touches only the bookkeeping
+ * (virtual heads and counts), never the ring, so it also works on a copy of the struct. */
+void model_queue_drop_infeasible(struct model_queue *q, const uint64_t *est, uint64_t start);
+/* The most urgent strategy: the virtual queue v whose front must start earliest
+ * (front(v).target - est[v], into *start), ties to the larger batch; -1 if nothing is queued. */
+int model_queue_most_urgent(const struct model_queue *q, const uint64_t *est, uint64_t *start);
 
 #endif

@@ -3,6 +3,7 @@
  * action telemetry row per finished action. */
 #include "common/status.h"
 #include "controller/infer5/sched_state.h"
+#include "controller/sched_report.h"
 
 static int64_t rel(uint64_t abs, uint64_t t) { return abs ? (int64_t)(abs - t) : 0; }
 
@@ -28,16 +29,8 @@ static void log_action(struct scheduler *s, uint64_t now, const struct action_re
         .requests_queued = m->q.live,
         .copies_loaded = m->n_loaded,
     };
-    if (res) {
-        row.worker_exec_duration = (int64_t)res->worker_exec_duration;
-        row.worker_exec_complete = rel(res->worker_exec_end, a->sent);
-        row.worker_gpu_clock_before = res->gpu_clock_before;
-        row.worker_gpu_clock = res->gpu_clock;
-        row.worker_copy_output_complete = rel(res->worker_copy_output_complete, a->sent);
-        row.worker_action_received = rel(res->worker_action_received, a->sent);
-        row.worker_result_sent = rel(res->worker_result_sent, a->sent);
-        row.controller_result_enqueue = rel(res->received, a->sent);
-    }
+    if (res)
+        sched_action_row_result(&row, res, a->sent);
     s->ops.log_action(s->data, &row);
 }
 
@@ -93,19 +86,6 @@ static void load_stats(struct infer5_gpu *gpu, const struct action_rec *a, const
         st->load_e2e_max = e2e;
 }
 
-/* Timeouts of the action's window are the client's timeout; anything else is an error. */
-static int client_status_of(int action_status)
-{
-    switch (action_status) {
-    case ACTION_COULD_NOT_START_IN_TIME:
-    case ACTION_NETWORK_SEND_TOO_LATE:
-    case ACTION_COPY_INPUT_TOO_LATE:
-    case ACTION_EXEC_TOO_LATE:
-    case ACTION_COPY_OUTPUT_TOO_LATE: return CLIENT_TIMEOUT;
-    default: return CLIENT_ERROR;
-    }
-}
-
 static void answer_batch(struct scheduler *s, uint64_t now, struct action_rec *a, int status, const char *msg,
                          const struct sched_result *res, unsigned *met_count)
 {
@@ -152,7 +132,7 @@ static void infer_result(struct scheduler *s, uint64_t now, struct action_rec *a
         answer_batch(s, now, a, CLIENT_SUCCESS, "", res, &met);
     } else {
         gpu->exec_free = correct_error(gpu->exec_free, a->expected_duration, now, gpu->infers_inflight);
-        answer_batch(s, now, a, client_status_of(res->status),
+        answer_batch(s, now, a, sched_client_status(res->status),
                      res->message ? res->message : action_status_name(res->status), res, &met);
     }
     log_action(s, now, a, res, res->status, a->n_req ? (double)met / a->n_req : 0.0);
