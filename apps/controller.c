@@ -1,6 +1,7 @@
 /* controller TYPE WORKERS [generate_inputs max_gpus schedule_ahead default_slo max_exec max_batch] */
 #include "common/log.h"
 #include "controller/controller.h"
+#include "controller/http/http_front.h"
 #include "controller/options.h"
 #include <signal.h>
 #include <stdio.h>
@@ -20,5 +21,5 @@ int main(int argc, char **argv)
         controller_usage(stderr);
         return 1;
     }
-    return controller_run(&opts);
+    return controller_run_with(&opts, &http_frontend);
 }

@@ -39,7 +39,7 @@ run_one() {
   wport=$(( 31000 + (RANDOM + $$) % 1000 )); cport=$(( wport + 1000 ))
   "$build/worker_dummy" -n "$GPUS" -p "$wport" > "$out/worker.log" 2>&1 &
   wpid=$!
-  CLOCKWORK_LOG_DIR="$out" CLOCKWORK_CONTROLLER_PORT="$cport" \
+  CLOCKWORK_LOG_DIR="$out" CLOCKWORK_CONTROLLER_PORT="$cport" CLOCKWORK_HTTP_PORT=0 CLOCKWORK_METRICS_PORT=0 \
     "$build/controller" INFER5 "127.0.0.1:$wport" 0 "$GPUS" 5000000 > "$out/controller.log" 2>&1 &
   cpid=$!
   "$build/client" "127.0.0.1:$cport" slo-exp-1 resnet50_v2 "$COPIES" poisson "$rate" 10 10 1.5 mul "$SECS" \

@@ -42,7 +42,7 @@ run() {
   wport=$(( 33000 + RANDOM % 1000 )); cport=$(( wport + 1000 ))
   "$BUILD/worker_dummy" -n 1 -p "$wport" > "$out/worker.log" 2>&1 &
   wpid=$!
-  CLOCKWORK_LOG_DIR="$out" CLOCKWORK_CONTROLLER_PORT="$cport" "$BUILD/controller" "$type" "127.0.0.1:$wport" \
+  CLOCKWORK_LOG_DIR="$out" CLOCKWORK_CONTROLLER_PORT="$cport" CLOCKWORK_HTTP_PORT=0 CLOCKWORK_METRICS_PORT=0 "$BUILD/controller" "$type" "127.0.0.1:$wport" \
     > "$out/controller.log" 2>&1 &
   cpid=$!
   CLOCKWORK_CLIENT_LOG="$out/client.tsv" timeout -s INT "$(( SECS + 2 ))" "$BUILD/client" "127.0.0.1:$cport" "$@" \

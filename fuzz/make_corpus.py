@@ -3,11 +3,13 @@
 fuzz_worker_actions (model ids 0-1 and GPUs 0-1 exist there), valid client requests for
 fuzz_client_requests (models 0-1 from /fuzz/resnet50_v2/model exist there), and the frames
 captured from the original Clockwork (tests/wire-golden/, one seed per direction, as much as
-fits the fuzzers' 4 KiB inputs) for every frame target; and, in their own formats, event
-sequences for fuzz_scheduler, model files for fuzz_model_files and LZ4 blocks for fuzz_lz4.
+fits the fuzzers' 4 KiB inputs) for every frame target; and, in their own formats, HTTP requests
+for fuzz_http_requests, event sequences for fuzz_scheduler, model files for fuzz_model_files and
+LZ4 blocks for fuzz_lz4.
 A frame input is frames cut into reads: each read is one length byte (1 + b % 64) and then
 that many bytes (fuzz/fuzz_input.h). Protobuf is encoded by hand (no protobuf module needed).
   usage: fuzz/make_corpus.py [OUT_DIR]"""
+import json
 import os
 import struct
 import sys
@@ -126,6 +128,29 @@ def lz4_blocks():
             "lz4_literals": size(16) + bytes([0xF0, 1]) + bytes(range(16))}
 
 
+def http_requests():
+    """fuzz_http_requests inputs (fuzz/fuzz_http_requests.c): "METHOD PATH\\n", then "#LEN\\n" (the
+    Inference-Header-Content-Length) or "!\\n" (the metrics port), then the body; written as is."""
+    tensor = {"name": "INPUT0", "datatype": "FP32", "shape": [1, 24], "data": [0.5] * 24}
+    nested = dict(tensor, shape=[2, 24], data=[[1.0] * 24, [2.0] * 24])
+    head = json.dumps({"inputs": [{"name": "INPUT0", "datatype": "FP32", "shape": [1, 24],
+                                   "parameters": {"binary_data_size": 96}}],
+                       "parameters": {"binary_data_output": True}}).encode()
+    return {
+        "http_infer_json": b"POST /v2/models/tiny/infer\n" + json.dumps(
+            {"id": "a", "inputs": [tensor], "parameters": {"slo_ms": 5, "user_id": 3},
+             "outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": False}}]}).encode(),
+        "http_infer_nested": b"POST /v2/models/tiny/versions/1/infer\n" + json.dumps({"inputs": [nested]}).encode(),
+        "http_infer_binary": b"POST /v2/models/tiny/infer\n#%d\n" % len(head) + head + bytes(96),
+        "http_metadata": b"GET /v2/models/tiny/versions/0\n",
+        "http_ready": b"GET /v2/models/tiny/ready\n",
+        "http_repo_index": b"POST /v2/repository/index\n" + b'{"ready": true}',
+        "http_repo_load": b"POST /v2/repository/models/tiny/load\n" + b'{"parameters": {"copies": 2}}',
+        "http_repo_unload": b"POST /v2/repository/models/tiny/unload\n",
+        "http_metrics": b"GET /metrics\n!\n",
+    }
+
+
 def golden_frames():
     """The original's frames, concatenated per direction, as many as fit the fuzzers' 4 KiB."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "wire-golden")
@@ -150,7 +175,7 @@ def main():
         with open(os.path.join(out, name), "wb") as f:
             f.write(chunked(stream))
         print("%s/%s: %d bytes" % (out, name, len(stream)))
-    for name, data in {**scheduler_events(), **model_files(), **lz4_blocks()}.items():
+    for name, data in {**http_requests(), **scheduler_events(), **model_files(), **lz4_blocks()}.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
         print("%s/%s: %d bytes" % (out, name, len(data)))

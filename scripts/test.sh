@@ -2,8 +2,8 @@
 # The test suite: installs what is missing, checks the formatting (scripts/format.sh --check),
 # builds, and runs every unit and integration test
 # through ctest (plain build), runs every libFuzzer target (fuzz/fuzz_*.c: frames, the worker's
-# action handler, the controller's client-request handler, scheduler event sequences, model
-# files, LZ4 inputs) for a few seconds each (bench/fuzz_all.sh runs them longer),
+# action handler, the controller's client-request and HTTP request handlers, scheduler event
+# sequences, model files, LZ4 inputs) for a few seconds each (bench/fuzz_all.sh runs them longer),
 # then runs the whole ctest suite again under ASan/UBSan/LeakSanitizer.
 #   env: SKIP_SANITIZERS=1, SKIP_FUZZ=1, SKIP_ORT=1, FUZZ_SECONDS per target (default 10)
 set -euo pipefail

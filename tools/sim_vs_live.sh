@@ -32,7 +32,7 @@ live() {
     workers+="${workers:+,}127.0.0.1:$((BASE_PORT + i))"
   done
   sleep 1
-  CLOCKWORK_LOG_DIR="$OUT/live" CLOCKWORK_CONTROLLER_PORT=$((BASE_PORT + 6)) \
+  CLOCKWORK_LOG_DIR="$OUT/live" CLOCKWORK_CONTROLLER_PORT=$((BASE_PORT + 6)) CLOCKWORK_HTTP_PORT=0 CLOCKWORK_METRICS_PORT=0 \
     "$BUILD/controller" "${CTL_OPTS[0]}" "$workers" "${CTL_OPTS[@]:1}" > "$OUT/live/controller.log" 2>&1 &
   ctl=$!
   PIDS+=($ctl)

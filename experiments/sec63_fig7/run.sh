@@ -60,7 +60,7 @@ dry_run=0
 export CLOCKWORK_DISABLE_INPUTS="${CLOCKWORK_DISABLE_INPUTS:-0}"   # the guide: inputs generated at the client
 # Set on the master, these reach every remote process (a non-interactive SSH session reads no profile).
 forwarded_env="CLOCKWORK_MODEL_DIR CLOCKWORK_CONFIG_FILE CLOCKWORK_DISABLE_INPUTS CLOCKWORK_STARTUP_QUIET_MS"
-forwarded_env+=" CLOCKWORK_WORKER_TIMEOUT_MS AZURE_TRACE_DIR"
+forwarded_env+=" CLOCKWORK_WORKER_TIMEOUT_MS AZURE_TRACE_DIR CLOCKWORK_HTTP_PORT CLOCKWORK_METRICS_PORT"
 
 usage() {
   cat <<EOF
@@ -161,6 +161,8 @@ if [ "$mode" = local ]; then
   worker_binary="worker_dummy"
   export CLOCKWORK_CONTROLLER_PORT="$controller_port"
   export CLOCKWORK_MODEL_DIR="${CLOCKWORK_MODEL_DIR:-$REPO_ROOT/modelzoo}"
+  # the controller's HTTP API and metrics are off unless asked for (ports of their own)
+  export CLOCKWORK_HTTP_PORT="${CLOCKWORK_HTTP_PORT:-0}" CLOCKWORK_METRICS_PORT="${CLOCKWORK_METRICS_PORT:-0}"
 fi
 
 # ---------------------------------------------------------------- helpers

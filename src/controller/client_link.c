@@ -92,16 +92,20 @@ static void send_ls(struct controller *ctl, struct net_session *s, uint64_t msg_
         send_error(s, REQ_LS, msg_id, user_request_id, CLIENT_ERROR, "out of memory");
         return;
     }
+    unsigned n = 0;
     for (unsigned i = 0; i < ctl->n_models; i++) {
+        if (ctl->model_state[i] == CONTROLLER_MODEL_FAILED) /* a failed load's retired ids */
+            continue;
         Clockwork__ClientModelInfoProto init = CLOCKWORK__CLIENT_MODEL_INFO_PROTO__INIT;
-        infos[i] = init;
-        infos[i].model_id = ctl->models[i].id;
-        infos[i].remote_path = ctl->models[i].info.source;
-        infos[i].input_size = ctl->models[i].info.input_size;
-        infos[i].output_size = ctl->models[i].info.output_size;
-        ptrs[i] = &infos[i];
+        infos[n] = init;
+        infos[n].model_id = ctl->models[i].id;
+        infos[n].remote_path = ctl->models[i].info.source;
+        infos[n].input_size = ctl->models[i].info.input_size;
+        infos[n].output_size = ctl->models[i].info.output_size;
+        ptrs[n] = &infos[n];
+        n++;
     }
-    p.n_models = ctl->n_models;
+    p.n_models = n;
     p.models = ptrs;
     net_conn_send(s->conn, REQ_LS + RSP_OFFSET, msg_id, &p.base, NULL, 0);
     free(infos);
@@ -111,6 +115,22 @@ static void send_ls(struct controller *ctl, struct net_session *s, uint64_t msg_
 static int user_request_id_of(const Clockwork__RequestHeaderProto *h)
 {
     return h && h->has_user_request_id ? h->user_request_id : 0;
+}
+
+void client_answer_infer(struct ctl_request *req, int status, const char *message, const uint8_t *output,
+                         size_t output_len)
+{
+    struct net_session *s = req->session;
+    if (s->conn) {
+        Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
+        Clockwork__ModelInferenceRspProto p = CLOCKWORK__MODEL_INFERENCE_RSP_PROTO__INIT;
+        set_header(&h, req->r.user_request_id, status, message);
+        p.header = &h;
+        p.model_id = req->r.model_id;
+        p.batch_size = 1;
+        net_conn_send(s->conn, REQ_INFER + RSP_OFFSET, req->msg_id, &p.base, output, output ? output_len : 0);
+    }
+    net_session_unref(s);
 }
 
 /* A request refused before the scheduler saw it: answered, counted and logged like any other. */
@@ -127,6 +147,7 @@ static void refuse_infer(struct controller *ctl, struct net_session *s, const st
     };
     ctl->cstats.count++;
     telemetry_write_request(ctl->telemetry, &row); /* committed before the response leaves */
+    metrics_on_request_row(&ctl->metrics, &row);
     send_error(s, REQ_INFER, m->id, user_request_id_of(p->header), status, message);
 }
 
@@ -149,11 +170,11 @@ static void submit_infer(struct controller *ctl, struct net_session *s, const st
     req->r.slo_factor = p->slo_factor;
     req->r.input = input;
     req->r.input_len = m->body_len;
+    req->answer = client_answer_infer;
     req->msg_id = m->id;
     req->session = s;
-    ctl->queued_bytes += CONTROLLER_REQUEST_COST + m->body_len;
     net_session_ref(s);
-    controller_submit_request(ctl, req);
+    controller_infer(ctl, req);
 }
 
 static void serve_infer(struct controller *ctl, struct net_session *s, const struct net_msg *m,

@@ -42,36 +42,32 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
 {
     struct controller *ctl = data;
     struct ctl_request *req = r->host_ctx;
-    struct net_session *s = req->session;
     record_client_latency(ctl, status, clock_now_ns() - r->arrival);
     ctl->queued_bytes -= CONTROLLER_REQUEST_COST + r->input_len;
-    /* its telemetry row (just logged) reaches the file before the response reaches the kernel:
-     * the client connection commits the rows before it writes (client_link.c) */
-    if (s->conn) {
-        Clockwork__ResponseHeaderProto h = CLOCKWORK__RESPONSE_HEADER_PROTO__INIT;
-        Clockwork__ModelInferenceRspProto p = CLOCKWORK__MODEL_INFERENCE_RSP_PROTO__INIT;
-        h.has_user_request_id = h.has_status = 1;
-        h.user_request_id = r->user_request_id;
-        h.status = status;
-        h.message = (char *)(message ? message : "");
-        p.header = &h;
-        p.model_id = r->model_id;
-        p.batch_size = 1;
-        net_conn_send(s->conn, 102, req->msg_id, &p.base, output, output ? output_len : 0);
-    }
-    net_session_unref(s);
+    metrics_on_answered(&ctl->metrics, r->model_id);
+    /* its telemetry row (just logged) reaches the file before the response leaves: a native
+     * client's connection commits the rows before it writes (client_link.c); a front end may
+     * write its response at once, so commit for it now */
+    if (!req->session)
+        telemetry_commit_requests(ctl->telemetry);
+    req->answer(req, status, message, output, output_len);
     free(r->input);
     free(req);
 }
 
 static void op_log_request(void *data, const struct request_row *row)
 {
-    telemetry_write_request(((struct controller *)data)->telemetry, row);
+    struct controller *ctl = data;
+    telemetry_write_request(ctl->telemetry, row);
+    metrics_on_request_row(&ctl->metrics, row);
 }
 
 static void op_log_action(void *data, const struct action_row *row)
 {
-    telemetry_write_action(((struct controller *)data)->telemetry, row);
+    struct controller *ctl = data;
+    telemetry_write_action(ctl->telemetry, row);
+    unsigned pages = row->model_id < ctl->n_models ? ctl->models[row->model_id].info.num_weights_pages : 0;
+    metrics_on_action_row(&ctl->metrics, row, pages);
 }
 
 static const struct sched_ops controller_sched_ops = {
@@ -133,12 +129,25 @@ void controller_pump(struct controller *ctl)
         wake_timer_arm(&ctl->wake, scheduler_next_wakeup(ctl->sched, clock_now_ns()));
 }
 
+void controller_infer(struct controller *ctl, struct ctl_request *req)
+{
+    if (!ctl->serving) {
+        req->answer(req, CLIENT_INITIALIZING, "Controller initializing", NULL, 0);
+        free(req->r.input);
+        free(req);
+        return;
+    }
+    metrics_on_admitted(&ctl->metrics, req->r.model_id);
+    controller_submit_request(ctl, req);
+}
+
 void controller_submit_request(struct controller *ctl, struct ctl_request *req)
 {
     uint64_t now = clock_now_ns();
     req->r.id = ctl->next_request_id++;
     req->r.arrival = now;
     req->r.host_ctx = req;
+    ctl->queued_bytes += CONTROLLER_REQUEST_COST + req->r.input_len; /* until op_request_done */
     scheduler_on_request(ctl->sched, now, &req->r);
     controller_pump(ctl);
 }
@@ -192,7 +201,7 @@ static void handle_worker_result(struct controller *ctl, struct worker_peer *w, 
             log_warn("worker %u: ClearCache failed: %s", w->index, r->message);
         return;
     }
-    if (!ctl->serving && is_load_model) {
+    if (is_load_model) { /* start-up's, or a front end's while serving */
         startup_on_load_model_result(ctl, w, r);
         return;
     }
@@ -269,9 +278,11 @@ static void on_worker_close(struct net_conn *c, const char *reason, void *data)
     int was_serving = !w->lost;
     w->lost = 1;
     w->rejoining = 0;
+    startup_on_worker_lost(ctl, w);
     if (ctl->serving && was_serving) {
         send_queue_drop_worker(&ctl->sends, w->index);
         scheduler_on_worker_lost(ctl->sched, clock_now_ns(), w->index);
+        metrics_on_worker_reset(&ctl->metrics, w->index);
         controller_pump(ctl);
     }
     if (ctl->serving)
@@ -368,6 +379,8 @@ void controller_start_serving(struct controller *ctl)
     if (gpus)
         build_gpus(ctl, gpus, &n);
     ctl->sched = scheduler_create(&ctl->opts->sched, ctl->models, ctl->n_models, gpus, n, &controller_sched_ops, ctl);
+    if (metrics_set_gpus(&ctl->metrics, gpus, n) != 0)
+        log_warn("out of memory: GPU metrics disabled");
     free(gpus);
     if (!ctl->sched) {
         log_error("cannot create the scheduler; stopping");
@@ -482,6 +495,7 @@ static void on_status(uv_timer_t *t)
         return;
     struct sched_gpu_stats stats[256];
     unsigned n = scheduler_take_stats(ctl->sched, stats, 256);
+    metrics_on_gpu_stats(&ctl->metrics, stats, n, STATUS_MS * NS_PER_MS);
     for (unsigned i = 0; i < n; i++)
         print_gpu_stats(&stats[i], secs);
     struct client_stats *cs = &ctl->cstats;
@@ -550,6 +564,8 @@ static void close_connections(struct controller *ctl)
 {
     ctl->stopping = 1;
     client_link_stop(ctl);
+    if (ctl->frontend_state)
+        ctl->frontend->stop(ctl->frontend_state);
     for (unsigned i = 0; i < ctl->n_workers; i++) {
         struct worker_peer *w = &ctl->workers[i];
         if (w->conn)
@@ -589,6 +605,10 @@ static int run_loop(struct controller *ctl)
         log_error("%s", err);
         return 1;
     }
+    if (ctl->frontend && !(ctl->frontend_state = ctl->frontend->start(ctl, &ctl->loop, err, sizeof err))) {
+        log_error("%s", err);
+        return 1;
+    }
     startup_begin(ctl);
     for (unsigned i = 0; i < ctl->n_workers; i++)
         connect_worker(&ctl->workers[i]);
@@ -604,6 +624,7 @@ struct controller *controller_create(const struct controller_options *opts)
         return NULL;
     ctl->opts = opts;
     ctl->n_workers = opts->n_workers;
+    metrics_init(&ctl->metrics);
     send_queue_init(&ctl->sends, &controller_send_ops, ctl);
     ctl->workers = calloc(opts->n_workers + 1, sizeof *ctl->workers);
     if (!ctl->workers) {
@@ -630,6 +651,9 @@ void controller_destroy(struct controller *ctl)
     startup_free(ctl);
     close_connections(ctl);
     uv_run(&ctl->loop, UV_RUN_NOWAIT); /* let connections free themselves */
+    if (ctl->frontend_state)
+        ctl->frontend->destroy(ctl->frontend_state);
+    ctl->frontend_state = NULL;
     uv_walk(&ctl->loop, close_handle, NULL);
     uv_run(&ctl->loop, UV_RUN_DEFAULT);
     uv_loop_close(&ctl->loop);
@@ -637,15 +661,20 @@ void controller_destroy(struct controller *ctl)
         worker_result_free(&ctl->workers[i].state);
     free(ctl->workers);
     free(ctl->models);
+    free(ctl->model_state);
     free(ctl->groups);
+    metrics_free(&ctl->metrics);
     free(ctl);
 }
 
-int controller_run(const struct controller_options *opts)
+int controller_run(const struct controller_options *opts) { return controller_run_with(opts, NULL); }
+
+int controller_run_with(const struct controller_options *opts, const struct controller_frontend *fe)
 {
     struct controller *ctl = controller_create(opts);
     if (!ctl)
         return 1;
+    ctl->frontend = fe;
     log_info("Starting Clockwork Controller");
     open_telemetry(ctl);
     print_config(opts);

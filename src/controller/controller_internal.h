@@ -2,6 +2,8 @@
  * startup.c: start-up phase; client_link.c: client requests). Not a public header. */
 #ifndef CW_CONTROLLER_INTERNAL_H
 #define CW_CONTROLLER_INTERNAL_H
+#include "controller/frontend.h"
+#include "controller/metrics.h"
 #include "controller/options.h"
 #include "controller/scheduler.h"
 #include "controller/send_queue.h"
@@ -28,6 +30,7 @@ struct worker_peer {
     int rejoining;              /* lost, reconnected, models being registered again */
     unsigned failed_connects;   /* consecutive failed connection attempts */
     unsigned rejoin_pending;    /* LoadModelFromDisk results still awaited */
+    unsigned rejoin_sent;       /* groups sent so far while rejoining */
     uint64_t last_heard;        /* monotonic ns of the last message from it */
     int state_action_id;        /* the GetWorkerState sent at connect (its reply starts or rejoins) */
     int heartbeat_pending;      /* a heartbeat GetWorkerState is unanswered */
@@ -35,24 +38,34 @@ struct worker_peer {
     uv_timer_t retry_timer;
 };
 
+/* An inference request from a native client or a front end. Whoever made it fills r and
+ * answer; from controller_infer on, the controller owns it (and r.input, malloc'd) and calls
+ * answer exactly once, then frees both. */
 struct ctl_request {
     struct sched_request r;
-    uint64_t msg_id;
-    struct net_session *session; /* the client's connection; the request holds a reference */
+    void (*answer)(struct ctl_request *req, int status, const char *message, const uint8_t *output, size_t output_len);
+    uint64_t msg_id;                /* native: the client's message id */
+    struct net_session *session;    /* native: the client's connection; the request holds a reference */
+    controller_answer_fn fe_answer; /* front end: its callback and data */
+    void *fe_data;
 };
 
-/* A client's LoadModel during start-up, forwarded to every worker. */
+/* A LoadModel forwarded to every worker: a client's during start-up, or a front end's (start-up
+ * or serving). While serving it goes to the workers in service; a lost one gets it when it rejoins. */
 struct pending_load {
     struct pending_load *next;
     struct net_session *session; /* holds a reference; the reply is dropped if it closed; NULL: the
-                                  * controller's own (options.preload_path) */
+                                  * controller's own (options.preload_path) or a front end's */
     uint64_t msg_id;
     int user_request_id;
+    controller_load_fn fe_done; /* a front end's: called exactly once */
+    void *fe_data;
     char path[512];
     int copies;
     unsigned first_model_id;
     int sent;
-    unsigned responses;
+    unsigned responses, expected;
+    uint8_t awaiting[CONTROLLER_MAX_WORKERS]; /* sent to that worker, not answered yet */
     int failed;
     char error[1100];
     struct model_info info;
@@ -94,6 +107,9 @@ struct controller {
     uint64_t queued_bytes;        /* requests held (CLOCKWORK_MAX_QUEUED_MB) */
     struct log_limit refusal_log; /* refused requests, connections: a peer can cause them at will */
     struct log_limit connection_log;
+    struct controller_metrics metrics;
+    const struct controller_frontend *frontend; /* NULL: none (controller_run) */
+    void *frontend_state;
 
     /* start-up */
     int serving; /* 0 during start-up, 1 once the scheduler runs */
@@ -102,6 +118,7 @@ struct controller {
     enum startup_stage startup_stage;
     uint64_t page_size;
     struct sched_model *models;
+    uint8_t *model_state; /* enum controller_model_state, per model */
     unsigned n_models, cap_models;
     struct load_group *groups;
     unsigned n_groups, cap_groups;
@@ -123,7 +140,12 @@ void startup_on_worker_state(struct controller *ctl, struct worker_peer *w);
 void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id,
                                    const char *path, int copies);
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r);
-/* Drops pending LoadModel requests (shutdown). */
+/* A front end's load (start-up or serving): done is called exactly once. */
+void startup_load_for_frontend(struct controller *ctl, const char *path, int copies, controller_load_fn done,
+                               void *data);
+/* A worker went away: a load it has not answered stops waiting for it. */
+void startup_on_worker_lost(struct controller *ctl, struct worker_peer *w);
+/* Drops pending LoadModel requests, answering front ends' (shutdown). */
 void startup_free(struct controller *ctl);
 /* After start-up: finds `copies` consecutive models loaded from `path` (so a client that
  * reconnects can rerun its workload). 0 with *first set, or -1. */
@@ -133,6 +155,9 @@ int startup_find_loaded(const struct controller *ctl, const char *path, int copi
 int client_link_start(struct controller *ctl, char *err, size_t errlen);
 /* Handles one message from a client session: 0, or -1 to close the connection (logged). */
 int client_link_handle(struct controller *ctl, struct net_session *s, const struct net_msg *m);
+/* The native answer of an inference request (ctl_request.answer). */
+void client_answer_infer(struct ctl_request *req, int status, const char *message, const uint8_t *output,
+                         size_t output_len);
 void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int user_request_id, int status,
                                      const char *message, unsigned model_id, const struct model_info *info, int copies);
 /* Stops listening and closes every client connection (shutdown). */
@@ -151,6 +176,9 @@ struct controller *controller_create(const struct controller_options *opts);
 /* Answers what is pending, closes every connection and frees everything. */
 void controller_destroy(struct controller *ctl);
 void controller_start_serving(struct controller *ctl);
+/* The single entry of every inference request, native or a front end's: refused at once
+ * (answered through req->answer) or handed to the scheduler. Takes ownership of req. */
+void controller_infer(struct controller *ctl, struct ctl_request *req);
 void controller_submit_request(struct controller *ctl, struct ctl_request *req);
 void controller_pump(struct controller *ctl);
 

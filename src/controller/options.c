@@ -63,6 +63,11 @@ void controller_usage(FILE *out)
           "        Print this message\n"
           "  --bind ADDR\n"
           "        Listen for clients on ADDR only (default 0.0.0.0: every interface)\n"
+          "  --http-port N\n"
+          "        KServe v2 REST API (health, metadata, inference, model repository) on port N\n"
+          "        (default 8000, $CLOCKWORK_HTTP_PORT; 0: off).  See docs/http.md\n"
+          "  --metrics-port N\n"
+          "        Prometheus metrics (GET /metrics) on port N (default 8002, $CLOCKWORK_METRICS_PORT; 0: off)\n"
           "All other options are passed to the specific scheduler on init\n"
           "ENVIRONMENT\n"
           "  CLOCKWORK_LOG_DIR           where telemetry TSVs are written (default /local; must exist)\n"
@@ -86,7 +91,11 @@ void controller_usage(FILE *out)
           "  CLOCKWORK_CLIENT_MAX_UNSENT_MB  responses a client has not read: it is not read above half of\n"
           "                              this and disconnected above it (default 16)\n"
           "  CLOCKWORK_MAX_QUEUED_MB     requests held in all (inputs + 512 bytes each); beyond it new\n"
-          "                              requests are answered with an error (default 4096)\n",
+          "                              requests are answered with an error (default 4096)\n"
+          "  CLOCKWORK_HTTP_MAX_CONNECTIONS  HTTP connections at once, per port (default 256)\n"
+          "  CLOCKWORK_HTTP_MAX_BODY_MB  largest HTTP request body (default 64)\n"
+          "  CLOCKWORK_HTTP_TIMEOUT_MS   an HTTP request's header and body must arrive within this; idle\n"
+          "                              HTTP connections are closed after it (default 10000)\n",
           out);
 }
 
@@ -297,6 +306,63 @@ static void read_environment(struct controller_options *o)
         o->client_port = (int)v;
 }
 
+static int read_http_environment(struct controller_http_options *h, char *err, size_t errlen)
+{
+    uint64_t port = (uint64_t)h->port, metrics = (uint64_t)h->metrics_port, conns = h->max_connections;
+    uint64_t body_mb = h->max_body >> 20;
+    if (env_number("CLOCKWORK_HTTP_PORT", 0, 65535, &port, err, errlen) != 0 ||
+        env_number("CLOCKWORK_METRICS_PORT", 0, 65535, &metrics, err, errlen) != 0 ||
+        env_number("CLOCKWORK_HTTP_MAX_CONNECTIONS", 1, 1000000, &conns, err, errlen) != 0 ||
+        env_number("CLOCKWORK_HTTP_MAX_BODY_MB", 1, 1 << 20, &body_mb, err, errlen) != 0 ||
+        env_number("CLOCKWORK_HTTP_TIMEOUT_MS", 1, 86400000, &h->timeout_ms, err, errlen) != 0)
+        return -1;
+    h->port = (int)port;
+    h->metrics_port = (int)metrics;
+    h->max_connections = (unsigned)conns;
+    h->max_body = body_mb << 20;
+    return 0;
+}
+
+/* Takes `--NAME N` / `--NAME=N` (a port) out of argv[1..], wherever it is. 0, or -1 with err. */
+static int take_port_flag(const char *name, int *port, int *argc, char **argv, char *err, size_t errlen)
+{
+    size_t len = strlen(name);
+    int n = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], name))
+            v = i + 1 < *argc ? argv[++i] : "";
+        else if (!strncmp(argv[i], name, len) && argv[i][len] == '=')
+            v = argv[i] + len + 1;
+        if (!v) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        uint64_t p;
+        if (parse_u64(v, &p) != 0 || p > 65535) {
+            snprintf(err, errlen, "%s needs a port from 0 to 65535 (0: off), not '%s'", name, v);
+            return -1;
+        }
+        *port = (int)p;
+    }
+    *argc = n;
+    return 0;
+}
+
+static int parse_http(struct controller_options *o, int *argc, char **argv, char *err, size_t errlen)
+{
+    struct controller_http_options *h = &o->http;
+    if (read_http_environment(h, err, errlen) != 0 ||
+        take_port_flag("--http-port", &h->port, argc, argv, err, errlen) != 0 ||
+        take_port_flag("--metrics-port", &h->metrics_port, argc, argv, err, errlen) != 0)
+        return -1;
+    if (h->port && h->port == h->metrics_port) {
+        snprintf(err, errlen, "--http-port and --metrics-port are both %d", h->port);
+        return -1;
+    }
+    return 0;
+}
+
 void controller_options_defaults(struct controller_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -313,6 +379,7 @@ void controller_options_defaults(struct controller_options *o)
         .max_unsent = 16ull << 20,
         .max_queued_bytes = 4096ull << 20,
     };
+    o->http = (struct controller_http_options){8000, 8002, 256, 64ull << 20, 10000};
 }
 
 /* Takes `--bind ADDR` (or --bind=ADDR) out of argv, wherever it is. 0, or -1 with err. */
@@ -356,7 +423,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
     }
     memcpy(args, argv, (size_t)argc * sizeof *args);
     argv = args;
-    if (take_bind(o, &argc, argv, err, errlen) != 0)
+    if (take_bind(o, &argc, argv, err, errlen) != 0 || parse_http(o, &argc, argv, err, errlen) != 0)
         return OPTIONS_ERROR;
     if (argc < 3) {
         snprintf(err, errlen, "expected a controller TYPE and a list of WORKERS");

@@ -28,6 +28,17 @@ struct controller_limits {
                                 * bytes each plus their inputs (4096 MiB) */
 };
 
+/* The HTTP front end (src/controller/http/, docs/http.md): KServe v2 REST and Prometheus
+ * metrics, each on its own port (0 disables it). Limits apply to each port. */
+struct controller_http_options {
+    int port;                 /* --http-port, CLOCKWORK_HTTP_PORT (8000) */
+    int metrics_port;         /* --metrics-port, CLOCKWORK_METRICS_PORT (8002) */
+    unsigned max_connections; /* CLOCKWORK_HTTP_MAX_CONNECTIONS: at once; more are refused (256) */
+    uint64_t max_body;        /* CLOCKWORK_HTTP_MAX_BODY_MB: request body (64 MiB); larger: 413 */
+    uint64_t timeout_ms;      /* CLOCKWORK_HTTP_TIMEOUT_MS: a request's header and body must arrive
+                               * within it; idle connections close after it (10000) */
+};
+
 struct controller_options {
     char type[16];
     unsigned n_workers;
@@ -47,15 +58,18 @@ struct controller_options {
     /* A model the controller loads itself at start-up, as a client's LoadModel would (STRESS) */
     char preload_path[512];
     int preload_copies; /* 0: none */
+    struct controller_http_options http;
 };
 
 enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
 
 /* The defaults, without workers or a type (for tests that build options by hand). */
 void controller_options_defaults(struct controller_options *o);
-/* Parses argv; on error writes a message to err. Reads CLOCKWORK_LOG_DIR and
- * CLOCKWORK_STARTUP_QUIET_MS, CLOCKWORK_WORKER_TIMEOUT_MS, CLOCKWORK_CONTROLLER_PORT, the limits
- * and CLOCKWORK_SECRET_FILE from the environment (controller_usage lists them). */
+/* Parses argv (--bind ADDR, --http-port N and --metrics-port N anywhere); on error writes a
+ * message to err. Reads CLOCKWORK_LOG_DIR and CLOCKWORK_STARTUP_QUIET_MS, CLOCKWORK_WORKER_TIMEOUT_MS,
+ * CLOCKWORK_CONTROLLER_PORT, the limits, CLOCKWORK_SECRET_FILE and the CLOCKWORK_HTTP_* /
+ * CLOCKWORK_METRICS_PORT variables from the environment (controller_usage lists them; the HTTP ones
+ * strictly: a malformed value is an error). */
 int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen);
 void controller_usage(FILE *out);
 /* Shared with clockwork-sim: 0 if TYPE names a scheduler (INFER5, INFER4, INFER6), else -1 with err

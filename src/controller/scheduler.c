@@ -99,3 +99,18 @@ unsigned scheduler_take_stats(struct scheduler *s, struct sched_gpu_stats *out, 
 }
 
 unsigned scheduler_gpu_count(const struct scheduler *s) { return impl_of(s)->gpu_count(s); }
+
+int scheduler_models_changeable(const struct scheduler *s)
+{
+    return impl_of(s)->add_models && impl_of(s)->set_model_serving;
+}
+
+int scheduler_add_models(struct scheduler *s, uint64_t now, const struct sched_model *models, unsigned n_models)
+{
+    return impl_of(s)->add_models ? impl_of(s)->add_models(s, now, models, n_models) : -1;
+}
+
+int scheduler_set_model_serving(struct scheduler *s, uint64_t now, unsigned model_id, int serving)
+{
+    return impl_of(s)->set_model_serving ? impl_of(s)->set_model_serving(s, now, model_id, serving) : -1;
+}

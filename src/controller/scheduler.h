@@ -153,6 +153,17 @@ void scheduler_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker
  * arrive afterwards for those actions are ignored. */
 void scheduler_drain(struct scheduler *s, uint64_t now, int status);
 
+/* Changing the models while serving (the HTTP model repository). Optional: a TYPE without
+ * them answers -1 and nothing changes; scheduler_models_changeable says which.
+ * add_models: models registered on every worker after start-up (ids not known yet) join.
+ * set_model_serving(0), "unload": the model takes no new request (answered with
+ * CLIENT_INVALID_REQUEST), its queued requests are answered at once with CLIENT_ERROR, its
+ * batches in flight complete as usual, and its GPU copies, idle from then on, are the first
+ * evicted when a GPU needs pages. set_model_serving(1) serves it again. */
+int scheduler_models_changeable(const struct scheduler *s);
+int scheduler_add_models(struct scheduler *s, uint64_t now, const struct sched_model *models, unsigned n_models);
+int scheduler_set_model_serving(struct scheduler *s, uint64_t now, unsigned model_id, int serving);
+
 /* Counters for the periodic status line. */
 struct sched_gpu_stats {
     unsigned worker_id, gpu_id;

@@ -52,12 +52,18 @@ static void restart_quiet_timer(struct controller *ctl)
 
 static void finish_load(struct controller *ctl);
 
+/* While serving, a lost worker (also one rejoining) gets the load when it rejoins. */
+static int skips_worker(const struct controller *ctl, const struct worker_peer *w)
+{
+    return ctl->serving && (w->lost || !w->conn);
+}
+
 static void send_next_load(struct controller *ctl)
 {
     struct pending_load *l = ctl->loads_head;
     if (!l || l->sent || !all_workers_ready(ctl))
         return;
-    if (ctl->startup_stage < STARTUP_LOADING_MODELS) {
+    if (!ctl->serving && ctl->startup_stage < STARTUP_LOADING_MODELS) {
         log_info("(Startup-4) LoadModelStage has begun");
         ctl->startup_stage = STARTUP_LOADING_MODELS;
     }
@@ -66,6 +72,9 @@ static void send_next_load(struct controller *ctl)
     l->first_model_id = ctl->n_models;
     for (unsigned i = 0; i < ctl->n_workers; i++) {
         struct worker_peer *w = &ctl->workers[i];
+        if (skips_worker(ctl, w))
+            continue;
+        l->expected++;
         int id = ctl->next_action_id++;
         log_info("Worker <-- A%d:LoadModelFromDisk model=%u [0.0, %.1f] %s", id, l->first_model_id,
                  (double)UINT64_MAX / 1e6, l->path);
@@ -74,16 +83,37 @@ static void send_next_load(struct controller *ctl)
             l->failed = 1;
             snprintf(l->error, sizeof l->error, "worker %u is not connected", i);
             l->responses++;
+        } else {
+            l->awaiting[i] = 1;
         }
     }
-    if (l->responses == ctl->n_workers)
+    if (l->expected == 0) {
+        l->failed = 1;
+        snprintf(l->error, sizeof l->error, "no worker is in service");
+    }
+    if (l->responses == l->expected)
         finish_load(ctl);
+}
+
+static struct pending_load *queue_load(struct controller *ctl, const char *path, int copies)
+{
+    struct pending_load *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    snprintf(l->path, sizeof l->path, "%s", path);
+    l->copies = copies;
+    if (ctl->loads_tail)
+        ctl->loads_tail->next = l;
+    else
+        ctl->loads_head = l;
+    ctl->loads_tail = l;
+    return l;
 }
 
 void startup_on_load_model_request(struct controller *ctl, struct net_session *s, uint64_t msg_id, int user_request_id,
                                    const char *path, int copies)
 {
-    struct pending_load *l = calloc(1, sizeof *l);
+    struct pending_load *l = queue_load(ctl, path, copies);
     if (!l) {
         client_send_load_model_response(s, msg_id, user_request_id, CLIENT_ERROR, "out of memory", 0, NULL, 0);
         return;
@@ -98,13 +128,20 @@ void startup_on_load_model_request(struct controller *ctl, struct net_session *s
         net_session_ref(s);
     l->msg_id = msg_id;
     l->user_request_id = user_request_id;
-    snprintf(l->path, sizeof l->path, "%s", path);
-    l->copies = copies;
-    if (ctl->loads_tail)
-        ctl->loads_tail->next = l;
-    else
-        ctl->loads_head = l;
-    ctl->loads_tail = l;
+    send_next_load(ctl);
+}
+
+void startup_load_for_frontend(struct controller *ctl, const char *path, int copies, controller_load_fn done,
+                               void *data)
+{
+    struct pending_load *l = queue_load(ctl, path, copies);
+    if (!l) {
+        done(data, CLIENT_ERROR, "controller out of memory", 0, 0);
+        return;
+    }
+    log_info("Front end --> LoadModel path=%s copies=%d", path, copies);
+    l->fe_done = done;
+    l->fe_data = data;
     send_next_load(ctl);
 }
 
@@ -132,23 +169,35 @@ static int record_group(struct controller *ctl, const struct pending_load *l)
     return 0;
 }
 
-static int register_models(struct controller *ctl, const struct pending_load *l)
+static int grow_models(struct controller *ctl, unsigned need)
 {
-    if (record_group(ctl, l) != 0)
+    if (metrics_grow_models(&ctl->metrics, need) != 0)
         return -1;
-    unsigned need = ctl->n_models + (unsigned)l->copies_created;
-    if (need > ctl->cap_models) {
-        unsigned cap = ctl->cap_models ? ctl->cap_models : 64;
-        while (cap < need)
-            cap *= 2;
-        struct sched_model *nm = realloc(ctl->models, cap * sizeof *nm);
-        if (!nm)
-            return -1;
+    if (need <= ctl->cap_models)
+        return 0;
+    unsigned cap = ctl->cap_models ? ctl->cap_models : 64;
+    while (cap < need)
+        cap *= 2;
+    struct sched_model *nm = realloc(ctl->models, cap * sizeof *nm);
+    if (nm)
         ctl->models = nm;
-        ctl->cap_models = cap;
-    }
-    for (int i = 0; i < l->copies_created; i++) {
+    uint8_t *ns = nm ? realloc(ctl->model_state, cap) : NULL;
+    if (!ns)
+        return -1;
+    ctl->model_state = ns;
+    ctl->cap_models = cap;
+    return 0;
+}
+
+/* Models first..first+copies-1 from l's path: in service, or (a failed load's) retired. */
+static int add_models(struct controller *ctl, const struct pending_load *l, int copies,
+                      enum controller_model_state state)
+{
+    if (grow_models(ctl, ctl->n_models + (unsigned)copies) != 0)
+        return -1;
+    for (int i = 0; i < copies; i++) {
         struct sched_model *m = &ctl->models[ctl->n_models];
+        ctl->model_state[ctl->n_models] = (uint8_t)state;
         m->id = ctl->n_models++;
         m->info = l->info;
         snprintf(m->info.source, sizeof m->info.source, "%s", l->path);
@@ -157,17 +206,35 @@ static int register_models(struct controller *ctl, const struct pending_load *l)
     return 0;
 }
 
-static void finish_load(struct controller *ctl)
+static int register_models(struct controller *ctl, const struct pending_load *l)
 {
-    struct pending_load *l = ctl->loads_head;
-    ctl->loads_head = l->next;
-    if (!ctl->loads_head)
-        ctl->loads_tail = NULL;
-    if (!l->failed && register_models(ctl, l) != 0) {
-        l->failed = 1;
-        snprintf(l->error, sizeof l->error, "controller out of memory");
-    }
-    if (l->failed && !l->session) {
+    if (record_group(ctl, l) != 0 || add_models(ctl, l, l->copies_created, CONTROLLER_MODEL_SERVING) != 0)
+        return -1;
+    if (!ctl->serving || scheduler_add_models(ctl->sched, clock_now_ns(), &ctl->models[l->first_model_id],
+                                              (unsigned)l->copies_created) == 0)
+        return 0;
+    for (unsigned i = l->first_model_id; i < ctl->n_models; i++)
+        ctl->model_state[i] = CONTROLLER_MODEL_FAILED;
+    return -1;
+}
+
+/* A load that failed while serving may have registered its ids on some workers: they are
+ * retired, so that no later load reuses them. */
+static void retire_ids(struct controller *ctl, const struct pending_load *l)
+{
+    if (ctl->serving && ctl->n_models == l->first_model_id && add_models(ctl, l, l->copies, CONTROLLER_MODEL_FAILED))
+        log_error("out of memory retiring model ids %u..%u", l->first_model_id, l->first_model_id + l->copies - 1);
+}
+
+static void answer_load(struct controller *ctl, struct pending_load *l)
+{
+    if (l->failed && l->fe_done) {
+        l->fe_done(l->fe_data, CLIENT_ERROR, l->error, 0, 0);
+    } else if (l->fe_done) {
+        log_info("Front end <-- LoadModel model_id=[%u->%u] %s", l->first_model_id,
+                 l->first_model_id + (unsigned)l->copies_created - 1, l->path);
+        l->fe_done(l->fe_data, CLIENT_SUCCESS, "", l->first_model_id, (unsigned)l->copies_created);
+    } else if (l->failed && !l->session) {
         log_error("%s cannot load its model %s: %s; stopping", ctl->opts->type, l->path, l->error);
         ctl->exit_code = 1;
         uv_stop(&ctl->loop);
@@ -181,6 +248,21 @@ static void finish_load(struct controller *ctl)
         client_send_load_model_response(l->session, l->msg_id, l->user_request_id, CLIENT_SUCCESS, "",
                                         l->first_model_id, &l->info, l->copies_created);
     }
+}
+
+static void finish_load(struct controller *ctl)
+{
+    struct pending_load *l = ctl->loads_head;
+    ctl->loads_head = l->next;
+    if (!ctl->loads_head)
+        ctl->loads_tail = NULL;
+    if (!l->failed && register_models(ctl, l) != 0) {
+        l->failed = 1;
+        snprintf(l->error, sizeof l->error, "controller out of memory");
+    }
+    if (l->failed)
+        retire_ids(ctl, l);
+    answer_load(ctl, l);
     if (l->session)
         net_session_unref(l->session);
     free(l);
@@ -191,10 +273,11 @@ static void finish_load(struct controller *ctl)
 void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r)
 {
     struct pending_load *l = ctl->loads_head;
-    if (!l || !l->sent) {
+    if (!l || !l->sent || !l->awaiting[w->index]) {
         log_warn("worker %u: unexpected LoadModelFromDisk result A%d ignored", w->index, r->action_id);
         return;
     }
+    l->awaiting[w->index] = 0;
     if (r->msg_type == 100) {
         log_info("Worker --> R%d:LoadModelFromDisk error %d: %s", r->action_id, r->sched.status, r->message);
         l->failed = 1;
@@ -215,7 +298,21 @@ void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w,
             snprintf(l->error, sizeof l->error, "workers disagree about model %s", l->path);
         }
     }
-    if (++l->responses == ctl->n_workers)
+    if (++l->responses == l->expected)
+        finish_load(ctl);
+}
+
+void startup_on_worker_lost(struct controller *ctl, struct worker_peer *w)
+{
+    struct pending_load *l = ctl->loads_head;
+    if (!l || !l->sent || !l->awaiting[w->index])
+        return;
+    l->awaiting[w->index] = 0;
+    if (!ctl->serving) { /* while serving it gets the model when it rejoins */
+        l->failed = 1;
+        snprintf(l->error, sizeof l->error, "worker %u disconnected", w->index);
+    }
+    if (++l->responses == l->expected)
         finish_load(ctl);
 }
 
@@ -286,7 +383,8 @@ int startup_find_loaded(const struct controller *ctl, const char *path, int copi
 {
     unsigned run = 0;
     for (unsigned i = 0; i < ctl->n_models; i++) {
-        run = strcmp(ctl->models[i].info.source, path) == 0 ? run + 1 : 0;
+        int usable = ctl->model_state[i] != CONTROLLER_MODEL_FAILED;
+        run = usable && strcmp(ctl->models[i].info.source, path) == 0 ? run + 1 : 0;
         if (run == (unsigned)copies) {
             *first = i + 1 - run;
             return 0;
@@ -302,6 +400,8 @@ void startup_free(struct controller *ctl)
         ctl->loads_head = l->next;
         if (l->session)
             net_session_unref(l->session);
+        if (l->fe_done)
+            l->fe_done(l->fe_data, CLIENT_ERROR, "Controller shutting down", 0, 0);
         free(l);
     }
     ctl->loads_tail = NULL;

@@ -27,6 +27,20 @@ static void rejoin_done(struct controller *ctl, struct worker_peer *w)
     controller_pump(ctl);
 }
 
+/* Registers the groups from w->rejoin_sent on (groups loaded while it rejoins come too). */
+static void send_groups(struct controller *ctl, struct worker_peer *w)
+{
+    while (w->rejoin_sent < ctl->n_groups) {
+        const struct load_group *g = &ctl->groups[w->rejoin_sent++];
+        w->rejoin_pending++;
+        if (worker_send_load_model(w->conn, ctl->next_action_id++, g->first, g->path, g->copies, &ctl->opts->sched) !=
+            0)
+            return; /* the connection closed: it will be retried */
+    }
+    if (w->rejoin_pending == 0)
+        rejoin_done(ctl, w);
+}
+
 void rejoin_begin(struct controller *ctl, struct worker_peer *w, const struct worker_result *state)
 {
     if (!same_gpus(&w->state, state)) {
@@ -36,17 +50,10 @@ void rejoin_begin(struct controller *ctl, struct worker_peer *w, const struct wo
         return;
     }
     w->rejoining = 1;
-    w->rejoin_pending = ctl->n_groups;
+    w->rejoin_pending = w->rejoin_sent = 0;
     log_info("Worker %u (%s:%d) reconnected: registering %u model groups again", w->index, w->addr.host, w->addr.port,
              ctl->n_groups);
-    for (unsigned i = 0; i < ctl->n_groups; i++) {
-        const struct load_group *g = &ctl->groups[i];
-        if (worker_send_load_model(w->conn, ctl->next_action_id++, g->first, g->path, g->copies, &ctl->opts->sched) !=
-            0)
-            return; /* the connection closed: it will be retried */
-    }
-    if (ctl->n_groups == 0)
-        rejoin_done(ctl, w);
+    send_groups(ctl, w);
 }
 
 void rejoin_on_load_result(struct controller *ctl, struct worker_peer *w, const struct worker_result *r)
@@ -57,5 +64,5 @@ void rejoin_on_load_result(struct controller *ctl, struct worker_peer *w, const 
         return;
     }
     if (w->rejoin_pending > 0 && --w->rejoin_pending == 0)
-        rejoin_done(ctl, w);
+        send_groups(ctl, w);
 }

@@ -7,6 +7,8 @@
 # over once the first has been silent (SIGSTOP) past the worker's driver timeout.
 set -u
 source "$(dirname "$0")/lib.bash"
+# no HTTP front end: a second controller listens for clients on CONTROLLER_PORT + 2 (HTTP_PORT)
+export CLOCKWORK_HTTP_PORT=0 CLOCKWORK_METRICS_PORT=0
 HOSTILE="/usr/bin/python3 $(dirname "$0")/hostile.py"
 export CLOCKWORK_WORKER_HEARTBEAT_MS=1000
 

@@ -6,6 +6,8 @@
 # reason that names the secret, and the authenticated load goes on.
 set -u
 source "$(dirname "$0")/lib.bash"
+# no HTTP front end: a second controller listens for clients on CONTROLLER_PORT + 2 (HTTP_PORT)
+export CLOCKWORK_HTTP_PORT=0 CLOCKWORK_METRICS_PORT=0
 HOSTILE="/usr/bin/python3 $(dirname "$0")/hostile.py"
 printf 'correct horse battery staple 0123456789\n' > "$TMP/secret"
 printf 'another secret of enough length\n' > "$TMP/wrong"

@@ -105,6 +105,46 @@ static void test_options_test_controllers(void **state)
     unsetenv("CLOCKWORK_MODEL_DIR");
 }
 
+/* The HTTP front end's ports and limits: defaults, flags anywhere, the environment, strict errors. */
+static void test_options_http(void **state)
+{
+    (void)state;
+    static struct controller_options o;
+    char err[256];
+    const char *vars[] = {"CLOCKWORK_HTTP_PORT", "CLOCKWORK_METRICS_PORT", "CLOCKWORK_HTTP_MAX_CONNECTIONS",
+                          "CLOCKWORK_HTTP_MAX_BODY_MB", "CLOCKWORK_HTTP_TIMEOUT_MS"};
+    for (unsigned i = 0; i < 5; i++)
+        unsetenv(vars[i]);
+    assert_int_equal(parse(&o, "controller INFER5 h:1 0 6", err), OPTIONS_OK);
+    assert_int_equal(o.http.port, 8000);
+    assert_int_equal(o.http.metrics_port, 8002);
+    assert_int_equal(o.http.max_connections, 256);
+    assert_int_equal(o.http.max_body, 64 << 20);
+    assert_int_equal(o.http.timeout_ms, 10000);
+    assert_int_equal(parse(&o, "controller --http-port 9000 INFER5 h:1 0 --metrics-port=0 6", err), OPTIONS_OK);
+    assert_int_equal(o.http.port, 9000);
+    assert_int_equal(o.http.metrics_port, 0);
+    assert_int_equal(o.sched.max_gpus, 6); /* the positional options are unaffected */
+    setenv("CLOCKWORK_HTTP_PORT", "0", 1);
+    setenv("CLOCKWORK_HTTP_MAX_BODY_MB", "2", 1);
+    setenv("CLOCKWORK_HTTP_TIMEOUT_MS", "500", 1);
+    assert_int_equal(parse(&o, "controller INFER5 h:1", err), OPTIONS_OK);
+    assert_int_equal(o.http.port, 0);
+    assert_int_equal(o.http.max_body, 2 << 20);
+    assert_int_equal(o.http.timeout_ms, 500);
+    assert_int_equal(parse(&o, "controller INFER5 h:1 --http-port 8100", err), OPTIONS_OK); /* flag over env */
+    assert_int_equal(o.http.port, 8100);
+    assert_int_equal(parse(&o, "controller INFER5 h:1 --http-port 70000", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "--http-port"));
+    assert_int_equal(parse(&o, "controller INFER5 h:1 --metrics-port", err), OPTIONS_ERROR);
+    assert_int_equal(parse(&o, "controller INFER5 h:1 --http-port 8001 --metrics-port 8001", err), OPTIONS_ERROR);
+    setenv("CLOCKWORK_HTTP_MAX_CONNECTIONS", "lots", 1);
+    assert_int_equal(parse(&o, "controller INFER5 h:1", err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "CLOCKWORK_HTTP_MAX_CONNECTIONS=lots"));
+    for (unsigned i = 0; i < 5; i++)
+        unsetenv(vars[i]);
+}
+
 /* One TYPES table for every controller: the schedulers INFER5 (INFER4) and INFER6 take the
  * scheduler options and are what the simulator runs; the test controllers are live only. INFER6
  * is woken exactly at its wake-ups, the others on the original's 1 ms tick. */
@@ -356,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_options_fig7),
         cmocka_unit_test(test_options_all_and_errors),
         cmocka_unit_test(test_options_test_controllers),
+        cmocka_unit_test(test_options_http),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_telemetry_files),
         cmocka_unit_test(test_telemetry_format_matches_printf),

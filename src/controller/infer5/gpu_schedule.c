@@ -200,7 +200,14 @@ static void send_evict(struct scheduler *s, struct infer5_instance *inst, uint64
     s->ops.send_action(s->data, &act);
 }
 
-/* Evicts idle models, least recently used first, until `pages` are free. */
+/* Whether a should be evicted before b: unloaded models first, then the least recently used. */
+static int evict_before(const struct scheduler *s, const struct infer5_instance *a, const struct infer5_instance *b)
+{
+    int ua = s->models[a->model].unloaded, ub = s->models[b->model].unloaded;
+    return ua != ub ? ua : a->last_used < b->last_used;
+}
+
+/* Evicts idle models, unloaded ones and then the least recently used first, until `pages` are free. */
 static void make_room(struct scheduler *s, unsigned g, unsigned pages, uint64_t now)
 {
     struct infer5_gpu *gpu = &s->gpus[g];
@@ -208,7 +215,7 @@ static void make_room(struct scheduler *s, unsigned g, unsigned pages, uint64_t 
         struct infer5_instance *lru = NULL;
         for (unsigned i = 0; i < gpu->n_res; i++) {
             struct infer5_instance *inst = gpu->res[i];
-            if (evictable(s, inst) && (!lru || inst->last_used < lru->last_used))
+            if (evictable(s, inst) && (!lru || evict_before(s, inst, lru)))
                 lru = inst;
         }
         if (!lru)

@@ -106,11 +106,16 @@ void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status,
 }
 
 /* Answers a request that is still queued (in its model queue and the timeout heap). */
-void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, const char *msg)
+void sched_answer_queued(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg)
 {
     if (q->timeout_pos != IDHEAP_NONE)
         idheap_remove(&s->timeouts, q->timeout_pos);
-    sched_answer(s, now, q, CLIENT_TIMEOUT, msg, NULL, 0, NULL);
+    sched_answer(s, now, q, status, msg, NULL, 0, NULL);
+}
+
+void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, const char *msg)
+{
+    sched_answer_queued(s, now, q, CLIENT_TIMEOUT, msg);
 }
 
 /* ---- model urgency ---- */
@@ -278,7 +283,7 @@ static uint64_t target_of(const struct scheduler *s, uint64_t arrival, uint64_t 
     return arrival + (aim > floor ? aim : floor);
 }
 
-static void reject_unknown(struct scheduler *s, uint64_t now, struct sched_request *r)
+static void reject(struct scheduler *s, uint64_t now, struct sched_request *r, const char *msg)
 {
     r->deadline = r->arrival + s->cfg.default_slo;
     r->is_coldstart = 0;
@@ -286,7 +291,7 @@ static void reject_unknown(struct scheduler *s, uint64_t now, struct sched_reque
     struct qreq *q = qreq_new(s);
     q->r = r;
     r->sched_priv = q;
-    sched_answer(s, now, q, CLIENT_INVALID_REQUEST, "Invalid model ID", NULL, 0, NULL);
+    sched_answer(s, now, q, CLIENT_INVALID_REQUEST, msg, NULL, 0, NULL);
 }
 
 static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t now)
@@ -299,7 +304,11 @@ static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t no
 static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
 {
     if (r->model_id >= s->n_models || !s->models[r->model_id].known) {
-        reject_unknown(s, now, r);
+        reject(s, now, r, "Invalid model ID");
+        return;
+    }
+    if (s->models[r->model_id].unloaded) {
+        reject(s, now, r, "Model unloaded");
         return;
     }
     unsigned id = r->model_id;
@@ -461,6 +470,71 @@ static void infer5_drain(struct scheduler *s, uint64_t now, int status)
     }
 }
 
+/* ---- models added or unloaded while serving ---- */
+
+/* A new model may allow larger batches: the scratch batch grows, and pooled action records,
+ * sized for the old largest batch, are left to the chunk list (freed at destroy). */
+static void grow_max_req(struct scheduler *s, unsigned old_max)
+{
+    if (s->max_req == old_max)
+        return;
+    free(s->batch);
+    s->batch = xcalloc(s->max_req, sizeof s->batch[0]);
+    s->free_actions = NULL;
+}
+
+static int infer5_add_models(struct scheduler *s, uint64_t now, const struct sched_model *models, unsigned n_models)
+{
+    (void)now;
+    unsigned n = s->n_models, old_max = s->max_req;
+    for (unsigned i = 0; i < n_models; i++) {
+        if (models[i].id < s->n_models && s->models[models[i].id].known)
+            return -1; /* ids are never reused */
+        if (models[i].id + 1 > n)
+            n = models[i].id + 1;
+    }
+    s->models = xrealloc(s->models, (size_t)n * sizeof s->models[0]);
+    struct sched_model absent = {0};
+    for (unsigned i = s->n_models; i < n; i++) {
+        memset(&s->models[i], 0, sizeof s->models[i]);
+        model_init(s, &s->models[i], &absent);
+    }
+    load_tracker_grow(s->lt, n);
+    s->n_models = n;
+    for (unsigned i = 0; i < n_models; i++) {
+        struct infer5_model *m = &s->models[models[i].id];
+        model_queue_free(&m->q);
+        memset(m, 0, sizeof *m);
+        model_init(s, m, &models[i]);
+        m->known = 1;
+    }
+    grow_max_req(s, old_max);
+    return 0;
+}
+
+static void answer_all_queued(struct scheduler *s, uint64_t now, unsigned id, int status, const char *msg)
+{
+    struct infer5_model *m = &s->models[id];
+    for (unsigned v = 0; v < m->q.nv; v++)
+        while (model_queue_front(&m->q, v))
+            model_queue_drop_front(&m->q, v);
+    struct qreq *q;
+    while ((q = model_queue_pop_orphan(&m->q)))
+        sched_answer_queued(s, now, q, status, msg);
+    sched_model_touch(s, id);
+}
+
+static int infer5_set_model_serving(struct scheduler *s, uint64_t now, unsigned id, int serving)
+{
+    if (id >= s->n_models || !s->models[id].known)
+        return -1;
+    s->models[id].unloaded = !serving;
+    if (!serving)
+        answer_all_queued(s, now, id, CLIENT_ERROR, "Model unloaded while the request was queued");
+    s->loads_stuck = 0;
+    return 0;
+}
+
 /* ---- stats ---- */
 
 static unsigned infer5_take_stats(struct scheduler *s, struct sched_gpu_stats *out, unsigned max)
@@ -485,4 +559,6 @@ const struct sched_impl infer5_impl = {
     .drain = infer5_drain,
     .take_stats = infer5_take_stats,
     .gpu_count = infer5_gpu_count,
+    .add_models = infer5_add_models,
+    .set_model_serving = infer5_set_model_serving,
 };

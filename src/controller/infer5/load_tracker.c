@@ -2,6 +2,7 @@
 #include "controller/infer5/idheap.h"
 #include "controller/infer5/xalloc.h"
 #include <stdlib.h>
+#include <string.h>
 
 #define LT_MAX_VISIT 64  /* heap nodes inspected per load_tracker_next_load */
 #define LT_MAX_REFRESH 8 /* stale candidates re-keyed per load_tracker_next_load */
@@ -54,6 +55,26 @@ void load_tracker_destroy(struct load_tracker *lt)
     free(lt->scratch);
     idheap_free(&lt->candidates);
     free(lt);
+}
+
+void load_tracker_grow(struct load_tracker *lt, unsigned n_models)
+{
+    if (n_models <= lt->n_models)
+        return;
+    /* the candidate heap points into the model array: move its entries along */
+    struct load_tracker_model *models = xcalloc(n_models, sizeof models[0]);
+    memcpy(models, lt->models, lt->n_models * sizeof models[0]);
+    for (unsigned m = lt->n_models; m < n_models; m++)
+        models[m].heap_pos = IDHEAP_NONE;
+    for (unsigned i = 0; i < lt->candidates.len; i++) {
+        struct load_tracker_model *old = lt->candidates.n[i].item;
+        struct load_tracker_model *moved = &models[old - lt->models];
+        lt->candidates.n[i].item = moved;
+        lt->candidates.n[i].pos = &moved->heap_pos;
+    }
+    free(lt->models);
+    lt->models = models;
+    lt->n_models = n_models;
 }
 
 /* Demand a model's copies cannot absorb: overloaded holders serve only their fair

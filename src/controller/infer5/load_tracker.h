@@ -11,6 +11,8 @@ struct load_tracker;
 /* capacity: the demand one GPU can absorb (ns of exec work per default-SLO window). */
 struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uint64_t capacity);
 void load_tracker_destroy(struct load_tracker *lt);
+/* Models added while serving: ids up to n_models - 1 become valid (no demand, no copy). */
+void load_tracker_grow(struct load_tracker *lt, unsigned n_models);
 
 void load_tracker_add_demand(struct load_tracker *lt, unsigned model, uint64_t d);
 void load_tracker_remove_demand(struct load_tracker *lt, unsigned model, uint64_t d);

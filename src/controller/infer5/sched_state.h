@@ -27,7 +27,8 @@ struct infer5_instance {
 };
 
 struct infer5_model {
-    int known; /* ids the host did not describe are rejected */
+    int known;    /* ids the host did not describe are rejected */
+    int unloaded; /* takes no requests; its copies are evicted first (scheduler_set_model_serving) */
     unsigned pages;
     uint64_t output_size;
     struct model_estimates est;
@@ -91,6 +92,7 @@ struct qreq *sched_qreq_of(struct sched_request *r);
 void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg, const uint8_t *out,
                   size_t out_len, int *met);
 void sched_timeout_queued(struct scheduler *s, uint64_t now, struct qreq *q, const char *msg);
+void sched_answer_queued(struct scheduler *s, uint64_t now, struct qreq *q, int status, const char *msg);
 void sched_model_touch(struct scheduler *s, unsigned m);
 void sched_instance_remove(struct scheduler *s, struct infer5_instance *inst);
 struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type type, unsigned gpu, unsigned model,

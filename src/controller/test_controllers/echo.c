@@ -9,14 +9,44 @@
 #include "controller/sched_impl.h"
 #include "controller/test_controllers/tc_common.h"
 #include <stdlib.h>
+#include <string.h>
 
 struct scheduler {
     struct sched_head head;
     struct tc_base base;
     uint64_t *output_size; /* per model */
+    uint8_t *unloaded;     /* per model */
     unsigned n_models;
     uint8_t *zeros; /* the largest output */
+    uint64_t largest;
 };
+
+/* Makes room for models [0, n) with these output sizes; 0, or -1 out of memory (nothing changed). */
+static int echo_grow(struct scheduler *s, unsigned n, const struct sched_model *models, unsigned n_models)
+{
+    uint64_t largest = s->largest ? s->largest : 1;
+    for (unsigned i = 0; i < n_models; i++)
+        largest = models[i].info.output_size > largest ? models[i].info.output_size : largest;
+    uint64_t *sizes = calloc(n + 1, sizeof *sizes);
+    uint8_t *unloaded = calloc(n + 1, 1), *zeros = largest > s->largest ? calloc(largest, 1) : NULL;
+    if (!sizes || !unloaded || (largest > s->largest && !zeros)) {
+        free(sizes), free(unloaded), free(zeros);
+        return -1;
+    }
+    if (s->n_models) {
+        memcpy(sizes, s->output_size, s->n_models * sizeof *sizes);
+        memcpy(unloaded, s->unloaded, s->n_models);
+    }
+    for (unsigned i = 0; i < n_models; i++)
+        sizes[models[i].id] = models[i].info.output_size;
+    free(s->output_size), free(s->unloaded);
+    s->output_size = sizes, s->unloaded = unloaded, s->n_models = n;
+    if (zeros) {
+        free(s->zeros);
+        s->zeros = zeros, s->largest = largest;
+    }
+    return 0;
+}
 
 static struct scheduler *echo_create(const struct sched_config *cfg, const struct sched_model *models,
                                      unsigned n_models, const struct sched_gpu *gpus, unsigned n_gpus,
@@ -28,18 +58,8 @@ static struct scheduler *echo_create(const struct sched_config *cfg, const struc
         free(s);
         return NULL;
     }
-    s->output_size = calloc(n_models + 1, sizeof *s->output_size);
-    uint64_t largest = 1;
-    for (unsigned i = 0; s->output_size && i < n_models; i++) {
-        s->output_size[i] = models[i].info.output_size;
-        largest = s->output_size[i] > largest ? s->output_size[i] : largest;
-    }
-    s->zeros = calloc(largest, 1);
-    s->n_models = n_models;
-    if (!s->output_size || !s->zeros) {
+    if (echo_grow(s, n_models, models, n_models) != 0) {
         tc_base_free(&s->base);
-        free(s->output_size);
-        free(s->zeros);
         free(s);
         return NULL;
     }
@@ -53,8 +73,28 @@ static void echo_destroy(struct scheduler *s)
         return;
     tc_base_free(&s->base);
     free(s->output_size);
+    free(s->unloaded);
     free(s->zeros);
     free(s);
+}
+
+static int echo_add_models(struct scheduler *s, uint64_t now, const struct sched_model *models, unsigned n_models)
+{
+    (void)now;
+    unsigned n = s->n_models;
+    for (unsigned i = 0; i < n_models; i++)
+        n = models[i].id + 1 > n ? models[i].id + 1 : n;
+    return echo_grow(s, n, models, n_models);
+}
+
+/* Nothing of ECHO's is ever queued: unloading only refuses later requests. */
+static int echo_set_model_serving(struct scheduler *s, uint64_t now, unsigned model_id, int serving)
+{
+    (void)now;
+    if (model_id >= s->n_models)
+        return -1;
+    s->unloaded[model_id] = !serving;
+    return 0;
 }
 
 static void echo_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
@@ -62,6 +102,10 @@ static void echo_on_request(struct scheduler *s, uint64_t now, struct sched_requ
     r->arrival_count = ++s->base.arrivals;
     if (r->model_id >= s->n_models) {
         tc_answer(&s->base, now, r, CLIENT_INVALID_REQUEST, "Invalid model ID", NULL, 0);
+        return;
+    }
+    if (s->unloaded[r->model_id]) {
+        tc_answer(&s->base, now, r, CLIENT_INVALID_REQUEST, "Model unloaded", NULL, 0);
         return;
     }
     size_t out = r->input_len ? s->output_size[r->model_id] : 0;
@@ -108,4 +152,6 @@ const struct sched_impl echo_impl = {
     .drain = echo_drain,
     .take_stats = echo_take_stats,
     .gpu_count = echo_gpu_count,
+    .add_models = echo_add_models,
+    .set_model_serving = echo_set_model_serving,
 };
