@@ -28,8 +28,8 @@ struct tsv_log {
     size_t len; /* bytes buffered, not yet written */
     char path[4096];
     const char *header;
-    uint64_t bytes;      /* file size including what is buffered */
-    int write_failed;    /* a write error was logged (once per file) */
+    uint64_t bytes;   /* file size including what is buffered */
+    int write_failed; /* a write error was logged (once per file) */
 };
 
 struct telemetry_writer {
@@ -156,7 +156,8 @@ static void write_out(struct tsv_log *l)
             continue;
         if (n <= 0) {
             if (!l->write_failed)
-                log_error("telemetry: cannot write %s: %s; rows are lost", l->path, n < 0 ? strerror(errno) : "0 bytes");
+                log_error("telemetry: cannot write %s: %s; rows are lost", l->path,
+                          n < 0 ? strerror(errno) : "0 bytes");
             l->write_failed = 1;
             break;
         }

@@ -113,7 +113,7 @@ const char *net_conn_peer(const struct net_conn *c);
 int64_t net_conn_clock_offset(const struct net_conn *c); /* our clock - peer clock */
 uint64_t net_conn_rtt(const struct net_conn *c);
 size_t net_conn_write_queue_bytes(const struct net_conn *c); /* staged and queued bytes, not yet taken by the kernel */
-unsigned net_conn_writes_pending(const struct net_conn *c); /* messages queued, not yet taken by the kernel */
+unsigned net_conn_writes_pending(const struct net_conn *c);  /* messages queued, not yet taken by the kernel */
 const struct net_stats *net_conn_stats(const struct net_conn *c);
 
 /* Splits "host:port" (port defaulting to default_port). Returns 0 or -1 if malformed. */

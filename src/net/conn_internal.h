@@ -13,7 +13,7 @@ struct out_seg;
 
 struct net_conn {
     uv_tcp_t tcp;
-    uv_timer_t timer; /* the next deadline: handshake, frame, idle, or a deferred close */
+    uv_timer_t timer;  /* the next deadline: handshake, frame, idle, or a deferred close */
     uv_idle_t flusher; /* active while frames are staged: they leave at the next loop turn */
     unsigned handles_open;
     struct net_handlers h;

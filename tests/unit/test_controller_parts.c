@@ -355,8 +355,8 @@ static uint64_t rand_u64(unsigned *seed)
 
 static double rand_double(unsigned *seed)
 {
-    static const double special[] = {0, 1, 10, 1.5, 0.75, 1.0 / 3, 86.4976, 999999, 1e6, 123456.7, 1e-5, -0.0, -2.5,
-                                     100000, 2.25, 3.375, 1e300, 0.1};
+    static const double special[] = {0,        1,    10,   1.5,  0.75,   1.0 / 3, 86.4976, 999999, 1e6,
+                                     123456.7, 1e-5, -0.0, -2.5, 100000, 2.25,    3.375,   1e300,  0.1};
     if (rand_r(seed) % 2)
         return special[rand_r(seed) % (sizeof special / sizeof special[0])];
     return (double)(rand_r(seed) % 2000000) / (double)(1 + rand_r(seed) % 64);
@@ -368,20 +368,20 @@ static void test_telemetry_format_matches_printf(void **state)
     unsigned seed = 42;
     char got[TELEMETRY_ROW_MAX], want[TELEMETRY_ROW_MAX];
     for (int i = 0; i < 20000; i++) {
-        struct request_row r = {rand_u64(&seed), rand_u64(&seed), (int)rand_u64(&seed), (int)rand_u64(&seed),
-                                (unsigned)rand_u64(&seed), rand_double(&seed), rand_u64(&seed), rand_u64(&seed),
-                                (int)rand_u64(&seed), rand_u64(&seed), rand_u64(&seed), (int)rand_u64(&seed)};
+        struct request_row r = {rand_u64(&seed),      rand_u64(&seed),           (int)rand_u64(&seed),
+                                (int)rand_u64(&seed), (unsigned)rand_u64(&seed), rand_double(&seed),
+                                rand_u64(&seed),      rand_u64(&seed),           (int)rand_u64(&seed),
+                                rand_u64(&seed),      rand_u64(&seed),           (int)rand_u64(&seed)};
         reference_request(want, sizeof want, &r);
         assert_int_equal(telemetry_format_request(got, &r), strlen(want));
         assert_string_equal(got, want);
-        struct action_row a = {rand_u64(&seed), rand_u64(&seed), (int)rand_u64(&seed), (int)rand_u64(&seed),
-                               (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed),
-                               (unsigned)rand_u64(&seed), (int64_t)rand_u64(&seed), (int64_t)rand_u64(&seed),
-                               (int64_t)rand_u64(&seed), (int64_t)rand_u64(&seed), (unsigned)rand_u64(&seed),
-                               (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (int64_t)rand_u64(&seed),
-                               (int64_t)rand_u64(&seed), (int64_t)rand_u64(&seed), (int64_t)rand_u64(&seed),
-                               (int64_t)rand_u64(&seed), rand_double(&seed), (unsigned)rand_u64(&seed),
-                               (unsigned)rand_u64(&seed)};
+        struct action_row a = {
+            rand_u64(&seed),           rand_u64(&seed),           (int)rand_u64(&seed),      (int)rand_u64(&seed),
+            (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed),
+            (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),
+            (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (int64_t)rand_u64(&seed),
+            (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),
+            rand_double(&seed),        (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed)};
         if (a.action_type == INT32_MIN)
             a.action_type = 3; /* the reference's type - 1 would overflow */
         reference_action(want, sizeof want, &a);
