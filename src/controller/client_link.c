@@ -10,6 +10,7 @@
 #include "controller/request_check.h"
 #include "controller_internal.h"
 #include "proto/clockwork.pb-c.h"
+#include "proto/pb_arena.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,7 +203,10 @@ static void serve_infer(struct controller *ctl, struct net_session *s, const str
 
 static int handle_infer(struct controller *ctl, struct net_session *s, const struct net_msg *m)
 {
-    Clockwork__ModelInferenceReqProto *p = clockwork__model_inference_req_proto__unpack(NULL, m->header_len, m->header);
+    struct pb_arena arena;
+    pb_arena_init(&arena);
+    Clockwork__ModelInferenceReqProto *p =
+        clockwork__model_inference_req_proto__unpack(&arena.allocator, m->header_len, m->header);
     if (!p) {
         log_warn("client %s: unparsable inference request header; closing connection", net_conn_peer(s->conn));
         return -1;
@@ -211,7 +215,7 @@ static int handle_infer(struct controller *ctl, struct net_session *s, const str
         send_error(s, REQ_INFER, m->id, user_request_id_of(p->header), CLIENT_INITIALIZING, "Controller initializing");
     else
         serve_infer(ctl, s, m, p);
-    clockwork__model_inference_req_proto__free_unpacked(p, NULL);
+    clockwork__model_inference_req_proto__free_unpacked(p, &arena.allocator);
     return 0;
 }
 
