@@ -47,6 +47,7 @@ PY
 
 # A controller killed and restarted drives the worker again and serves.
 kill -KILL "$CONTROLLER_PID"
+wait "$CONTROLLER_PID" 2>/dev/null || true # its port is free once it is gone (slow under ASan)
 "$BUILD/controller" INFER5 "127.0.0.1:$WORKER_PORT" > "$TMP/controller2.log" 2>&1 &
 C2=$!
 PIDS+=($C2)
