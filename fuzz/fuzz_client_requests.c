@@ -58,7 +58,8 @@ static void connect_silent_worker(struct controller *ctl)
 static void add_models(struct controller *ctl)
 {
     ctl->models = calloc(2, sizeof *ctl->models);
-    if (!ctl->models)
+    ctl->model_state = calloc(2, sizeof *ctl->model_state); /* 0: CONTROLLER_MODEL_SERVING */
+    if (!ctl->models || !ctl->model_state)
         abort();
     for (unsigned i = 0; i < 2; i++) {
         struct model_info *m = &ctl->models[i].info;

@@ -12,10 +12,11 @@
 #include "worker/worker_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct worker *W;
-static char model_prefix[64];
+static char model_dir[64], model_prefix[96]; /* the worker's model directory; DIR/m/model */
 
 static int drop_reply(struct net_conn *c, const struct net_msg *m, void *data)
 {
@@ -67,6 +68,7 @@ static void start_worker(void)
     o.port = 0;
     o.print_status = 0;
     o.handle_signals = 0;
+    o.model_dir = model_dir;
     struct worker_config cfg;
     worker_config_defaults(&cfg);
     cfg.weights_cache_page_size = 1 << 20;
@@ -106,13 +108,20 @@ static void remove_model(void)
     unlink(path);
     snprintf(path, sizeof path, "%s.measurements", model_prefix);
     unlink(path);
+    snprintf(path, sizeof path, "%s/m", model_dir);
+    rmdir(path);
+    rmdir(model_dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     log_set_level((enum log_level)(LOG_ERROR + 1)); /* quiet: every rejected action would log */
-    snprintf(model_prefix, sizeof model_prefix, "/tmp/cw_fuzz_worker_%d_model", (int)getpid());
+    snprintf(model_dir, sizeof model_dir, "/tmp/cw_fuzz_worker_%d", (int)getpid());
+    snprintf(model_prefix, sizeof model_prefix, "%s/m", model_dir);
+    mkdir(model_dir, 0755);
+    mkdir(model_prefix, 0755);
+    snprintf(model_prefix, sizeof model_prefix, "%s/m/model", model_dir);
     write_file(".info", "input_size = 5L; output_size = 8L; weights_size = 2000000L; batch_sizes = [1, 2, 4];\n");
     write_file(".measurements", "weights = 20000L; b1 = 10000L; b2 = 15000L; b4 = 20000L;\n");
     atexit(remove_model);

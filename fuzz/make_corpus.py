@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Writes the seed inputs for the handler fuzz targets into fuzz/corpus/: valid action
-sequences for fuzz_worker_actions (model ids 0-1 and GPUs 0-1 exist there), valid client
-requests for fuzz_client_requests (models 0-1 from /fuzz/resnet50_v2/model exist there), HTTP
-requests for fuzz_http_requests (its own input format, written as is), and
-the frames captured from the original Clockwork (tests/wire-golden/, one seed per direction,
-as much as fits the fuzzers' 4 KiB inputs) for every target.
-A fuzz input is frames cut into reads: each read is one length byte (1 + b % 64) and then
+"""Writes the seed inputs for the fuzz targets into fuzz/corpus/: valid action sequences for
+fuzz_worker_actions (model ids 0-1 and GPUs 0-1 exist there), valid client requests for
+fuzz_client_requests (models 0-1 from /fuzz/resnet50_v2/model exist there), and the frames
+captured from the original Clockwork (tests/wire-golden/, one seed per direction, as much as
+fits the fuzzers' 4 KiB inputs) for every frame target; and, in their own formats, HTTP requests
+for fuzz_http_requests, event sequences for fuzz_scheduler, model files for fuzz_model_files and
+LZ4 blocks for fuzz_lz4.
+A frame input is frames cut into reads: each read is one length byte (1 + b % 64) and then
 that many bytes (fuzz/fuzz_input.h). Protobuf is encoded by hand (no protobuf module needed).
   usage: fuzz/make_corpus.py [OUT_DIR]"""
 import json
@@ -75,12 +76,56 @@ def client_requests():
     ls = message((1, hdr(1)))
     load = message((1, hdr(2)), (2, "/fuzz/resnet50_v2/model"), (3, 2))
     infer = message((1, hdr(3)), (2, 1), (3, 1)) + varint(4 << 3 | 5) + struct.pack("<f", 1.5)
+    infer_default = message((1, hdr(6)), (2, 0), (3, 1)) + varint(4 << 3 | 5) + struct.pack("<f", 0.0)
     evict = message((1, hdr(4)), (2, 0))
     upload = message((1, hdr(5)), (3, 1), (4, 0), (5, 0), (6, 0))
     return {
         "client_requests": frame(5, ls) + frame(3, load) + frame(2, infer, b"\x40lz4 input") + frame(4, evict) +
-        frame(1, upload),
+        frame(1, upload) + frame(2, infer, lz4_block(602112)) + frame(2, infer_default),
     }
+
+
+def lz4_block(size):
+    """A valid LZ4 block of `size` bytes: a literal, one long match at offset 1, five literals."""
+    ml = size - 25
+    return bytes([0x1F]) + b"A" + b"\x01\x00" + b"\xff" * (ml // 255) + bytes([ml % 255, 0x50]) + b"AAAAA"
+
+
+def scheduler_events():
+    """fuzz_scheduler: one byte per event (request, step, success, failure, worker, wake-up)."""
+    f32 = lambda v: struct.pack("<f", v)
+    req = lambda model, slo: bytes([0]) + f32(slo) + bytes([model])
+    step = lambda ms: bytes([1]) + struct.pack("<H", ms * 100)
+    ok = lambda i: bytes([2, i, 0]) + b"\x10\x00" + b"\x20\x4e\x00" + b"\x01"
+    fail = lambda i, status: bytes([3, i, 0, status]) + b"\x10\x00" + b"\x20\x4e\x00" + b"\x00"
+    events = (req(0, 0.0) + req(1, 10.0) + req(2, 3.0) + step(5) + ok(0) + ok(1) + step(20) + bytes([5, 0]) +
+              ok(2) + fail(3, 45) + req(0, float("inf")) + bytes([4, 1]) + step(50) + bytes([4, 1]) + req(1, 0.0) +
+              step(200))
+    return {"scheduler_events": events}
+
+
+def model_files():
+    """fuzz_model_files: raw files (mode 0: four 16-bit lengths and bytes), or a plan (mode 1)."""
+    zoo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "modelzoo", "resnet50_v2")
+    info = open(os.path.join(zoo, "model.info"), "rb").read()
+    meas = open(os.path.join(zoo, "model.measurements"), "rb").read()
+    raw = bytes([0])
+    for part in (info, meas, b"", b""):
+        raw += struct.pack("<H", len(part)) + part
+    # mode 1: 4 tensors, 1 op, 1 input, 1 output, 96 weight bytes; x[1,2] w[2,3] b[1,3] -> y[1,3] Gemm
+    tensor = lambda kind, dims, off: bytes([kind, len(dims)]) + bytes(d + 1 for d in dims) + \
+        bytes(6 - len(dims)) + bytes([off // 4])
+    plan = bytes([1, 3, 1, 1, 1, 24]) + tensor(0, [1, 2], 0) + tensor(1, [2, 3], 0) + tensor(1, [1, 3], 24) + \
+        tensor(0, [1, 3], 0)
+    plan += bytes([4, 3, 1, 2, 3, 0, 4]) + bytes(10) + bytes([0, 3, 0, 0]) + bytes([1, 1, 4, 4, 0])
+    return {"model_files_raw": raw, "model_files_plan": plan}
+
+
+def lz4_blocks():
+    """fuzz_lz4: three bytes of decoded size, then the block."""
+    size = lambda n: struct.pack("<I", n)[:3]
+    return {"lz4_long_match": size(602112) + lz4_block(602112),
+            "lz4_literals": size(16) + bytes([0xF0, 1]) + bytes(range(16))}
 
 
 def http_requests():
@@ -130,10 +175,10 @@ def main():
         with open(os.path.join(out, name), "wb") as f:
             f.write(chunked(stream))
         print("%s/%s: %d bytes" % (out, name, len(stream)))
-    for name, seed in http_requests().items():
+    for name, data in {**http_requests(), **scheduler_events(), **model_files(), **lz4_blocks()}.items():
         with open(os.path.join(out, name), "wb") as f:
-            f.write(seed)
-        print("%s/%s: %d bytes" % (out, name, len(seed)))
+            f.write(data)
+        print("%s/%s: %d bytes" % (out, name, len(data)))
 
 
 if __name__ == "__main__":

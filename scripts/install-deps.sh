@@ -9,7 +9,7 @@ set -euo pipefail
 # services start on install (systemd, no policy-rc.d), Debian also enables the machine's own sshd;
 # `systemctl disable --now ssh` turns that off again without affecting the test.
 PKGS=(cmake make gcc clang clang-format pkg-config libuv1-dev libprotobuf-c-dev protobuf-c-compiler libconfig-dev
-      liblz4-dev libcmocka-dev libclang-rt-14-dev python3 python3-matplotlib iproute2 procps
+      liblz4-dev libssl-dev libcmocka-dev libclang-rt-14-dev python3 python3-matplotlib iproute2 procps
       openssh-client openssh-server
       libdnnl-dev libonnx-dev python3-onnx libonnx-testdata
       libh2o-dev libssl-dev libjansson-dev curl wrk)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test suite: installs what is missing, checks the formatting (scripts/format.sh --check),
 # builds, and runs every unit and integration test
-# through ctest (plain build), fuzzes the frame decoders, the worker's action handler, the
-# controller's client-request handler and its HTTP request handler for a few seconds each (libFuzzer),
+# through ctest (plain build), runs every libFuzzer target (fuzz/fuzz_*.c: frames, the worker's
+# action handler, the controller's client-request and HTTP request handlers, scheduler event
+# sequences, model files, LZ4 inputs) for a few seconds each (bench/fuzz_all.sh runs them longer),
 # then runs the whole ctest suite again under ASan/UBSan/LeakSanitizer.
-#   env: SKIP_SANITIZERS=1, SKIP_FUZZ=1, SKIP_ORT=1, FUZZ_SECONDS per target (default 15)
+#   env: SKIP_SANITIZERS=1, SKIP_FUZZ=1, SKIP_ORT=1, FUZZ_SECONDS per target (default 10)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/install-deps.sh"
@@ -21,13 +22,17 @@ bash "$ROOT/scripts/build.sh" "$ROOT/build"
 (cd "$ROOT/build" && ctest --output-on-failure -j 2)
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-  CC=clang bash "$ROOT/scripts/build.sh" "$ROOT/build-fuzz" -DCLOCKWORK_FUZZ=ON
-  for target in fuzz_frames fuzz_worker_actions fuzz_client_requests fuzz_http_requests; do
-    echo "== Fuzzing $target (libFuzzer, ${FUZZ_SECONDS:-15} s) =="
+  # only the fuzz targets (and the libraries they need): the rest of that build is never run
+  targets="$(cd "$ROOT/fuzz" && ls fuzz_*.c | sed 's/\.c$//')"
+  CC=clang cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLOCKWORK_FUZZ=ON > /dev/null
+  # shellcheck disable=SC2086 # one --target per word
+  cmake --build "$ROOT/build-fuzz" -j "$(nproc)" $(printf -- '--target %s ' $targets)
+  for target in $targets; do
+    echo "== Fuzzing $target (libFuzzer, ${FUZZ_SECONDS:-10} s) =="
     work="$(mktemp -d)"
     cp "$ROOT"/fuzz/corpus/* "$work"/
     # UBSan findings do not stop the fuzzer: a "runtime error" in the log fails too.
-    if ! (cd "$work" && "$ROOT/build-fuzz/fuzz/$target" -max_total_time="${FUZZ_SECONDS:-15}" -max_len=4096 \
+    if ! (cd "$work" && "$ROOT/build-fuzz/fuzz/$target" -max_total_time="${FUZZ_SECONDS:-10}" -max_len=4096 \
           . > fuzz.log 2>&1) || grep -q "runtime error:" "$work/fuzz.log"; then
       grep -m 5 -B 2 -A 10 "runtime error:\|ERROR:" "$work/fuzz.log" || tail -n 40 "$work/fuzz.log"
       echo "FAIL: the fuzzer found a bug in $target (input and log in $work)"

@@ -7,10 +7,13 @@ type and status, and the prediction error |expected_exec_complete - worker_exec_
 successful infer actions next to their exec time (worker_exec_duration) and the count of infers
 that failed because the weights were missing (status 20 or 82); --by-slo adds deadline
 satisfaction per slo_factor (one line per SLO step of slo-exp-1). Works on the controller's and
-on clockwork-sim's logs. Standard library only.
+on clockwork-sim's logs, and on rotated sets (CLOCKWORK_TELEMETRY_MAX_MB: NAME.N ... NAME.1 then
+NAME, oldest first). Standard library only.
 """
 import csv
 import json
+import os
+import re
 import sys
 
 REQUEST_COLUMNS = ("t request_id result user_id model_id slo_factor latency deadline deadline_met "
@@ -39,9 +42,19 @@ def read_tsv(path, expected):
         return [row for row in reader if row]
 
 
+def read_tsv_set(logdir, name, expected):
+    """The rows of NAME and of its rotated files NAME.1, NAME.2 ..., oldest (highest number) first."""
+    rotated = sorted((int(m.group(1)), f) for f in os.listdir(logdir)
+                     for m in [re.fullmatch(re.escape(name) + r"\.(\d+)", f)] if m)
+    rows = []
+    for _, f in reversed(rotated):
+        rows += read_tsv(os.path.join(logdir, f), expected)
+    return rows + read_tsv(os.path.join(logdir, name), expected)
+
+
 def summarise(logdir):
-    reqs = read_tsv(logdir + "/clockwork_request_log.tsv", REQUEST_COLUMNS)
-    acts = read_tsv(logdir + "/clockwork_action_log.tsv", ACTION_COLUMNS)
+    reqs = read_tsv_set(logdir, "clockwork_request_log.tsv", REQUEST_COLUMNS)
+    acts = read_tsv_set(logdir, "clockwork_action_log.tsv", ACTION_COLUMNS)
     out = {"requests": len(reqs), "by_result": {}, "actions": len(acts), "actions_by_type": {}, "by_slo": {}}
     latencies = []
     met = 0

@@ -70,6 +70,7 @@ struct cw_client {
     struct cw_totals totals;
     FILE *log;
     struct output_saver *saver; /* NULL unless CLOCKWORK_SAVE_OUTPUTS */
+    struct net_secret *secret;  /* NULL unless CLOCKWORK_SECRET_FILE */
     struct cached_input *inputs;
     size_t n_inputs;
 };
@@ -147,6 +148,8 @@ void cw_client_opts_from_env(struct cw_client_opts *o)
     o->log_path = l && *l ? l : NULL;
     const char *out = getenv("CLOCKWORK_SAVE_OUTPUTS");
     o->output_dir = out && *out ? out : NULL;
+    const char *secret = getenv("CLOCKWORK_SECRET_FILE");
+    o->secret_file = secret && *secret ? secret : NULL;
 }
 
 static const struct cached_input *get_input(struct cw_client *c, uint64_t size)
@@ -420,7 +423,8 @@ static uint64_t retry_ms(const struct cw_client *c) { return c->opts.retry_ms ? 
 
 static int connect_once(struct cw_client *c)
 {
-    struct net_handlers h = {.on_message = on_message, .on_connect = on_connect, .on_close = on_close, .data = c};
+    struct net_handlers h = {
+        .on_message = on_message, .on_connect = on_connect, .on_close = on_close, .data = c, .secret = c->secret};
     char err[256];
     c->state = ST_CONNECTING;
     c->conn = net_connect(c->loop, c->host, c->port, &h, err, sizeof err);
@@ -625,6 +629,23 @@ int cw_client_infer(struct cw_client *c, const struct cw_model *m, int user_id, 
 
 /* ---- lifetime ---- */
 
+static int load_secret(struct cw_client *c)
+{
+    char err[512];
+    if (!c->opts.secret_file)
+        return 0;
+    c->secret = malloc(sizeof *c->secret);
+    if (!c->secret) {
+        log_error("out of memory");
+        return -1;
+    }
+    if (net_secret_load(c->secret, c->opts.secret_file, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 struct cw_client *cw_client_new(uv_loop_t *loop, const char *host, int port, const struct cw_client_opts *o)
 {
     struct cw_client *c = calloc(1, sizeof *c);
@@ -645,9 +666,10 @@ struct cw_client *cw_client_new(uv_loop_t *loop, const char *host, int port, con
         setvbuf(c->log, NULL, _IOFBF, 1 << 20);
         fprintf(c->log, "t\tuser_id\trequest_id\tmodel_id\tslo_factor\tlatency\tstatus\n");
     }
-    if (c->opts.output_dir && !(c->saver = output_saver_new(c->opts.output_dir))) {
+    if (load_secret(c) != 0 || (c->opts.output_dir && !(c->saver = output_saver_new(c->opts.output_dir)))) {
         if (c->log)
             fclose(c->log);
+        free(c->secret);
         free(c);
         return NULL;
     }
@@ -686,5 +708,6 @@ void cw_client_free(struct cw_client *c)
         free(c->inputs[i].data);
     free(c->inputs);
     free(c->pt.slots);
+    free(c->secret);
     free(c);
 }

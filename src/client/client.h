@@ -16,17 +16,18 @@
 struct cw_client;
 
 struct cw_client_opts {
-    int print_summary;      /* print "throughput=… min= max= mean=" once per second */
-    int disable_inputs;     /* send empty bodies (CLOCKWORK_DISABLE_INPUTS=1) */
-    const char *log_path;   /* per-request TSV (CLOCKWORK_CLIENT_LOG), or NULL */
-    const char *output_dir; /* first output (and input) per model (CLOCKWORK_SAVE_OUTPUTS), or NULL */
-    uint64_t retry_ms;      /* connect / LS retry interval; 0 means 1000 */
+    int print_summary;       /* print "throughput=… min= max= mean=" once per second */
+    int disable_inputs;      /* send empty bodies (CLOCKWORK_DISABLE_INPUTS=1) */
+    const char *log_path;    /* per-request TSV (CLOCKWORK_CLIENT_LOG), or NULL */
+    const char *output_dir;  /* first output (and input) per model (CLOCKWORK_SAVE_OUTPUTS), or NULL */
+    uint64_t retry_ms;       /* connect / LS retry interval; 0 means 1000 */
+    const char *secret_file; /* a shared secret to prove to the controller (CLOCKWORK_SECRET_FILE), or NULL */
     void (*on_disconnect)(void *arg, const char *reason); /* connection lost after being up */
     void *arg;
 };
 
 /* Fills opts from the environment: CLOCKWORK_DISABLE_INPUTS, CLOCKWORK_CLIENT_LOG,
- * CLOCKWORK_SAVE_OUTPUTS. */
+ * CLOCKWORK_SAVE_OUTPUTS, CLOCKWORK_SECRET_FILE. */
 void cw_client_opts_from_env(struct cw_client_opts *o);
 
 /* A model copy the controller loaded. input points at the client-owned LZ4-compressed input

@@ -1,14 +1,24 @@
-/* Client side of the controller: decodes client requests, bounces them during start-up,
- * hands inference requests to the scheduler and answers every request exactly once. */
+/* Client side of the controller: decodes client requests, checks every value at the edge
+ * (request_check.h), bounces them during start-up, hands inference requests to the scheduler
+ * and answers every request exactly once. What a client may hold is bounded (options.h
+ * controller_limits): connections, message sizes by type, time per frame, requests
+ * outstanding, unread responses, and the inputs held in all. */
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/lz4_block.h"
 #include "common/status.h"
+#include "controller/request_check.h"
 #include "controller_internal.h"
 #include "proto/clockwork.pb-c.h"
+#include "proto/pb_arena.h"
 #include <stdlib.h>
 #include <string.h>
 
 enum { REQ_UPLOAD = 1, REQ_INFER = 2, REQ_LOAD_REMOTE = 3, REQ_EVICT = 4, REQ_LS = 5, RSP_OFFSET = 100 };
+
+#define CLIENT_MAX_HEADER (64 * 1024) /* a request header: a path of < 512 bytes at most */
+#define CLIENT_MAX_COPIES (1 << 20)   /* copies of one LoadModel */
+#define CLIENT_MAX_MODELS (1 << 24)   /* as many model ids as a worker registers */
 
 static void set_header(Clockwork__ResponseHeaderProto *h, int user_request_id, int status, const char *message)
 {
@@ -124,39 +134,106 @@ void client_answer_infer(struct ctl_request *req, int status, const char *messag
     net_session_unref(s);
 }
 
+/* A request refused before the scheduler saw it: answered, counted and logged like any other. */
+static void refuse_infer(struct controller *ctl, struct net_session *s, const struct net_msg *m,
+                         const Clockwork__ModelInferenceReqProto *p, int status, const char *message)
+{
+    struct request_row row = {
+        .t = clock_now_ns(),
+        .request_id = ctl->next_request_id++,
+        .result = status,
+        .user_id = p->header && p->header->has_user_id ? p->header->user_id : 0,
+        .model_id = p->model_id,
+        .slo_factor = p->slo_factor,
+    };
+    ctl->cstats.count++;
+    telemetry_write_request(ctl->telemetry, &row); /* committed before the response leaves */
+    metrics_on_request_row(&ctl->metrics, &row);
+    send_error(s, REQ_INFER, m->id, user_request_id_of(p->header), status, message);
+}
+
+static void submit_infer(struct controller *ctl, struct net_session *s, const struct net_msg *m,
+                         const Clockwork__ModelInferenceReqProto *p)
+{
+    struct ctl_request *req = calloc(1, sizeof *req);
+    void *input = m->body_len ? malloc(m->body_len) : NULL;
+    if (!req || (m->body_len && !input)) {
+        free(req);
+        free(input);
+        refuse_infer(ctl, s, m, p, CLIENT_ERROR, "controller out of memory");
+        return;
+    }
+    if (input)
+        memcpy(input, m->body, m->body_len);
+    req->r.user_id = p->header && p->header->has_user_id ? p->header->user_id : 0;
+    req->r.user_request_id = user_request_id_of(p->header);
+    req->r.model_id = p->model_id;
+    req->r.slo_factor = p->slo_factor;
+    req->r.input = input;
+    req->r.input_len = m->body_len;
+    req->answer = client_answer_infer;
+    req->msg_id = m->id;
+    req->session = s;
+    net_session_ref(s);
+    controller_infer(ctl, req);
+}
+
+static void serve_infer(struct controller *ctl, struct net_session *s, const struct net_msg *m,
+                        const Clockwork__ModelInferenceReqProto *p)
+{
+    char msg[200];
+    struct request_fields f = {p->model_id, p->batch_size, p->slo_factor, m->body, m->body_len};
+    int status = request_check_infer(&f, ctl->models, ctl->n_models, msg, sizeof msg);
+    uint64_t max_queued = ctl->opts->limits.max_queued_bytes;
+    if (status == 0 && max_queued && ctl->queued_bytes + CONTROLLER_REQUEST_COST + m->body_len > max_queued) {
+        snprintf(msg, sizeof msg, "Controller overloaded: %llu MB of requests queued (CLOCKWORK_MAX_QUEUED_MB)",
+                 (unsigned long long)(ctl->queued_bytes >> 20));
+        status = CLIENT_ERROR;
+    }
+    if (status == 0) {
+        submit_infer(ctl, s, m, p);
+        return;
+    }
+    unsigned long long suppressed = 0;
+    if (log_limit_allow(&ctl->refusal_log, clock_mono_ns(), &suppressed))
+        log_warn("client %s: request %d refused: %s (%llu refusals not shown before this one)", net_conn_peer(s->conn),
+                 user_request_id_of(p->header), msg, suppressed);
+    refuse_infer(ctl, s, m, p, status, msg);
+}
+
 static int handle_infer(struct controller *ctl, struct net_session *s, const struct net_msg *m)
 {
-    Clockwork__ModelInferenceReqProto *p = clockwork__model_inference_req_proto__unpack(NULL, m->header_len, m->header);
+    struct pb_arena arena;
+    pb_arena_init(&arena);
+    Clockwork__ModelInferenceReqProto *p =
+        clockwork__model_inference_req_proto__unpack(&arena.allocator, m->header_len, m->header);
     if (!p) {
         log_warn("client %s: unparsable inference request header; closing connection", net_conn_peer(s->conn));
         return -1;
     }
-    int urid = user_request_id_of(p->header);
-    struct ctl_request *req = ctl->serving ? calloc(1, sizeof *req) : NULL;
-    void *input = req && m->body_len ? malloc(m->body_len) : NULL;
-    if (!ctl->serving) { /* the original's bounce, byte for byte */
-        send_error(s, REQ_INFER, m->id, urid, CLIENT_INITIALIZING, "Controller initializing");
-    } else if (!req || (m->body_len && !input)) {
-        free(req);
-        free(input);
-        send_error(s, REQ_INFER, m->id, urid, CLIENT_ERROR, "controller out of memory");
-    } else {
-        if (input)
-            memcpy(input, m->body, m->body_len);
-        req->r.user_id = p->header && p->header->has_user_id ? p->header->user_id : 0;
-        req->r.user_request_id = urid;
-        req->r.model_id = p->model_id;
-        req->r.slo_factor = p->slo_factor;
-        req->r.input = input;
-        req->r.input_len = m->body_len;
-        req->answer = client_answer_infer;
-        req->msg_id = m->id;
-        req->session = s;
-        net_session_ref(s);
-        controller_infer(ctl, req);
-    }
-    clockwork__model_inference_req_proto__free_unpacked(p, NULL);
+    if (!ctl->serving)
+        send_error(s, REQ_INFER, m->id, user_request_id_of(p->header), CLIENT_INITIALIZING, "Controller initializing");
+    else
+        serve_infer(ctl, s, m, p);
+    clockwork__model_inference_req_proto__free_unpacked(p, &arena.allocator);
     return 0;
+}
+
+/* Why a LoadModel cannot be forwarded to the workers, or NULL. */
+static const char *load_model_problem(const struct controller *ctl, const Clockwork__LoadModelFromDiskReqProto *p)
+{
+    if (!p->remote_path || !*p->remote_path)
+        return "LoadModel needs a path and no_of_copies >= 1";
+    if (strlen(p->remote_path) >= sizeof((struct pending_load *)0)->path)
+        return "LoadModel path is too long (at most 511 bytes)";
+    for (const char *c = p->remote_path; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return "LoadModel path contains a control character";
+    if (p->no_of_copies < 1 || p->no_of_copies > CLIENT_MAX_COPIES)
+        return "LoadModel needs no_of_copies from 1 to 1048576";
+    if (ctl->n_models + (uint64_t)p->no_of_copies > CLIENT_MAX_MODELS)
+        return "LoadModel would exceed 16777216 models";
+    return NULL;
 }
 
 static int handle_load_remote(struct controller *ctl, struct net_session *s, const struct net_msg *m)
@@ -169,17 +246,16 @@ static int handle_load_remote(struct controller *ctl, struct net_session *s, con
     }
     int urid = user_request_id_of(p->header);
     unsigned first;
-    if (ctl->serving && p->remote_path && p->no_of_copies >= 1 &&
-        startup_find_loaded(ctl, p->remote_path, p->no_of_copies, &first) == 0)
+    const char *problem = load_model_problem(ctl, p);
+    if (ctl->serving && !problem && startup_find_loaded(ctl, p->remote_path, p->no_of_copies, &first) == 0)
         client_send_load_model_response(s, m->id, urid, CLIENT_SUCCESS, "", first, &ctl->models[first].info,
                                         p->no_of_copies);
     else if (ctl->serving)
         send_error(s, REQ_LOAD_REMOTE, m->id, urid, CLIENT_INVALID_REQUEST,
                    "New models can only be loaded while the controller starts up (this path and copy count "
                    "was not loaded then)");
-    else if (p->no_of_copies < 1 || !p->remote_path || !*p->remote_path)
-        send_error(s, REQ_LOAD_REMOTE, m->id, urid, CLIENT_INVALID_REQUEST,
-                   "LoadModel needs a path and no_of_copies >= 1");
+    else if (problem)
+        send_error(s, REQ_LOAD_REMOTE, m->id, urid, CLIENT_INVALID_REQUEST, problem);
     else
         startup_on_load_model_request(ctl, s, m->id, urid, p->remote_path, p->no_of_copies);
     clockwork__load_model_from_disk_req_proto__free_unpacked(p, NULL);
@@ -232,6 +308,16 @@ static int on_client_message(struct net_conn *c, const struct net_msg *m, void *
     return client_link_handle(data, net_conn_data(c), m);
 }
 
+/* Connections come and go at a peer's will: their lines are rate-limited. */
+static int may_log_connection(struct controller *ctl)
+{
+    unsigned long long suppressed = 0;
+    int ok = log_limit_allow(&ctl->connection_log, clock_mono_ns(), &suppressed);
+    if (ok && suppressed)
+        log_info("(%llu client connection lines not shown)", suppressed);
+    return ok;
+}
+
 static void on_client_connect(struct net_conn *c, int status, void *data)
 {
     struct controller *ctl = data;
@@ -239,7 +325,8 @@ static void on_client_connect(struct net_conn *c, int status, void *data)
         return;
     if (!net_session_open(&ctl->sessions, c))
         return;
-    log_info("Client connected from %s", net_conn_peer(c));
+    if (may_log_connection(ctl))
+        log_info("Client connected from %s", net_conn_peer(c));
 }
 
 static void on_client_close(struct net_conn *c, const char *reason, void *data)
@@ -248,23 +335,77 @@ static void on_client_close(struct net_conn *c, const char *reason, void *data)
     struct net_session *s = net_conn_data(c);
     if (!s)
         return;
-    log_info("Client %s disconnected (%s)", net_conn_peer(c), reason);
+    if (may_log_connection(ctl))
+        log_info("Client %s disconnected (%s)", net_conn_peer(c), reason);
     net_session_closed(&ctl->sessions, s); /* requests and pending loads keep it until answered */
+}
+
+/* Only an inference request carries a body: at most a compressed input of the largest model. */
+static uint64_t client_max_body(uint64_t msg_type, void *data)
+{
+    const struct controller *ctl = data;
+    return msg_type == REQ_INFER ? ctl->max_infer_body : 0;
+}
+
+/* Responses leave a client connection only after the request rows logged so far reached the
+ * file: a client never holds an answer that a killed controller's log lacks. One commit covers
+ * every response of a loop turn. */
+static void client_before_flush(struct net_conn *c, void *data)
+{
+    (void)c;
+    telemetry_commit_requests(((struct controller *)data)->telemetry);
+}
+
+static int client_busy(struct net_conn *c, void *data)
+{
+    (void)data;
+    const struct net_session *s = net_conn_data(c);
+    return s && net_session_work(s) > 0;
+}
+
+void client_link_model_added(struct controller *ctl, const struct model_info *m)
+{
+    uint64_t body = lz4_block_bound(m->input_size);
+    if (body > ctl->max_infer_body)
+        ctl->max_infer_body = body;
+}
+
+static void print_limits(const struct controller *ctl, const char *host)
+{
+    const struct controller_limits *l = &ctl->opts->limits;
+    log_info("IO service thread listening for clients on %s:%d", host, ctl->opts->client_port);
+    log_info("Client limits: max_clients=%u frame_timeout_ms=%llu idle_timeout_ms=%llu max_pending=%u "
+             "max_unsent=%.1fMB max_queued=%.1fMB (0: none); %s",
+             l->max_clients, (unsigned long long)l->frame_timeout_ms, (unsigned long long)l->idle_timeout_ms,
+             l->max_pending, (double)l->max_unsent / (1 << 20), (double)l->max_queued_bytes / (1 << 20),
+             ctl->opts->has_secret ? "clients and workers must authenticate (CLOCKWORK_SECRET_FILE)"
+                                   : "no shared secret set");
 }
 
 int client_link_start(struct controller *ctl, char *err, size_t errlen)
 {
+    const struct controller_limits *l = &ctl->opts->limits;
     struct net_handlers h = {
         .on_message = on_client_message,
         .on_connect = on_client_connect,
         .on_close = on_client_close,
+        .max_body_of = client_max_body,
+        .busy = client_busy,
+        .before_flush = client_before_flush,
         .data = ctl,
-        .max_body = 256u * 1024 * 1024,
+        .max_header = CLIENT_MAX_HEADER,
+        .limits = {.max_conns = l->max_clients,
+                   .frame_timeout_ms = l->frame_timeout_ms,
+                   .idle_timeout_ms = l->idle_timeout_ms,
+                   .max_unsent = l->max_unsent},
+        .secret = ctl->opts->has_secret ? &ctl->opts->secret : NULL,
     };
-    ctl->client_server = net_server_start(&ctl->loop, "0.0.0.0", ctl->opts->client_port, &h, err, errlen);
+    const char *host = ctl->opts->bind[0] ? ctl->opts->bind : "0.0.0.0";
+    ctl->sessions.max_work = l->max_pending;
+    ctl->client_server = net_server_start(&ctl->loop, host, ctl->opts->client_port, &h, err, errlen);
     if (!ctl->client_server)
         return -1;
-    log_info("IO service thread listening for clients on 0.0.0.0:%d", ctl->opts->client_port);
+    print_limits(ctl, host);
     return 0;
 }
 

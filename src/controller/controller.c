@@ -43,7 +43,13 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
     struct controller *ctl = data;
     struct ctl_request *req = r->host_ctx;
     record_client_latency(ctl, status, clock_now_ns() - r->arrival);
+    ctl->queued_bytes -= CONTROLLER_REQUEST_COST + r->input_len;
     metrics_on_answered(&ctl->metrics, r->model_id);
+    /* its telemetry row (just logged) reaches the file before the response leaves: a native
+     * client's connection commits the rows before it writes (client_link.c); a front end may
+     * write its response at once, so commit for it now */
+    if (!req->session)
+        telemetry_commit_requests(ctl->telemetry);
     req->answer(req, status, message, output, output_len);
     free(r->input);
     free(req);
@@ -141,6 +147,7 @@ void controller_submit_request(struct controller *ctl, struct ctl_request *req)
     req->r.id = ctl->next_request_id++;
     req->r.arrival = now;
     req->r.host_ctx = req;
+    ctl->queued_bytes += CONTROLLER_REQUEST_COST + req->r.input_len; /* until op_request_done */
     scheduler_on_request(ctl->sched, now, &req->r);
     controller_pump(ctl);
 }
@@ -158,9 +165,25 @@ static void on_retry(uv_timer_t *t)
 
 static void schedule_retry(struct worker_peer *w) { uv_timer_start(&w->retry_timer, on_retry, 1000, 0); }
 
+/* GetWorkerState answers other than the one asked at connect are heartbeats: a sign of life. */
+static int is_heartbeat_reply(struct worker_peer *w, const struct worker_result *r)
+{
+    int state = r->msg_type == 106 || (r->msg_type == 100 && r->action_type == 6);
+    if (!state)
+        return 0;
+    if (r->msg_type == 100)
+        log_error("Worker %u (%s:%d) refused GetWorkerState: %s", w->index, w->addr.host, w->addr.port, r->message);
+    if (r->action_id == w->state_action_id && r->msg_type == 106)
+        return 0;
+    w->heartbeat_pending = 0;
+    return 1;
+}
+
 static void handle_worker_result(struct controller *ctl, struct worker_peer *w, struct worker_result *r)
 {
     int is_load_model = r->msg_type == 101 || (r->msg_type == 100 && r->action_type == 1);
+    if (is_heartbeat_reply(w, r))
+        return;
     if (ctl->serving && r->msg_type == 106) {
         rejoin_begin(ctl, w, r);
         return;
@@ -224,9 +247,11 @@ static void on_worker_connect(struct net_conn *c, int status, void *data)
     if (status != 0)
         return;
     w->connected = 1;
+    w->heartbeat_pending = 0;
     log_info("Connection established");
     int id = w->ctl->next_action_id++;
     log_info("Worker <-- A%d:GetWorkerState", id);
+    w->state_action_id = id;
     worker_send_get_state(c, id);
     /* The controller is the only planner: start every device from an empty weights cache,
      * whatever an earlier controller left resident. */
@@ -285,6 +310,7 @@ static void connect_worker(struct worker_peer *w)
         .on_write_done = on_worker_write_done,
         .data = w->ctl,
         .max_body = 4ull * 1024 * 1024 * 1024,
+        .secret = w->ctl->opts->has_secret ? &w->ctl->opts->secret : NULL,
     };
     char err[256];
     if (!quiet)
@@ -428,7 +454,7 @@ static void check_worker_liveness(struct controller *ctl)
         struct worker_peer *w = &ctl->workers[i];
         /* read the clock per worker: losing one worker re-sends work to the others */
         uint64_t now = clock_mono_ns();
-        if (!w->conn || !w->connected || w->outstanding == 0 || now < w->last_heard ||
+        if (!w->conn || !w->connected || (w->outstanding == 0 && !w->heartbeat_pending) || now < w->last_heard ||
             now - w->last_heard < ctl->opts->worker_timeout_ns)
             continue;
         char reason[128];
@@ -438,11 +464,36 @@ static void check_worker_liveness(struct controller *ctl)
     }
 }
 
+/* A worker that has been sent nothing for heartbeat_ns gets a GetWorkerState: the worker then
+ * knows its controller is alive (another may take it over only after silence; driver.h), and
+ * an idle worker that has gone is noticed too. Checked once a second. */
+static void send_heartbeats(struct controller *ctl)
+{
+    uint64_t now = clock_mono_ns();
+    for (unsigned i = 0; ctl->opts->heartbeat_ns && i < ctl->n_workers; i++) {
+        struct worker_peer *w = &ctl->workers[i];
+        if (!w->conn || !w->connected)
+            continue;
+        uint64_t sent = net_conn_stats(w->conn)->msgs_sent;
+        if (sent != w->hb_msgs || w->hb_since == 0) {
+            w->hb_msgs = sent;
+            w->hb_since = now;
+            continue;
+        }
+        if (now - w->hb_since < ctl->opts->heartbeat_ns || w->heartbeat_pending)
+            continue;
+        if (w->outstanding == 0)
+            w->last_heard = now; /* the silence clock starts with the question */
+        w->heartbeat_pending = worker_send_get_state(w->conn, ctl->next_action_id++) == 0;
+    }
+}
+
 static void on_status(uv_timer_t *t)
 {
     struct controller *ctl = t->data;
     double secs = STATUS_MS / 1000.0;
     telemetry_flush(ctl->telemetry);
+    send_heartbeats(ctl);
     if (ctl->serving)
         check_worker_liveness(ctl);
     if (!ctl->serving)
@@ -501,6 +552,11 @@ static void open_telemetry(struct controller *ctl)
     }
     log_info("Logging requests to %s/clockwork_request_log.tsv", ctl->opts->log_dir);
     log_info("Logging actions to %s/clockwork_action_log.tsv", ctl->opts->log_dir);
+    if (ctl->opts->telemetry_max_bytes) {
+        telemetry_set_rotation(ctl->telemetry, ctl->opts->telemetry_max_bytes, ctl->opts->telemetry_keep);
+        log_info("Telemetry files rotate beyond %.2f MB, keeping %u (.1 the newest)",
+                 (double)ctl->opts->telemetry_max_bytes / (1 << 20), ctl->opts->telemetry_keep);
+    }
 }
 
 static void init_timer(struct controller *ctl, uv_timer_t *t)

@@ -8,6 +8,7 @@
 #include "controller/scheduler.h"
 #include "controller/send_queue.h"
 #include "controller/telemetry.h"
+#include "common/log.h"
 #include "controller/wake_timer.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
@@ -31,6 +32,9 @@ struct worker_peer {
     unsigned rejoin_pending;    /* LoadModelFromDisk results still awaited */
     unsigned rejoin_sent;       /* groups sent so far while rejoining */
     uint64_t last_heard;        /* monotonic ns of the last message from it */
+    int state_action_id;        /* the GetWorkerState sent at connect (its reply starts or rejoins) */
+    int heartbeat_pending;      /* a heartbeat GetWorkerState is unanswered */
+    uint64_t hb_msgs, hb_since; /* messages sent to it, and since when that count is unchanged */
     uv_timer_t retry_timer;
 };
 
@@ -99,6 +103,10 @@ struct controller {
     struct worker_peer *workers;
     unsigned n_workers;
     struct telemetry_writer *telemetry;
+    uint64_t max_infer_body;      /* the largest inference body a loaded model can need */
+    uint64_t queued_bytes;        /* requests held (CLOCKWORK_MAX_QUEUED_MB) */
+    struct log_limit refusal_log; /* refused requests, connections: a peer can cause them at will */
+    struct log_limit connection_log;
     struct controller_metrics metrics;
     const struct controller_frontend *frontend; /* NULL: none (controller_run) */
     void *frontend_state;
@@ -154,6 +162,8 @@ void client_send_load_model_response(struct net_session *s, uint64_t msg_id, int
                                      const char *message, unsigned model_id, const struct model_info *info, int copies);
 /* Stops listening and closes every client connection (shutdown). */
 void client_link_stop(struct controller *ctl);
+/* A model was registered: inference bodies may now be as large as its compressed input. */
+void client_link_model_added(struct controller *ctl, const struct model_info *m);
 
 /* worker_rejoin.c: a lost worker that reconnects gets its models registered again and its
  * GPUs handed back to the scheduler. */

@@ -61,6 +61,8 @@ void controller_usage(FILE *out)
           "OPTIONS\n"
           "  -h,  --help\n"
           "        Print this message\n"
+          "  --bind ADDR\n"
+          "        Listen for clients on ADDR only (default 0.0.0.0: every interface)\n"
           "  --http-port N\n"
           "        KServe v2 REST API (health, metadata, inference, model repository) on port N\n"
           "        (default 8000, $CLOCKWORK_HTTP_PORT; 0: off).  See docs/http.md\n"
@@ -69,11 +71,27 @@ void controller_usage(FILE *out)
           "All other options are passed to the specific scheduler on init\n"
           "ENVIRONMENT\n"
           "  CLOCKWORK_LOG_DIR           where telemetry TSVs are written (default /local; must exist)\n"
+          "  CLOCKWORK_TELEMETRY_MAX_MB  rotate a TSV to .1, .2, ... when it grows beyond this (default: never)\n"
+          "  CLOCKWORK_TELEMETRY_KEEP    rotated TSVs kept per log (default 10)\n"
           "  CLOCKWORK_STARTUP_QUIET_MS  idle time after the last LoadModel request before the scheduler\n"
           "                              starts (default 1000)\n"
           "  CLOCKWORK_CONTROLLER_PORT   port for client connections (default 12346)\n"
           "  CLOCKWORK_WORKER_TIMEOUT_MS a worker that sends nothing for this long while it has actions\n"
           "                              outstanding is declared lost (default 5000)\n"
+          "  CLOCKWORK_WORKER_HEARTBEAT_MS  GetWorkerState to a worker sent nothing for this long, so that\n"
+          "                              it knows its controller is alive (default 3000; 0: none)\n"
+          "  CLOCKWORK_SECRET_FILE       a shared secret clients and workers must prove (default none;\n"
+          "                              docs/security.md)\n"
+          "  CLOCKWORK_MAX_CLIENTS       client connections at once (default 1024)\n"
+          "  CLOCKWORK_CLIENT_FRAME_TIMEOUT_MS  a message begun must arrive within this (default 10000)\n"
+          "  CLOCKWORK_CLIENT_IDLE_TIMEOUT_MS   close a client idle this long with nothing outstanding\n"
+          "                              (default 0: never)\n"
+          "  CLOCKWORK_CLIENT_MAX_PENDING  requests outstanding per client before it is not read until half\n"
+          "                              are answered (default 16384)\n"
+          "  CLOCKWORK_CLIENT_MAX_UNSENT_MB  responses a client has not read: it is not read above half of\n"
+          "                              this and disconnected above it (default 16)\n"
+          "  CLOCKWORK_MAX_QUEUED_MB     requests held in all (inputs + 512 bytes each); beyond it new\n"
+          "                              requests are answered with an error (default 4096)\n"
           "  CLOCKWORK_HTTP_MAX_CONNECTIONS  HTTP connections at once, per port (default 256)\n"
           "  CLOCKWORK_HTTP_MAX_BODY_MB  largest HTTP request body (default 64)\n"
           "  CLOCKWORK_HTTP_TIMEOUT_MS   an HTTP request's header and body must arrive within this; idle\n"
@@ -204,6 +222,74 @@ int controller_parse_sched_options(struct sched_config *c, int argc, char **argv
     return 0;
 }
 
+/* A whole number from the environment in [min, max] (unset: *out unchanged). 0, or -1 with err. */
+static int env_number(const char *name, uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    uint64_t n;
+    if (!v || !*v)
+        return 0;
+    if (parse_u64(v, &n) != 0 || n < min || n > max) {
+        snprintf(err, errlen, "%s=%s: expected a whole number from %llu to %llu", name, v, (unsigned long long)min,
+                 (unsigned long long)max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Megabytes (MiB, fractions allowed) from the environment, as bytes. 0, or -1 with err. */
+static int env_mib(const char *name, uint64_t *bytes, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    double mb;
+    if (!v || !*v)
+        return 0;
+    if (parse_nonneg_double(v, &mb) != 0 || mb > 1e9) {
+        snprintf(err, errlen, "%s=%s: expected a size in MB", name, v);
+        return -1;
+    }
+    *bytes = (uint64_t)(mb * 1024 * 1024);
+    return 0;
+}
+
+static int read_limits(struct controller_limits *l, char *err, size_t errlen)
+{
+    uint64_t clients = l->max_clients, pending = l->max_pending;
+    int rc = env_number("CLOCKWORK_MAX_CLIENTS", 1, 1000000, &clients, err, errlen);
+    if (rc == 0)
+        rc = env_number("CLOCKWORK_CLIENT_FRAME_TIMEOUT_MS", 0, 86400000, &l->frame_timeout_ms, err, errlen);
+    if (rc == 0)
+        rc = env_number("CLOCKWORK_CLIENT_IDLE_TIMEOUT_MS", 0, 86400000, &l->idle_timeout_ms, err, errlen);
+    if (rc == 0)
+        rc = env_number("CLOCKWORK_CLIENT_MAX_PENDING", 1, 100000000, &pending, err, errlen);
+    if (rc == 0)
+        rc = env_mib("CLOCKWORK_CLIENT_MAX_UNSENT_MB", &l->max_unsent, err, errlen);
+    if (rc == 0)
+        rc = env_mib("CLOCKWORK_MAX_QUEUED_MB", &l->max_queued_bytes, err, errlen);
+    l->max_clients = (unsigned)clients;
+    l->max_pending = (unsigned)pending;
+    return rc;
+}
+
+/* The new variables are strict: a typo is an error, not a silent default. */
+static int read_strict_environment(struct controller_options *o, char *err, size_t errlen)
+{
+    uint64_t heartbeat_ms = o->heartbeat_ns / NS_PER_MS, keep = o->telemetry_keep;
+    if (read_limits(&o->limits, err, errlen) != 0 ||
+        env_number("CLOCKWORK_WORKER_HEARTBEAT_MS", 0, 3600000, &heartbeat_ms, err, errlen) != 0 ||
+        env_mib("CLOCKWORK_TELEMETRY_MAX_MB", &o->telemetry_max_bytes, err, errlen) != 0 ||
+        env_number("CLOCKWORK_TELEMETRY_KEEP", 1, 1000, &keep, err, errlen) != 0)
+        return -1;
+    o->heartbeat_ns = heartbeat_ms * NS_PER_MS;
+    o->telemetry_keep = (unsigned)keep;
+    const char *secret = getenv("CLOCKWORK_SECRET_FILE");
+    if (!secret || !*secret)
+        return 0;
+    o->has_secret = 1;
+    return net_secret_load(&o->secret, secret, err, errlen);
+}
+
 static void read_environment(struct controller_options *o)
 {
     const char *dir = getenv("CLOCKWORK_LOG_DIR");
@@ -218,22 +304,6 @@ static void read_environment(struct controller_options *o)
     const char *port = getenv("CLOCKWORK_CONTROLLER_PORT");
     if (port && parse_u64(port, &v) == 0 && v > 0 && v < 65536)
         o->client_port = (int)v;
-}
-
-/* A whole number in [min, max] from the environment (unset or empty: *out unchanged). 0, or -1 with err. */
-static int env_number(const char *name, uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen)
-{
-    const char *v = getenv(name);
-    uint64_t n;
-    if (!v || !*v)
-        return 0;
-    if (parse_u64(v, &n) != 0 || n < min || n > max) {
-        snprintf(err, errlen, "%s=%s: expected a whole number from %llu to %llu", name, v, (unsigned long long)min,
-                 (unsigned long long)max);
-        return -1;
-    }
-    *out = n;
-    return 0;
 }
 
 static int read_http_environment(struct controller_http_options *h, char *err, size_t errlen)
@@ -293,14 +363,56 @@ static int parse_http(struct controller_options *o, int *argc, char **argv, char
     return 0;
 }
 
-int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen)
+void controller_options_defaults(struct controller_options *o)
 {
     memset(o, 0, sizeof *o);
     sched_config_defaults(&o->sched);
     o->client_port = 12346;
     o->startup_quiet_ns = 1000 * NS_PER_MS;
     o->worker_timeout_ns = 5000 * NS_PER_MS;
+    o->heartbeat_ns = 3000 * NS_PER_MS;
+    o->telemetry_keep = 10;
+    o->limits = (struct controller_limits){
+        .max_clients = 1024,
+        .frame_timeout_ms = 10000,
+        .max_pending = 16384,
+        .max_unsent = 16ull << 20,
+        .max_queued_bytes = 4096ull << 20,
+    };
     o->http = (struct controller_http_options){8000, 8002, 256, 64ull << 20, 10000};
+}
+
+/* Takes `--bind ADDR` (or --bind=ADDR) out of argv, wherever it is. 0, or -1 with err. */
+static int take_bind(struct controller_options *o, int *argc, char **argv, char *err, size_t errlen)
+{
+    int n = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *addr = NULL;
+        if (!strcmp(argv[i], "--bind") && i + 1 < *argc)
+            addr = argv[++i];
+        else if (!strncmp(argv[i], "--bind=", 7))
+            addr = argv[i] + 7;
+        else if (!strcmp(argv[i], "--bind")) {
+            snprintf(err, errlen, "--bind needs an address");
+            return -1;
+        }
+        if (!addr) {
+            argv[n++] = argv[i];
+            continue;
+        }
+        if (!*addr || strlen(addr) >= sizeof o->bind) {
+            snprintf(err, errlen, "invalid --bind address '%s'", addr);
+            return -1;
+        }
+        snprintf(o->bind, sizeof o->bind, "%s", addr);
+    }
+    *argc = n;
+    return 0;
+}
+
+int controller_options_parse(struct controller_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    controller_options_defaults(o);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return OPTIONS_HELP;
@@ -311,7 +423,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
     }
     memcpy(args, argv, (size_t)argc * sizeof *args);
     argv = args;
-    if (parse_http(o, &argc, argv, err, errlen) != 0)
+    if (take_bind(o, &argc, argv, err, errlen) != 0 || parse_http(o, &argc, argv, err, errlen) != 0)
         return OPTIONS_ERROR;
     if (argc < 3) {
         snprintf(err, errlen, "expected a controller TYPE and a list of WORKERS");
@@ -328,5 +440,7 @@ int controller_options_parse(struct controller_options *o, int argc, char **argv
     if (parse_type_options(o, argc - 3, argv + 3, err, errlen) != 0)
         return OPTIONS_ERROR;
     read_environment(o);
+    if (read_strict_environment(o, err, errlen) != 0)
+        return OPTIONS_ERROR;
     return OPTIONS_OK;
 }

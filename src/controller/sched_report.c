@@ -2,6 +2,14 @@
 #include "common/status.h"
 #include <string.h>
 
+uint64_t sched_request_slo(uint64_t batch1_estimate, double slo_factor, uint64_t default_slo)
+{
+    if (!(slo_factor > 0))
+        return default_slo;
+    double slo = (double)batch1_estimate * slo_factor;
+    return slo < (double)SCHED_MAX_SLO ? (uint64_t)slo : SCHED_MAX_SLO;
+}
+
 void sched_request_row(struct request_row *row, const struct sched_request *r, uint64_t now, int status,
                        uint64_t departure_count)
 {

@@ -88,6 +88,32 @@ static void send_or_fail(struct send_queue *q, const struct sched_action *a, uin
         fail_action(q, a, ACTION_RUNTIME_ERROR, "send to worker failed", now);
 }
 
+/* While sends are blocked (a stalled worker's socket stays full), the queue must not grow
+ * with actions nobody can send in time any more: fail them now, wherever they are queued. */
+static void expire_blocked(struct send_queue *q, uint64_t now)
+{
+    struct send_queue_item *expired = NULL, **pp = &q->head;
+    q->tail = NULL;
+    while (*pp) {
+        struct send_queue_item *it = *pp;
+        if (now > it->action.send_by) {
+            *pp = it->next;
+            it->next = expired;
+            expired = it;
+            q->length--;
+        } else {
+            q->tail = it;
+            pp = &it->next;
+        }
+    }
+    while (expired) { /* failing may push again: the queue is consistent by now */
+        struct send_queue_item *it = expired;
+        expired = it->next;
+        fail_action(q, &it->action, ACTION_NETWORK_SEND_TOO_LATE, "network send too late", now);
+        free(it);
+    }
+}
+
 void send_queue_pump(struct send_queue *q, uint64_t now)
 {
     if (q->pumping)
@@ -100,6 +126,8 @@ void send_queue_pump(struct send_queue *q, uint64_t now)
         send_or_fail(q, &it->action, now);
         free(it);
     }
+    if (q->head)
+        expire_blocked(q, now);
     q->pumping = 0;
 }
 

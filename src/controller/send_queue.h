@@ -46,8 +46,10 @@ int send_queue_push(struct send_queue *q, const struct sched_action *a);
 /* First fails what could not be queued, then takes actions in order while fewer than
  * SEND_QUEUE_CONCURRENCY sends are in flight: a worker that is not ready fails the action
  * with ACTION_RUNTIME_ERROR, `now` past send_by with ACTION_NETWORK_SEND_TOO_LATE, a failed
- * write with ACTION_RUNTIME_ERROR. A call from inside the ops returns at once; the outer
- * call goes on with what they pushed. */
+ * write with ACTION_RUNTIME_ERROR. What stays queued because sends are blocked is failed
+ * (ACTION_NETWORK_SEND_TOO_LATE) as soon as its send_by passes, so a stalled worker never
+ * builds a backlog. A call from inside the ops returns at once; the outer call goes on with
+ * what they pushed. */
 void send_queue_pump(struct send_queue *q, uint64_t now);
 /* Removes worker_id's queued actions without failing them: for a worker the scheduler is told
  * it lost (scheduler_on_worker_lost answers them). Returns how many. */

@@ -118,8 +118,9 @@ void startup_on_load_model_request(struct controller *ctl, struct net_session *s
         client_send_load_model_response(s, msg_id, user_request_id, CLIENT_ERROR, "out of memory", 0, NULL, 0);
         return;
     }
+    char shown[LOG_ESCAPED_SIZE];
     if (s)
-        log_info("Client --> Req%d:LoadModel path=%s copies=%d", user_request_id, path, copies);
+        log_info("Client --> Req%d:LoadModel path=%s copies=%d", user_request_id, log_escape(shown, path), copies);
     else
         log_info("Controller --> LoadModel path=%s copies=%d (%s)", path, copies, ctl->opts->type);
     l->session = s;
@@ -201,6 +202,7 @@ static int add_models(struct controller *ctl, const struct pending_load *l, int 
         m->info = l->info;
         snprintf(m->info.source, sizeof m->info.source, "%s", l->path);
     }
+    client_link_model_added(ctl, &l->info);
     return 0;
 }
 
@@ -284,7 +286,11 @@ void startup_on_load_model_result(struct controller *ctl, struct worker_peer *w,
         char prefix[64];
         snprintf(prefix, sizeof prefix, "Worker --> R%d:LoadModelFromDisk ", r->action_id);
         print_model_line(prefix, &r->info);
-        if (l->copies_created == 0) {
+        if (r->copies_created != l->copies) {
+            l->failed = 1;
+            snprintf(l->error, sizeof l->error, "worker %u created %d copies of %d", w->index, r->copies_created,
+                     l->copies);
+        } else if (l->copies_created == 0) {
             l->info = r->info;
             l->copies_created = r->copies_created;
         } else if (!same_model(&l->info, &r->info) || l->copies_created != r->copies_created) {

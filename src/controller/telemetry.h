@@ -1,10 +1,12 @@
 /* Controller telemetry rows and the TSV writers for clockwork_request_log.tsv and
  * clockwork_action_log.tsv (columns exactly as the original's). Times are ns; `t` is
- * absolute, the other action times are relative to `t`. */
+ * absolute, the other action times are relative to `t`. Rows are buffered; the host flushes
+ * them once a second, commits request rows before their responses leave, and may rotate the
+ * files by size (.1 the newest rotated, each with its header row). */
 #ifndef CW_TELEMETRY_H
 #define CW_TELEMETRY_H
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
 
 struct request_row {
     uint64_t t; /* arrival, absolute ns */
@@ -56,12 +58,21 @@ struct telemetry_writer;
 /* Opens DIR/clockwork_{request,action}_log.tsv and writes the header rows. NULL with err
  * if the directory is not writable. */
 struct telemetry_writer *telemetry_open(const char *dir, char *err, size_t errlen);
+/* A file that grows beyond max_bytes becomes NAME.1 (NAME.1 becomes NAME.2 ... up to
+ * NAME.keep, the oldest dropped) and a new NAME starts with its header. max_bytes 0: never. */
+void telemetry_set_rotation(struct telemetry_writer *w, uint64_t max_bytes, unsigned keep);
 void telemetry_write_request(struct telemetry_writer *w, const struct request_row *r);
 void telemetry_write_action(struct telemetry_writer *w, const struct action_row *a);
+/* Hands the buffered request rows to the kernel (cheap when there are none): called before a
+ * response leaves, no answered request is missing from the file even if the process is killed. */
+void telemetry_commit_requests(struct telemetry_writer *w);
 void telemetry_flush(struct telemetry_writer *w);
 void telemetry_close(struct telemetry_writer *w);
-/* Row formatting, for tests and the simulator: writes one line (with '\n') to f. */
-void telemetry_format_request(FILE *f, const struct request_row *r);
-void telemetry_format_action(FILE *f, const struct action_row *a);
+/* Row formatting (exported for tests): writes one line with its '\n' and a terminating NUL into
+ * out, which holds at least TELEMETRY_ROW_MAX bytes; returns the line's length. The columns
+ * print as the C formats %llu / %lld for integers and %g for doubles would. */
+#define TELEMETRY_ROW_MAX 512
+size_t telemetry_format_request(char *out, const struct request_row *r);
+size_t telemetry_format_action(char *out, const struct action_row *a);
 
 #endif

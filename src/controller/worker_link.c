@@ -1,6 +1,7 @@
 #include "worker_link.h"
 #include "common/status.h"
 #include "proto/clockwork.pb-c.h"
+#include "proto/pb_arena.h"
 #include "proto/error_action.h"
 #include <stdlib.h>
 #include <string.h>
@@ -206,7 +207,9 @@ static void set_timing(struct sched_result *s, const Clockwork__TimingProto *t, 
 
 static int decode_infer(const struct net_msg *m, int64_t off, struct worker_result *r)
 {
-    Clockwork__InferResultProto *p = clockwork__infer_result_proto__unpack(NULL, m->header_len, m->header);
+    struct pb_arena arena;
+    pb_arena_init(&arena);
+    Clockwork__InferResultProto *p = clockwork__infer_result_proto__unpack(&arena.allocator, m->header_len, m->header);
     if (!p)
         return -1;
     r->action_id = p->action_id;
@@ -219,7 +222,7 @@ static int decode_infer(const struct net_msg *m, int64_t off, struct worker_resu
     r->sched.worker_result_sent = to_controller(p->result_sent, off);
     r->sched.output = m->body_len ? m->body : NULL;
     r->sched.output_len = m->body_len;
-    clockwork__infer_result_proto__free_unpacked(p, NULL);
+    clockwork__infer_result_proto__free_unpacked(p, &arena.allocator);
     return 0;
 }
 

@@ -53,6 +53,7 @@ void frame_reader_init(struct frame_reader *r, uint64_t max_body)
 {
     memset(r, 0, sizeof *r);
     r->max_body = max_body;
+    r->max_header = FRAME_MAX_HEADER_LEN;
 }
 
 void frame_reader_free(struct frame_reader *r)
@@ -101,6 +102,14 @@ int frame_reader_next(struct frame_reader *r, struct frame_message *m, const cha
     frame_preheader_decode(r->buf + r->off, &m->ph);
     if (frame_preheader_check(&m->ph, r->max_body, reason) != 0)
         return -1;
+    if (m->ph.header_len > r->max_header) {
+        *reason = "header length exceeds the limit of this link";
+        return -1;
+    }
+    if (r->body_limit && m->ph.body_len > r->body_limit(m->ph.msg_type, r->limit_ctx)) {
+        *reason = "body length exceeds what its message type can need";
+        return -1;
+    }
     size_t total = FRAME_PREHEADER_LEN + m->ph.header_len + m->ph.body_len;
     if (r->len - r->off < total)
         return 0;

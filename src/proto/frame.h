@@ -33,6 +33,12 @@ struct frame_reader {
     size_t off; /* bytes already returned as messages */
     size_t cap;
     uint64_t max_body;
+    uint64_t max_header; /* FRAME_MAX_HEADER_LEN unless lowered after init */
+    /* Optional (set after init): a lower body limit for one message type, applied as soon as
+     * a pre-header is in, so that a body larger than its type can need is refused before it
+     * is buffered. */
+    uint64_t (*body_limit)(uint64_t msg_type, void *ctx);
+    void *limit_ctx;
 };
 
 struct frame_message {
@@ -46,7 +52,8 @@ void frame_reader_free(struct frame_reader *r);
 /* Space for at least min_free more bytes (compacts first); NULL if out of memory. */
 uint8_t *frame_reader_reserve(struct frame_reader *r, size_t min_free, size_t *avail);
 void frame_reader_commit(struct frame_reader *r, size_t n);
-/* 1: *m is the next complete message; 0: more bytes needed; -1: malformed (reason set). */
+/* 1: *m is the next complete message; 0: more bytes needed; -1: malformed or over a limit
+ * (reason set; m->ph holds the offending pre-header). */
 int frame_reader_next(struct frame_reader *r, struct frame_message *m, const char **reason);
 /* Drops returned messages; frees the buffer when empty and larger than keep_cap. */
 void frame_reader_compact(struct frame_reader *r, size_t keep_cap);

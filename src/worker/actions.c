@@ -1,9 +1,11 @@
-/* Decoding and validation of the controller's actions. Untimed ones (LoadModelFromDisk,
+/* Decoding and validation of the controller's actions. Only the connection that drives the
+ * worker (driver.h) gets actions run; others are refused. Untimed ones (LoadModelFromDisk,
  * ClearCache, GetWorkerState) run here on the loop thread; timed ones become tasks for a
  * device. Content errors are answered with an ErrorResultProto; an undecodable message
  * closes the connection. */
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/lz4_block.h"
 #include "common/status.h"
 #include "describe.h"
 #include "model/model_path.h"
@@ -62,10 +64,8 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         return ACTION_COULD_NOT_START_IN_TIME;
     }
     char path[512];
-    if (model_path_resolve(a->model_path, path, sizeof path) != 0) {
-        snprintf(msg, msglen, "model path too long");
+    if (model_path_resolve(w->model_dir, a->model_path, path, sizeof path, msg, msglen) != 0)
         return ACTION_INVALID_MODEL_PATH;
-    }
     if (registry_holds(&w->registry, a->model_id, a->no_of_copies, a->model_path)) {
         *out = registry_get(&w->registry, a->model_id);
         return 0;
@@ -89,8 +89,18 @@ static int load_model(struct worker *w, const Clockwork__LoadModelFromDiskAction
         snprintf(msg, msglen, "out of memory registering model %d", a->model_id);
         return ACTION_RUNTIME_ERROR;
     }
+    /* an Infer of this model carries at most its largest batch of compressed inputs */
+    uint64_t body = lz4_block_bound(m.input_size) * m.batch_sizes[m.n_batch_sizes - 1];
+    if (body > w->max_infer_body)
+        w->max_infer_body = body;
     *out = registry_get(&w->registry, a->model_id);
     return 0;
+}
+
+uint64_t worker_actions_max_body(uint64_t msg_type, void *worker)
+{
+    const struct worker *w = worker;
+    return msg_type == CLOCKWORK__ACTION_TYPE__ACT_INFER ? w->max_infer_body : 0;
 }
 
 static int handle_load_model(struct worker *w, struct net_session *s, const struct net_msg *m)
@@ -101,9 +111,10 @@ static int handle_load_model(struct worker *w, struct net_session *s, const stru
         return -1;
     int64_t off = net_conn_clock_offset(s->conn);
     uint64_t begin = clock_now_ns(), earliest = to_local(a->earliest, off), latest = to_local(a->latest, off);
-    char win[96], msg[512];
+    char win[96], msg[512], shown[LOG_ESCAPED_SIZE];
     describe_window(win, sizeof win, begin, earliest, latest);
-    log_info("Received A%d:LoadModelFromDisk model=%d %s %s", a->action_id, a->model_id, win, a->model_path);
+    log_info("Received A%d:LoadModelFromDisk model=%d %s %s", a->action_id, a->model_id, win,
+             log_escape(shown, a->model_path));
     const struct model_info *info = NULL;
     int status = load_model(w, a, latest, &info, msg, sizeof msg);
     if (status != 0) {
@@ -337,8 +348,85 @@ static int handle_clear_cache(struct worker *w, struct net_session *s, const str
     return 0;
 }
 
+/* ---- who may drive the worker ---- */
+
+static const ProtobufCMessageDescriptor *action_descriptor(uint64_t type)
+{
+    switch (type) {
+    case CLOCKWORK__ACTION_TYPE__ACT_LOAD_MODEL_FROM_DISK:
+        return &clockwork__load_model_from_disk_action_proto__descriptor;
+    case CLOCKWORK__ACTION_TYPE__ACT_LOAD_WEIGHTS: return &clockwork__load_weights_action_proto__descriptor;
+    case CLOCKWORK__ACTION_TYPE__ACT_INFER: return &clockwork__infer_action_proto__descriptor;
+    case CLOCKWORK__ACTION_TYPE__ACT_EVICT_WEIGHTS: return &clockwork__evict_weights_action_proto__descriptor;
+    case CLOCKWORK__ACTION_TYPE__ACT_CLEAR_CACHE: return &clockwork__clear_cache_action_proto__descriptor;
+    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: return &clockwork__get_worker_state_action_proto__descriptor;
+    default: return NULL;
+    }
+}
+
+/* Every action message has `required int32 action_id = 1`; -1 if the header does not parse. */
+static int32_t action_id_of(const struct net_msg *m)
+{
+    const ProtobufCMessageDescriptor *d = action_descriptor(m->type);
+    ProtobufCMessage *msg = protobuf_c_message_unpack(d, NULL, m->header_len, m->header);
+    if (!msg)
+        return -1;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, 1);
+    int32_t id = *(const int32_t *)(const void *)((const char *)msg + f->offset);
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return id;
+}
+
+/* Answers the action with an error naming who drives the worker, then closes the connection
+ * once the answer is out (a second controller then retries until the first one is gone). */
+static void refuse(struct worker *w, struct net_session *s, const struct net_msg *m, uint64_t now)
+{
+    char msg[256];
+    const struct worker_driver *d = &w->driver;
+    snprintf(msg, sizeof msg, "refused: this worker is driven by the controller at %s (heard from %.1f s ago)",
+             net_conn_peer(d->session->conn), (double)(now - d->last_heard) / 1e9);
+    unsigned long long suppressed = 0;
+    if (log_limit_allow(&w->refusals, now, &suppressed))
+        log_warn("Connection %s: action type %llu %s; closing it (%llu refusals not shown before this one)",
+                 net_conn_peer(s->conn), (unsigned long long)m->type, msg, suppressed);
+    worker_results_send_error(s, action_id_of(m), (int)m->type, ACTION_RUNTIME_ERROR, msg, m->recv_time);
+    net_conn_close_after_flush(s->conn, "not the controller driving this worker");
+}
+
+/* 0 if s may drive the worker (it does from now on), -1 if it was refused. */
+static int admit(struct worker *w, struct net_session *s, const struct net_msg *m)
+{
+    struct worker_driver *d = &w->driver;
+    uint64_t now = clock_mono_ns();
+    /* a driver that has gone away but whose close the loop has not read yet (a restarted
+     * controller's old connection) must not refuse its successor */
+    if (d->session && d->session != s && net_conn_peer_gone(d->session->conn))
+        net_conn_close(d->session->conn, "the controller closed the connection");
+    struct net_session *old = d->session;
+    uint64_t heard = d->last_heard;
+    switch (worker_driver_admit(d, s, now)) {
+    case DRIVER_SAME: return 0;
+    case DRIVER_FIRST: log_info("Controller %s drives this worker", net_conn_peer(s->conn)); return 0;
+    case DRIVER_TAKEOVER:
+        log_warn("Controller %s takes over this worker from %s, silent for %.1f s", net_conn_peer(s->conn),
+                 net_conn_peer(old->conn), (double)(now - heard) / 1e9);
+        net_conn_close(old->conn, "another controller took over this worker");
+        return 0;
+    case DRIVER_REFUSED: break;
+    }
+    refuse(w, s, m, now);
+    return -1;
+}
+
 int worker_actions_handle(struct worker *w, struct net_session *s, const struct net_msg *m)
 {
+    if (!action_descriptor(m->type)) {
+        log_warn("closing connection %s: unknown message type %llu", net_conn_peer(s->conn),
+                 (unsigned long long)m->type);
+        return -1;
+    }
+    if (admit(w, s, m) != 0)
+        return 0;
     int rc;
     switch (m->type) {
     case CLOCKWORK__ACTION_TYPE__ACT_LOAD_MODEL_FROM_DISK: rc = handle_load_model(w, s, m); break;
@@ -346,11 +434,7 @@ int worker_actions_handle(struct worker *w, struct net_session *s, const struct 
     case CLOCKWORK__ACTION_TYPE__ACT_INFER: rc = handle_infer(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_EVICT_WEIGHTS: rc = handle_evict(w, s, m); break;
     case CLOCKWORK__ACTION_TYPE__ACT_CLEAR_CACHE: rc = handle_clear_cache(w, s, m); break;
-    case CLOCKWORK__ACTION_TYPE__ACT_GET_WORKER_STATE: rc = worker_state_handle(w, s, m); break;
-    default:
-        log_warn("closing connection %s: unknown message type %llu", net_conn_peer(s->conn),
-                 (unsigned long long)m->type);
-        return -1;
+    default: rc = worker_state_handle(w, s, m); break;
     }
     if (rc != 0)
         log_warn("closing connection %s: cannot parse the header of message type %llu (%zu bytes)",

@@ -129,7 +129,8 @@ int worker_state_handle(struct worker *w, struct net_session *s, const struct ne
         clockwork__get_worker_state_action_proto__unpack(NULL, m->header_len, m->header);
     if (!a)
         return -1;
-    log_info("Received A%d:GetWorkerState", a->action_id);
+    if (w->state_shown != s || w->opt.verbose)
+        log_info("Received A%d:GetWorkerState", a->action_id);
     struct state_buffers b = {0};
     size_t n_models = 0;
     if (fill_gpus(w, &b) != 0 || fill_models(w, &b, &n_models) != 0) {
@@ -148,7 +149,11 @@ int worker_state_handle(struct worker *w, struct net_session *s, const struct ne
         r.action_id = a->action_id;
         r.worker_memory_info = &info;
         r.action_received = m->recv_time;
-        print_state(&info, a->action_id);
+        if (w->state_shown != s) /* in full once per controller: ours asks again as a heartbeat */
+            print_state(&info, a->action_id);
+        else if (w->opt.verbose)
+            log_info("Sending R%d:GetWorkerState (%u GPUs, %zu models)", a->action_id, w->n_devices, n_models);
+        w->state_shown = s;
         r.result_sent = clock_now_ns();
         net_conn_send(s->conn, CLOCKWORK__ACTION_TYPE__RES_GET_WORKER_STATE, 0, &r.base, NULL, 0);
     }

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "describe.h"
+#include "model/model_path.h"
 #include "worker_internal.h"
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ void worker_options_defaults(struct worker_options *o)
     o->handle_signals = 1;
     o->allow_zero_size_inputs = 1;
     thread_policy_defaults(&o->policy);
+    o->frame_timeout_ms = 10000;
+    o->driver_timeout_ms = 10000;
 }
 
 /* ---- finished tasks: executor threads -> loop thread ---- */
@@ -94,6 +97,9 @@ static void on_close(struct net_conn *c, const char *reason, void *data)
     if (!s)
         return;
     log_info("Connection %s closed: %s", net_conn_peer(c), reason);
+    worker_driver_closed(&w->driver, s);
+    if (w->state_shown == s)
+        w->state_shown = NULL;
     net_session_closed(&w->sessions, s);
 }
 
@@ -110,9 +116,9 @@ static void on_status_timer(uv_timer_t *h)
     struct worker *w = h->data;
     long long skew = 0;
     unsigned long long rtt = 0;
-    if (w->sessions.head) { /* the most recent controller */
-        skew = (long long)net_conn_clock_offset(w->sessions.head->conn);
-        rtt = (unsigned long long)net_conn_rtt(w->sessions.head->conn);
+    if (w->driver.session) { /* the controller driving the worker */
+        skew = (long long)net_conn_clock_offset(w->driver.session->conn);
+        rtt = (unsigned long long)net_conn_rtt(w->driver.session->conn);
     }
     log_info("Clock Skew=%lld RTT=%llu LdWts=%llu Inf=%llu Evct=%llu || Total Pending=%llu Errors=%llu", skew, rtt,
              w->counts.loads, w->counts.infers, w->counts.evicts, w->pending, w->counts.errors);
@@ -210,13 +216,35 @@ static void init_handles(struct worker *w)
     }
 }
 
+/* Spared by the idle timeout: the driving controller, and any connection with tasks out. */
+static int is_busy(struct net_conn *c, void *data)
+{
+    struct worker *w = data;
+    struct net_session *s = net_conn_data(c);
+    return !s || s == w->driver.session || net_session_work(s) > 0;
+}
+
 static int start_server(struct worker *w, char *err, size_t errlen)
 {
-    struct net_handlers h = {.on_message = on_message, .on_connect = on_connect, .on_close = on_close, .data = w};
+    struct net_handlers h = {
+        .on_message = on_message,
+        .on_connect = on_connect,
+        .on_close = on_close,
+        .max_body_of = worker_actions_max_body,
+        .busy = is_busy,
+        .data = w,
+        .limits = {.max_conns = WORKER_MAX_CONNECTIONS,
+                   .frame_timeout_ms = w->opt.frame_timeout_ms,
+                   .idle_timeout_ms = WORKER_IDLE_TIMEOUT_MS,
+                   .max_unsent = WORKER_MAX_UNSENT},
+        .secret = w->opt.secret,
+    };
     w->server = net_server_start(&w->loop, w->host, w->opt.port, &h, err, errlen);
     if (!w->server)
         return -1;
     log_info("IO service thread listening on %s:%d", w->host, w->opt.port);
+    log_info("Models are read from %s; %s", w->model_dir,
+             w->opt.secret ? "controllers must authenticate (CLOCKWORK_SECRET_FILE)" : "no shared secret set");
     return 0;
 }
 
@@ -239,6 +267,9 @@ struct worker *worker_create(const struct worker_options *o, const struct worker
     w->cfg = *cfg;
     snprintf(w->host, sizeof w->host, "%s", o->host ? o->host : "0.0.0.0");
     w->opt.host = w->host;
+    snprintf(w->model_dir, sizeof w->model_dir, "%s", o->model_dir ? o->model_dir : model_path_default_dir());
+    w->opt.model_dir = w->model_dir;
+    w->driver.timeout = w->opt.driver_timeout_ms * NS_PER_MS;
     registry_init(&w->registry);
     w->registry.free_data = w->opt.free_model;
     w->registry.free_ctx = w->opt.backend_ctx;

@@ -1,12 +1,19 @@
 /* A Clockwork worker process core: listens for a controller, decodes its actions, runs them
- * on N devices (backend chosen by the caller) and sends results back. Owns its own libuv loop;
- * worker_run blocks on it until worker_stop (any thread) or SIGINT/SIGTERM. */
+ * on N devices (backend chosen by the caller) and sends results back. One controller drives
+ * it at a time (driver.h); models are read only from its model directory. Owns its own
+ * libuv loop; worker_run blocks on it until worker_stop (any thread) or SIGINT/SIGTERM. */
 #ifndef CW_WORKER_H
 #define CW_WORKER_H
 #include "backend/backend.h"
 #include "common/worker_config.h"
 #include "thread_policy.h"
+#include "net/auth.h"
 #include <stddef.h>
+#include <stdint.h>
+
+#define WORKER_MAX_CONNECTIONS 64      /* a worker needs one or two */
+#define WORKER_IDLE_TIMEOUT_MS 60000   /* a connection that does not drive the worker and sends nothing */
+#define WORKER_MAX_UNSENT (256u << 20) /* results not yet read by the controller */
 
 /* Makes the backend for device `gpu_id`; returns 0 or -1. */
 typedef int (*backend_factory_fn)(unsigned gpu_id, struct backend *out, void *ctx);
@@ -25,6 +32,10 @@ struct worker_options {
     int handle_signals;               /* SIGINT/SIGTERM stop the worker (default on) */
     int allow_zero_size_inputs;       /* accept Infer with no input bytes (default on) */
     struct thread_policy policy;      /* executor and IO threads (default: thread_policy_defaults) */
+    const char *model_dir;            /* models are read only from here; NULL: model_path_default_dir() */
+    uint64_t frame_timeout_ms;        /* a frame begun must be complete within this (default 10000) */
+    uint64_t driver_timeout_ms;       /* silence after which another controller may take over (default 10000) */
+    const struct net_secret *secret;  /* controllers must prove they hold it; NULL: no authentication */
     backend_factory_fn make_backend;  /* required: the caller chooses the device backend */
     backend_load_model_fn load_model; /* NULL: model.info + model.measurements only */
     backend_free_model_fn free_model;

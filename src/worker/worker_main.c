@@ -18,7 +18,7 @@ static void usage(const struct worker_program *p, FILE *out, const char *prog)
             "Options:\n"
             "  -n, --num_gpus N   number of %s (default 1)\n"
             "  -p, --port PORT    port to listen on for the controller (default 12345)\n"
-            "      --host ADDR    address to listen on (default 0.0.0.0)\n"
+            "      --bind ADDR    address to listen on (default 0.0.0.0: every interface); --host is the same\n"
             "%s"
             "      --rt-priority P  SCHED_FIFO priority of the executor threads (default %d; loads P-1,\n"
             "                     the IO thread P-2; 0: none); where the OS refuses it, the log says so\n"
@@ -32,7 +32,13 @@ static void usage(const struct worker_program *p, FILE *out, const char *prog)
             "  -q, --quiet        do not print the once-per-second status line\n"
             "  -h, --help         print this message\n"
             "Environment:\n"
-            "  CLOCKWORK_CONFIG_FILE  worker config (default: config/default.cfg)\n",
+            "  CLOCKWORK_CONFIG_FILE  worker config (default: config/default.cfg)\n"
+            "  CLOCKWORK_MODEL_DIR    the only directory models are read from, by the NAME/model tail of the\n"
+            "                         controller's path (default: the source tree's modelzoo/)\n"
+            "  CLOCKWORK_SECRET_FILE  a shared secret controllers must prove (docs/security.md; default none)\n"
+            "  CLOCKWORK_DRIVER_TIMEOUT_MS  silence of the driving controller after which another may take\n"
+            "                         over this worker (default 10000)\n"
+            "  CLOCKWORK_CLIENT_FRAME_TIMEOUT_MS  a message begun must arrive within this (default 10000)\n",
             prog, p->description, p->device_noun, p->extra_usage ? p->extra_usage : "", THREAD_POLICY_DEFAULT_RT,
             THREAD_POLICY_DEFAULT_NICE, THREAD_POLICY_DEFAULT_SPIN_NS / 1000);
 }
@@ -43,6 +49,7 @@ static const struct option common_longopts[] = {
     {"num_gpus", required_argument, NULL, 'n'},
     {"port", required_argument, NULL, 'p'},
     {"host", required_argument, NULL, 'H'},
+    {"bind", required_argument, NULL, 'H'},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -137,6 +144,35 @@ static int parse_args(const struct worker_program *p, int argc, char **argv, str
     return optind == argc ? 0 : -1;
 }
 
+/* A positive number of milliseconds from the environment; 0 and no change when unset, -1 if invalid. */
+static int env_ms(const char *name, uint64_t *out)
+{
+    const char *v = getenv(name);
+    long ms;
+    if (!v || !*v)
+        return 0;
+    if (parse_long_range(v, 1, 86400000, &ms) != 0) {
+        log_error("%s=%s: expected milliseconds between 1 and 86400000", name, v);
+        return -1;
+    }
+    *out = (uint64_t)ms;
+    return 0;
+}
+
+static int read_environment(struct worker_options *o, struct net_secret **secret)
+{
+    char err[512];
+    if (env_ms("CLOCKWORK_CLIENT_FRAME_TIMEOUT_MS", &o->frame_timeout_ms) != 0 ||
+        env_ms("CLOCKWORK_DRIVER_TIMEOUT_MS", &o->driver_timeout_ms) != 0)
+        return -1;
+    if (net_secret_from_env(secret, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    o->secret = *secret;
+    return 0;
+}
+
 static int load_config(struct worker_config *cfg)
 {
     char err[512];
@@ -164,11 +200,15 @@ int worker_program_main(const struct worker_program *p, int argc, char **argv)
     }
     log_info("Starting Clockwork Worker");
     struct worker_config cfg;
+    struct net_secret *secret = NULL;
     char err[512];
-    if (load_config(&cfg) != 0)
+    if (read_environment(&opt, &secret) != 0 || load_config(&cfg) != 0) {
+        free(secret);
         return 1;
+    }
     if (p->setup && p->setup(p->data, &opt, &cfg, err, sizeof err) != 0) {
         log_error("%s", err);
+        free(secret);
         return 1;
     }
     struct worker *w = worker_create(&opt, &cfg, err, sizeof err);
@@ -181,5 +221,6 @@ int worker_program_main(const struct worker_program *p, int argc, char **argv)
     }
     if (p->teardown)
         p->teardown(p->data);
+    free(secret);
     return w ? 0 : 1;
 }

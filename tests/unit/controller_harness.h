@@ -28,8 +28,8 @@ struct ch_worker {
 };
 
 struct ch {
-    char dir[64];      /* models and telemetry */
-    char model_a[128]; /* path prefixes of two models */
+    char dir[64];      /* the workers' model directory (models a/ and b/) and telemetry */
+    char model_a[128]; /* path prefixes of two models: DIR/a/model, DIR/b/model */
     char model_b[128];
     struct controller_options *opts;
     pthread_t ctl_thread;
@@ -122,7 +122,11 @@ static inline void ch_init(struct ch *h)
     snprintf(h->dir, sizeof h->dir, "/tmp/cw_ctl_test_XXXXXX");
     assert_non_null(mkdtemp(h->dir));
     snprintf(h->model_a, sizeof h->model_a, "%s/a", h->dir);
+    mkdir(h->model_a, 0755);
     snprintf(h->model_b, sizeof h->model_b, "%s/b", h->dir);
+    mkdir(h->model_b, 0755);
+    snprintf(h->model_a, sizeof h->model_a, "%s/a/model", h->dir);
+    snprintf(h->model_b, sizeof h->model_b, "%s/b/model", h->dir);
     ch_write_model(h->model_a);
     ch_write_model(h->model_b);
     log_set_observer(ch_on_log, h);
@@ -150,6 +154,7 @@ static inline void ch_worker_start(struct ch *h, unsigned i, unsigned devices, u
     o.port = cw->port;
     o.print_status = 0;
     o.handle_signals = 0;
+    o.model_dir = h->dir;
     struct worker_config cfg;
     worker_config_defaults(&cfg);
     cfg.weights_cache_page_size = page_size;

@@ -11,6 +11,7 @@
 #include "controller/telemetry.h"
 #include "controller/worker_link.h"
 #include "proto/clockwork.pb-c.h"
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,80 @@ static void test_decode_rejects_bad_results(void **state)
     assert_string_equal(r.message, "too late");
 }
 
+/* The rows as the writer formatted them with fprintf before it formatted by hand: the
+ * reference the TSV readers (tools/analyze_telemetry.py, the plotter) were written against. */
+static void reference_request(char *out, size_t n, const struct request_row *r)
+{
+    snprintf(out, n,
+             "%" PRIu64 "\t%" PRIu64 "\t%d\t%d\t%u\t%g\t%" PRIu64 "\t%" PRIu64 "\t%d\t%" PRIu64 "\t%" PRIu64 "\t%d\n",
+             r->t, r->request_id, r->result, r->user_id, r->model_id, r->slo_factor, r->latency, r->deadline,
+             r->deadline_met, r->arrival_count, r->departure_count, r->is_coldstart);
+}
+
+static void reference_action(char *out, size_t n, const struct action_row *a)
+{
+    snprintf(out, n,
+             "%" PRIu64 "\t%" PRIu64 "\t%d\t%d\t%u\t%u\t%u\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+             "\t%u\t%u\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%g\t%u\t%u\n",
+             a->t, a->action_id, a->action_type - 1, a->status, a->worker_id, a->gpu_id, a->model_id, a->batch_size,
+             a->expected_exec_duration, a->worker_exec_duration, a->expected_exec_complete, a->worker_exec_complete,
+             a->expected_gpu_clock, a->worker_gpu_clock_before, a->worker_gpu_clock, a->worker_copy_output_complete,
+             a->worker_action_received, a->worker_result_sent, a->controller_result_enqueue,
+             a->controller_action_duration, a->goodput, a->requests_queued, a->copies_loaded);
+}
+
+static uint64_t rand_u64(unsigned *seed)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v << 16 | (uint64_t)(rand_r(seed) & 0xffff);
+    switch (rand_r(seed) % 6) { /* small, medium, extreme and full-width values */
+    case 0: return v % 10;
+    case 1: return v % 100000;
+    case 2: return v % 10000000000ull;
+    case 3: return rand_r(seed) % 2 ? UINT64_MAX : 0;
+    case 4: return (uint64_t)INT64_MIN + (v % 3);
+    default: return v;
+    }
+}
+
+static double rand_double(unsigned *seed)
+{
+    static const double special[] = {0,        1,    10,   1.5,  0.75,   1.0 / 3, 86.4976, 999999, 1e6,
+                                     123456.7, 1e-5, -0.0, -2.5, 100000, 2.25,    3.375,   1e300,  0.1};
+    if (rand_r(seed) % 2)
+        return special[rand_r(seed) % (sizeof special / sizeof special[0])];
+    return (double)(rand_r(seed) % 2000000) / (double)(1 + rand_r(seed) % 64);
+}
+
+static void test_telemetry_format_matches_printf(void **state)
+{
+    (void)state;
+    unsigned seed = 42;
+    char got[TELEMETRY_ROW_MAX], want[TELEMETRY_ROW_MAX];
+    for (int i = 0; i < 20000; i++) {
+        struct request_row r = {rand_u64(&seed),      rand_u64(&seed),           (int)rand_u64(&seed),
+                                (int)rand_u64(&seed), (unsigned)rand_u64(&seed), rand_double(&seed),
+                                rand_u64(&seed),      rand_u64(&seed),           (int)rand_u64(&seed),
+                                rand_u64(&seed),      rand_u64(&seed),           (int)rand_u64(&seed)};
+        reference_request(want, sizeof want, &r);
+        assert_int_equal(telemetry_format_request(got, &r), strlen(want));
+        assert_string_equal(got, want);
+        struct action_row a = {
+            rand_u64(&seed),           rand_u64(&seed),           (int)rand_u64(&seed),      (int)rand_u64(&seed),
+            (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed),
+            (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),
+            (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed), (int64_t)rand_u64(&seed),
+            (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),  (int64_t)rand_u64(&seed),
+            rand_double(&seed),        (unsigned)rand_u64(&seed), (unsigned)rand_u64(&seed)};
+        if (a.action_type == INT32_MIN)
+            a.action_type = 3; /* the reference's type - 1 would overflow */
+        reference_action(want, sizeof want, &a);
+        assert_int_equal(telemetry_format_action(got, &a), strlen(want));
+        assert_string_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_options_http),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_telemetry_files),
+        cmocka_unit_test(test_telemetry_format_matches_printf),
         cmocka_unit_test(test_decode_infer_result_maps_clock),
         cmocka_unit_test(test_decode_maps_extreme_timestamps),
         cmocka_unit_test(test_decode_rejects_bad_results),

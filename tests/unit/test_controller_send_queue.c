@@ -242,6 +242,43 @@ static void test_out_of_memory_fails_at_the_next_pump(void **state)
         assert_int_equal(h.ev[i].id % 2, 0);
 }
 
+/* A stalled worker keeps the sends in flight: what waits behind them is failed as its send_by
+ * passes (wherever it is queued), so no backlog builds; the rest stays queued in order. */
+static void test_blocked_queue_drops_expired_actions(void **state)
+{
+    (void)state;
+    struct host h;
+    host_init(&h);
+    h.in_flight = SEND_QUEUE_CONCURRENCY; /* blocked */
+    push(&h, 1, 0, UINT64_MAX);
+    push(&h, 2, 0, 50);
+    push(&h, 3, 1, 200);
+    push(&h, 4, 0, 40);
+    push(&h, 5, 0, UINT64_MAX);
+    send_queue_pump(&h.q, 30);
+    assert_int_equal(h.n_ev, 0);
+    assert_int_equal(h.q.length, 5);
+    send_queue_pump(&h.q, 60); /* 2 and 4 can no longer leave in time */
+    assert_int_equal(h.n_ev, 2);
+    assert_int_equal(h.q.length, 3);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(h.ev[i].kind, 'f');
+        assert_int_equal(h.ev[i].status, ACTION_NETWORK_SEND_TOO_LATE);
+    }
+    assert_true((h.ev[0].id == 2 && h.ev[1].id == 4) || (h.ev[0].id == 4 && h.ev[1].id == 2));
+    push(&h, 6, 0, UINT64_MAX); /* the tail is consistent after the removals */
+    h.in_flight = 0;
+    send_queue_pump(&h.q, 61);
+    assert_int_equal(h.n_ev, 4); /* 1 and 3 sent; 5 and 6 wait for the concurrency limit */
+    assert_int_equal(h.ev[2].id, 1);
+    assert_int_equal(h.ev[3].id, 3);
+    h.in_flight = 0;
+    send_queue_pump(&h.q, 62);
+    assert_int_equal(h.ev[4].id, 5);
+    assert_int_equal(h.ev[5].id, 6);
+    assert_int_equal(h.q.length, 0);
+}
+
 static void test_clear_frees_without_failing(void **state)
 {
     (void)state;
@@ -262,6 +299,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_concurrency_limit),
+        cmocka_unit_test(test_blocked_queue_drops_expired_actions),
         cmocka_unit_test(test_request_array_is_copied),
         cmocka_unit_test(test_every_failure_reaches_the_scheduler),
         cmocka_unit_test(test_drop_worker_keeps_the_rest_in_order),

@@ -1,4 +1,5 @@
-/* Model paths from another machine's zoo resolve into this worker's $CLOCKWORK_MODEL_DIR. */
+/* Model paths resolve inside the worker's model directory by their NAME/model tail, whatever
+ * directory the client's zoo is in, and never outside it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,73 +7,64 @@
 #include <cmocka.h>
 
 #include "model/model_path.h"
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static char zoo[64];
-
-static int setup(void **state)
+static void resolves(const char *prefix, const char *expect)
 {
-    (void)state;
-    snprintf(zoo, sizeof zoo, "/tmp/cw-zoo-XXXXXX");
-    if (!mkdtemp(zoo))
-        return -1;
-    char path[256];
-    snprintf(path, sizeof path, "%s/resnet50_v2", zoo);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/resnet50_v2/model.info", zoo);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs("input_size = 1L;\n", f);
-    fclose(f);
-    return 0;
+    char out[512], err[256] = "";
+    assert_int_equal(model_path_resolve("/zoo", prefix, out, sizeof out, err, sizeof err), 0);
+    assert_string_equal(out, expect);
 }
 
-static int teardown(void **state)
+static void refused(const char *prefix)
 {
-    (void)state;
-    char path[256];
-    snprintf(path, sizeof path, "%s/resnet50_v2/model.info", zoo);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/resnet50_v2", zoo);
-    rmdir(path);
-    rmdir(zoo);
-    unsetenv("CLOCKWORK_MODEL_DIR");
-    return 0;
+    char out[512], err[256] = "";
+    assert_int_equal(model_path_resolve("/zoo", prefix, out, sizeof out, err, sizeof err), -1);
+    assert_non_null(strstr(err, "model path"));
+    assert_null(strchr(err, '\n'));
 }
 
-static void test_resolution(void **state)
+static void test_inside_the_model_directory(void **state)
 {
     (void)state;
-    char out[512], local[256];
-    snprintf(local, sizeof local, "%s/resnet50_v2/model", zoo);
+    resolves("/zoo/resnet50_v2/model", "/zoo/resnet50_v2/model");
+    resolves("/home/other/zoo/resnet50_v2/model", "/zoo/resnet50_v2/model"); /* another machine's zoo */
+    resolves("resnet50_v2/model", "/zoo/resnet50_v2/model");
+    resolves("/tmp/outside/evil/model", "/zoo/evil/model"); /* a planted model elsewhere is never read */
+    resolves("model", "/zoo/model");
+}
+
+static void test_escapes_refused(void **state)
+{
+    (void)state;
+    refused("/zoo/../model");
+    refused("/etc/passwd/..");
+    refused("../../x");
+    refused("/zoo/./model");
+    refused("/zoo/a/");
+    refused("");
+    refused("/zoo/evil\n/model");
+    refused("/zoo/a\nERROR: Worker 0 lost/model");
+    char small[8], err[128];
+    assert_int_equal(model_path_resolve("/zoo", "/a/very/long/path/model", small, sizeof small, err, sizeof err), -1);
+}
+
+static void test_default_directory(void **state)
+{
+    (void)state;
+    setenv("CLOCKWORK_MODEL_DIR", "/somewhere", 1);
+    assert_string_equal(model_path_default_dir(), "/somewhere");
     unsetenv("CLOCKWORK_MODEL_DIR");
-    /* an existing path is used as is */
-    assert_int_equal(model_path_resolve(local, out, sizeof out), 0);
-    assert_string_equal(out, local);
-    /* another machine's path: unchanged without a zoo of our own */
-    assert_int_equal(model_path_resolve("/home/other/zoo/resnet50_v2/model", out, sizeof out), 0);
-    assert_string_equal(out, "/home/other/zoo/resnet50_v2/model");
-    setenv("CLOCKWORK_MODEL_DIR", zoo, 1);
-    assert_int_equal(model_path_resolve("/home/other/zoo/resnet50_v2/model", out, sizeof out), 0);
-    assert_string_equal(out, local);
-    assert_int_equal(model_path_resolve("resnet50_v2/model", out, sizeof out), 0);
-    assert_string_equal(out, local);
-    /* a model this machine does not have keeps its path (the load then fails naming it) */
-    assert_int_equal(model_path_resolve("/x/zoo/missing/model", out, sizeof out), 0);
-    assert_string_equal(out, "/x/zoo/missing/model");
-    char small[8];
-    assert_int_equal(model_path_resolve("/a/very/long/path/model", small, sizeof small), -1);
+    assert_non_null(strstr(model_path_default_dir(), "/modelzoo"));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
+        cmocka_unit_test(test_inside_the_model_directory),
+        cmocka_unit_test(test_escapes_refused),
+        cmocka_unit_test(test_default_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,14 +1,17 @@
 /* Framing (proto/frame.h): preheaders round-trip, the reader reassembles frames from any
- * split, malformed frames are rejected. */
+ * split, malformed frames are rejected; messages decode the same through the arena allocator
+ * (proto/pb_arena.h), small ones inside it and larger ones partly on the heap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/frame.h"
 #include "proto/clockwork.pb-c.h"
+#include "proto/pb_arena.h"
 
 static void test_preheader_roundtrip(void **state)
 {
@@ -102,6 +105,43 @@ static void test_reader_rejects_oversized_body(void **state)
     frame_reader_free(&r);
 }
 
+/* An error result with a message of `len` bytes, packed, then decoded through an arena. */
+static void arena_roundtrip(size_t len)
+{
+    char *text = malloc(len + 1);
+    memset(text, 'x', len);
+    text[len] = '\0';
+    Clockwork__ErrorResultProto in = CLOCKWORK__ERROR_RESULT_PROTO__INIT;
+    in.action_id = 77;
+    in.action_type = 3;
+    in.status = 20;
+    in.message = text;
+    size_t n = clockwork__error_result_proto__get_packed_size(&in);
+    uint8_t *buf = malloc(n);
+    clockwork__error_result_proto__pack(&in, buf);
+    struct pb_arena arena;
+    pb_arena_init(&arena);
+    Clockwork__ErrorResultProto *out = clockwork__error_result_proto__unpack(&arena.allocator, n, buf);
+    assert_non_null(out);
+    assert_int_equal(out->action_id, 77);
+    assert_int_equal(out->status, 20);
+    assert_string_equal(out->message, text);
+    int inside = (uint8_t *)out->message >= arena.buf && (uint8_t *)out->message < arena.buf + sizeof arena.buf;
+    assert_int_equal(inside, len < PB_ARENA_BYTES / 2); /* a long message spills to the heap */
+    assert_true((uint8_t *)out >= arena.buf && (uint8_t *)out < arena.buf + sizeof arena.buf);
+    clockwork__error_result_proto__free_unpacked(out, &arena.allocator); /* frees the heap part (LeakSanitizer) */
+    free(buf);
+    free(text);
+}
+
+static void test_arena_decodes_small_and_large(void **state)
+{
+    (void)state;
+    arena_roundtrip(0);
+    arena_roundtrip(100);
+    arena_roundtrip(5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +149,7 @@ int main(void)
         cmocka_unit_test(test_preheader_rejects_oversized),
         cmocka_unit_test(test_reader_every_split),
         cmocka_unit_test(test_reader_rejects_oversized_body),
+        cmocka_unit_test(test_arena_decodes_small_and_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

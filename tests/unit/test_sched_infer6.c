@@ -2,12 +2,15 @@
  * arrives it plans with its default lags: dispatch 130 us typical / 70 us low / 300 us high,
  * post 300 / 170 / 550 us, turnaround 130 us): tight-SLO placement on an idle GPU, just-in-time
  * decisions, early drops (at arrival and as soon as hopeless), overload with a fake worker,
- * batching across models, weights loaded before use with LRU eviction, worker loss. */
+ * batching across models, weights loaded before use with LRU eviction, worker loss; and with
+ * INFER5, a bounded SLO for any slo_factor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "controller/sched_report.h"
 #include "test_sched_harness.h"
+#include <math.h>
 
 #define US 1000ULL
 #define DISPATCH (130 * US) /* typical dispatch lag */
@@ -69,6 +72,27 @@ static const struct request_row *row_of(const struct harness *h, uint64_t id)
 static float factor_for(uint64_t now, uint64_t deadline)
 {
     return (float)((double)(deadline - now) / (double)RESNET[0]);
+}
+
+/* Issue 11: any float a request carries (the controller's edge refuses these; the simulator and
+ * the fuzzers do not) gives INFER5 and INFER6 a bounded deadline, never an out-of-range cast. */
+static void test_any_slo_factor_bounded(void **state)
+{
+    (void)state;
+    static const enum sched_type types[] = {SCHED_TYPE_INFER5, SCHED_TYPE_INFER6};
+    const float factors[] = {INFINITY, 3e38f, NAN, -1.0f, 0.0f};
+    for (unsigned t = 0; t < 2; t++) {
+        struct harness *h = h_new();
+        h->cfg.type = types[t];
+        struct sched_model m = h_model(0, 3, RESNET, 8 * MS, 7, 8);
+        start_one_gpu(h, &m, 1);
+        for (unsigned i = 0; i < 5; i++) {
+            struct sched_request *r = h_request(h, MS, 0, factors[i]);
+            assert_int_equal(r->deadline - r->arrival, i < 2 ? SCHED_MAX_SLO : h->cfg.default_slo);
+        }
+        scheduler_drain(h->s, 2 * MS, CLIENT_ERROR);
+        h_free(h);
+    }
 }
 
 static void test_tight_slo_placed_at_once(void **state)
@@ -411,6 +435,7 @@ static void test_stalled_lags_do_not_lock_out(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_any_slo_factor_bounded),
         cmocka_unit_test(test_tight_slo_placed_at_once),
         cmocka_unit_test(test_decided_just_in_time),
         cmocka_unit_test(test_dropped_at_arrival_when_hopeless),

@@ -97,6 +97,7 @@ static void test_direct_forwards_each_request(void **state)
     assert_int_equal(h->acts[1].a.gpu_id, 1);
     assert_int_equal(h->acts[0].a.expected_duration, 8 * MS);
     assert_int_equal(h->acts[0].a.latest - h->acts[0].a.earliest, 10000 * MS);
+    assert_int_equal(h->acts[0].a.send_by, h->acts[0].a.latest); /* past its window: dropped (issue 11) */
     result(h, 0, 0, t + 9 * MS, NULL, 0);
     assert_int_equal(h->n_acts, 4); /* two infers on GPU 0, one request each */
     for (unsigned i = 2; i < 4; i++) {

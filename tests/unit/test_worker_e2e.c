@@ -19,13 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MiB (1024ull * 1024)
 
 static struct worker *W;
 static pthread_t loop_thread;
 static int port;
-static char dir[64], prefix[128];
+static char dir[64], prefix[128]; /* the worker's model directory; DIR/m/model */
 
 /* ---- plumbing ---- */
 
@@ -151,7 +152,9 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/cw_worker_e2e_XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    snprintf(prefix, sizeof prefix, "%s/model", dir);
+    snprintf(prefix, sizeof prefix, "%s/m", dir);
+    mkdir(prefix, 0755);
+    snprintf(prefix, sizeof prefix, "%s/m/model", dir);
     write_file(".info", "input_size = 5L; output_size = 8L; weights_size = 2500000L; batch_sizes = [1, 2, 4];\n");
     write_file(".measurements", "weights = 2000000L; b1 = 1000000L; b2 = 1500000L; b4 = 2000000L;\n");
     struct worker_options o;
@@ -162,6 +165,8 @@ static int setup(void **state)
     o.port = port = wire_free_port();
     o.print_status = 0;
     o.handle_signals = 0;
+    o.model_dir = dir;
+    o.driver_timeout_ms = 1000;
     struct worker_config cfg;
     worker_config_defaults(&cfg);
     cfg.weights_cache_page_size = MiB;
@@ -186,6 +191,8 @@ static int teardown(void **state)
     unlink(path);
     snprintf(path, sizeof path, "%s.measurements", prefix);
     unlink(path);
+    snprintf(path, sizeof path, "%s/m", dir);
+    rmdir(path);
     rmdir(dir);
     return 0;
 }
@@ -372,15 +379,47 @@ static void test_malformed_closes_only_that_connection(void **state)
     wire_write_all(fd, pre, sizeof pre); /* oversized header */
     assert_true(wire_closed_by_peer(fd));
     close(fd);
-    /* the connection opened before is untouched, and a new one works */
+    /* the connection opened before is untouched, and once it is gone a new one works */
     Clockwork__GetWorkerStateResultProto *s = get_state(other, 40);
     clockwork__get_worker_state_result_proto__free_unpacked(s, NULL);
+    close(other);
     fd = wire_dial(port);
     s = get_state(fd, 41);
     assert_int_equal(s->worker_memory_info->n_gpus, 2);
     clockwork__get_worker_state_result_proto__free_unpacked(s, NULL);
     close(fd);
-    close(other);
+}
+
+/* One controller drives the worker: a second connection's actions are refused (with a reply
+ * naming the driver, then the connection closes) until the first closes or is silent past
+ * the driver timeout (1 s here); then the second takes over and the first is closed. */
+static void test_one_controller_drives(void **state)
+{
+    (void)state;
+    int first = wire_dial(port);
+    Clockwork__GetWorkerStateResultProto *s = get_state(first, 100);
+    clockwork__get_worker_state_result_proto__free_unpacked(s, NULL);
+    int stranger = wire_dial(port);
+    send_evict(stranger, 101, 0, 0);
+    assert_int_equal(expect_error(stranger, 101, 4), ACTION_RUNTIME_ERROR);
+    assert_true(wire_closed_by_peer(stranger));
+    close(stranger);
+    stranger = wire_dial(port); /* GetWorkerState, which lists every model path, is refused too */
+    Clockwork__GetWorkerStateActionProto a = CLOCKWORK__GET_WORKER_STATE_ACTION_PROTO__INIT;
+    a.action_id = 102;
+    wire_send_msg(stranger, 6, &a.base, NULL, 0);
+    assert_int_equal(expect_error(stranger, 102, 6), ACTION_RUNTIME_ERROR);
+    assert_true(wire_closed_by_peer(stranger));
+    close(stranger);
+    s = get_state(first, 103); /* the driver was not disturbed */
+    clockwork__get_worker_state_result_proto__free_unpacked(s, NULL);
+    usleep(1200 * 1000); /* the driver falls silent past the timeout */
+    int second = wire_dial(port);
+    s = get_state(second, 104);
+    clockwork__get_worker_state_result_proto__free_unpacked(s, NULL);
+    assert_true(wire_closed_by_peer(first)); /* replaced */
+    close(first);
+    close(second);
 }
 
 static void test_disconnect_with_pending_results(void **state)
@@ -502,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_bad_actions_answered),
         cmocka_unit_test(test_malformed_closes_only_that_connection),
         cmocka_unit_test(test_disconnect_with_pending_results),
+        cmocka_unit_test(test_one_controller_drives),
         cmocka_unit_test(test_load_model_batch_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

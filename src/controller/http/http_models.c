@@ -61,8 +61,10 @@ static void describe(struct api_model *m, const struct model_info *info)
 {
     struct model_shape in = {0}, out = {0};
     char resolved[600], err[256];
-    if (model_path_resolve(m->path, resolved, sizeof resolved) != 0 ||
-        model_shape_read(resolved, &in, &out, err, sizeof err) != 0)
+    /* the path as the client gave it, else the same model in this machine's model directory */
+    if (model_shape_read(m->path, &in, &out, err, sizeof err) != 0 &&
+        (model_path_resolve(model_path_default_dir(), m->path, resolved, sizeof resolved, err, sizeof err) != 0 ||
+         model_shape_read(resolved, &in, &out, err, sizeof err) != 0))
         memset(&in, 0, sizeof in), memset(&out, 0, sizeof out); /* not readable here: flat tensors */
     set_tensor(&m->spec.input, "INPUT0", info->input_size, &in);
     set_tensor(&m->spec.output, "OUTPUT0", info->output_size, &out);

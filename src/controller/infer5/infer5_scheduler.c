@@ -331,11 +331,7 @@ static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_re
     }
     unsigned id = r->model_id;
     struct infer5_model *m = &s->models[id];
-    uint64_t slo = s->cfg.default_slo;
-    if (r->slo_factor > 0) /* a client's factor is any float: cap the SLO at SCHED_MAX_SLO */
-        slo = (double)m->est.est[0] * r->slo_factor < (double)SCHED_MAX_SLO
-                  ? (uint64_t)((double)m->est.est[0] * r->slo_factor)
-                  : SCHED_MAX_SLO;
+    uint64_t slo = sched_request_slo(m->est.est[0], r->slo_factor, s->cfg.default_slo);
     r->deadline = r->arrival + slo;
     r->is_coldstart = m->n_inst == 0;
     r->arrival_count = ++m->arrivals;

@@ -13,11 +13,10 @@
 #include "controller/sched_impl.h"
 #include "controller/scheduler.h"
 
-#define SCHED_NET_LAG 1000000ULL                    /* expected delay before an action reaches a worker */
-#define SCHED_SEND_MARGIN 5000000ULL                /* send an infer at least this long before `latest` */
-#define SCHED_MAX_LOADS 2                           /* outstanding LoadWeights per GPU */
-#define SCHED_IDLE UINT64_MAX                       /* urgency of a model with nothing queued */
-#define SCHED_MAX_SLO (1000000000ULL * 86400 * 365) /* a year: deadlines cannot overflow */
+#define SCHED_NET_LAG 1000000ULL     /* expected delay before an action reaches a worker */
+#define SCHED_SEND_MARGIN 5000000ULL /* send an infer at least this long before `latest` */
+#define SCHED_MAX_LOADS 2            /* outstanding LoadWeights per GPU */
+#define SCHED_IDLE UINT64_MAX        /* urgency of a model with nothing queued */
 
 struct infer5_instance {
     unsigned model, gpu;

@@ -209,7 +209,7 @@ static void i6_on_request(struct scheduler *ss, uint64_t now, struct sched_reque
     unsigned id = r->model_id;
     struct i6_model *m = &s->models[id];
     lags_forget_stale(&s->lags, now);
-    uint64_t slo = r->slo_factor > 0 ? (uint64_t)((double)m->est.est[0] * r->slo_factor) : s->cfg.default_slo;
+    uint64_t slo = sched_request_slo(m->est.est[0], r->slo_factor, s->cfg.default_slo);
     r->deadline = r->arrival + slo;
     r->is_coldstart = m->n_inst == 0;
     r->arrival_count = ++m->arrivals;

@@ -72,7 +72,7 @@ struct tc_action *tc_action_send(struct tc_base *b, uint64_t now, enum sched_act
         .latest = now + TC_ACTION_WINDOW_NS,
         .expected_duration = expected_duration,
         .expected_complete = now + expected_duration,
-        .send_by = UINT64_MAX,
+        .send_by = now + TC_ACTION_WINDOW_NS, /* a worker stalled past the window: dropped, not queued */
     };
     b->ops.send_action(b->data, &sa);
     return a;
