@@ -639,6 +639,7 @@ void controller_destroy(struct controller *ctl)
     free(ctl->workers);
     free(ctl->models);
     free(ctl->groups);
+    lz4_block_memo_free(&ctl->input_memo);
     free(ctl);
 }
 
