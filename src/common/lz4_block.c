@@ -2,6 +2,8 @@
  * length (https://github.com/lz4/lz4/blob/dev/doc/lz4_Block_format.md), with the limits
  * LZ4_decompress_safe applies to a full block. */
 #include "lz4_block.h"
+#include <stdlib.h>
+#include <string.h>
 
 #define MIN_MATCH 4
 #define LAST_LITERALS 5 /* the last 5 bytes are always literals */
@@ -56,4 +58,40 @@ int lz4_block_check(const uint8_t *src, size_t len, size_t size)
         out += match;
     }
     return -1; /* an empty block, or one whose match needs another sequence after it */
+}
+
+static void memo_keep(struct lz4_block_memo *memo, const uint8_t *src, size_t len, size_t size)
+{
+    struct lz4_block_memo_slot *e = &memo->slot[memo->next];
+    if (e->cap < len) {
+        uint8_t *grown = realloc(e->bytes, len);
+        if (!grown)
+            return; /* not remembered: checked again next time */
+        e->bytes = grown;
+        e->cap = len;
+    }
+    memcpy(e->bytes, src, len);
+    e->len = len;
+    e->size = size;
+    memo->next = (memo->next + 1) % LZ4_BLOCK_MEMO_SLOTS;
+}
+
+int lz4_block_check_memo(struct lz4_block_memo *memo, const uint8_t *src, size_t len, size_t size)
+{
+    for (unsigned i = 0; i < LZ4_BLOCK_MEMO_SLOTS; i++) {
+        const struct lz4_block_memo_slot *e = &memo->slot[i];
+        if (e->bytes && e->len == len && e->size == size && memcmp(e->bytes, src, len) == 0)
+            return 0;
+    }
+    if (lz4_block_check(src, len, size) != 0)
+        return -1;
+    memo_keep(memo, src, len, size);
+    return 0;
+}
+
+void lz4_block_memo_free(struct lz4_block_memo *memo)
+{
+    for (unsigned i = 0; i < LZ4_BLOCK_MEMO_SLOTS; i++)
+        free(memo->slot[i].bytes);
+    memset(memo, 0, sizeof *memo);
 }

@@ -18,4 +18,19 @@ uint64_t lz4_block_bound(uint64_t size);
  * checks it), and every block LZ4's compressors produce is accepted. */
 int lz4_block_check(const uint8_t *src, size_t len, size_t size);
 
+/* The walk is as dear as decoding (about 0.3 ms for a 600 KB image): the last few blocks that
+ * passed are kept, so that an input a client sends again (clients send the same image many
+ * times) costs one memcmp. Zero-initialize; the owner calls lz4_block_memo_free. */
+#define LZ4_BLOCK_MEMO_SLOTS 4
+struct lz4_block_memo {
+    struct lz4_block_memo_slot {
+        uint8_t *bytes; /* owned copy of a block that passed, NULL if empty */
+        size_t len, cap, size;
+    } slot[LZ4_BLOCK_MEMO_SLOTS];
+    unsigned next; /* slot replaced next */
+};
+/* lz4_block_check, answered from memo when the same bytes passed for the same size. */
+int lz4_block_check_memo(struct lz4_block_memo *memo, const uint8_t *src, size_t len, size_t size);
+void lz4_block_memo_free(struct lz4_block_memo *memo);
+
 #endif

@@ -183,7 +183,7 @@ static void serve_infer(struct controller *ctl, struct net_session *s, const str
 {
     char msg[200];
     struct request_fields f = {p->model_id, p->batch_size, p->slo_factor, m->body, m->body_len};
-    int status = request_check_infer(&f, ctl->models, ctl->n_models, msg, sizeof msg);
+    int status = request_check_infer(&f, ctl->models, ctl->n_models, &ctl->input_memo, msg, sizeof msg);
     uint64_t max_queued = ctl->opts->limits.max_queued_bytes;
     if (status == 0 && max_queued && ctl->queued_bytes + CONTROLLER_REQUEST_COST + m->body_len > max_queued) {
         snprintf(msg, sizeof msg, "Controller overloaded: %llu MB of requests queued (CLOCKWORK_MAX_QUEUED_MB)",

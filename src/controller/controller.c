@@ -670,6 +670,7 @@ void controller_destroy(struct controller *ctl)
     free(ctl->model_state);
     free(ctl->groups);
     metrics_free(&ctl->metrics);
+    lz4_block_memo_free(&ctl->input_memo);
     free(ctl);
 }
 

@@ -9,6 +9,7 @@
 #include "controller/send_queue.h"
 #include "controller/telemetry.h"
 #include "common/log.h"
+#include "common/lz4_block.h"
 #include "controller/wake_timer.h"
 #include "controller/worker_link.h"
 #include "net/conn.h"
@@ -103,9 +104,10 @@ struct controller {
     struct worker_peer *workers;
     unsigned n_workers;
     struct telemetry_writer *telemetry;
-    uint64_t max_infer_body;      /* the largest inference body a loaded model can need */
-    uint64_t queued_bytes;        /* requests held (CLOCKWORK_MAX_QUEUED_MB) */
-    struct log_limit refusal_log; /* refused requests, connections: a peer can cause them at will */
+    uint64_t max_infer_body;          /* the largest inference body a loaded model can need */
+    uint64_t queued_bytes;            /* requests held (CLOCKWORK_MAX_QUEUED_MB) */
+    struct log_limit refusal_log;     /* refused requests, connections: a peer can cause them at will */
+    struct lz4_block_memo input_memo; /* inputs that passed the edge check lately */
     struct log_limit connection_log;
     struct controller_metrics metrics;
     const struct controller_frontend *frontend; /* NULL: none (controller_run) */

@@ -13,9 +13,13 @@ static int check_slo(float f, char *msg, size_t msglen)
     return CLIENT_INVALID_REQUEST;
 }
 
-static int check_input(const struct request_fields *r, const struct model_info *m, char *msg, size_t msglen)
+static int check_input(const struct request_fields *r, const struct model_info *m, struct lz4_block_memo *memo,
+                       char *msg, size_t msglen)
 {
-    if (r->input_len == 0 || lz4_block_check(r->input, r->input_len, m->input_size) == 0)
+    if (r->input_len == 0)
+        return 0;
+    if ((memo ? lz4_block_check_memo(memo, r->input, r->input_len, m->input_size)
+              : lz4_block_check(r->input, r->input_len, m->input_size)) == 0)
         return 0;
     snprintf(msg, msglen,
              "Invalid input: %zu bytes that are not an LZ4 block of exactly the model's input size (%llu bytes)",
@@ -23,8 +27,8 @@ static int check_input(const struct request_fields *r, const struct model_info *
     return CLIENT_INVALID_REQUEST;
 }
 
-int request_check_infer(const struct request_fields *r, const struct sched_model *models, unsigned n_models, char *msg,
-                        size_t msglen)
+int request_check_infer(const struct request_fields *r, const struct sched_model *models, unsigned n_models,
+                        struct lz4_block_memo *memo, char *msg, size_t msglen)
 {
     if (r->model_id >= n_models) {
         snprintf(msg, msglen, "Invalid model ID %u (%u models are loaded)", r->model_id, n_models);
@@ -35,5 +39,5 @@ int request_check_infer(const struct request_fields *r, const struct sched_model
         return CLIENT_INVALID_REQUEST;
     }
     int status = check_slo(r->slo_factor, msg, msglen);
-    return status ? status : check_input(r, &models[r->model_id].info, msg, msglen);
+    return status ? status : check_input(r, &models[r->model_id].info, memo, msg, msglen);
 }

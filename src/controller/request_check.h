@@ -5,6 +5,7 @@
  * LZ4 block that decodes to exactly the model's input size, checked in linear time). */
 #ifndef CW_REQUEST_CHECK_H
 #define CW_REQUEST_CHECK_H
+#include "common/lz4_block.h"
 #include "controller/scheduler.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -21,8 +22,9 @@ struct request_fields {
 };
 
 /* 0 if the request may be scheduled; else CLIENT_INVALID_REQUEST with the reason in msg.
- * models[i].id == i (the controller's dense model table). */
-int request_check_infer(const struct request_fields *r, const struct sched_model *models, unsigned n_models, char *msg,
-                        size_t msglen);
+ * models[i].id == i (the controller's dense model table). memo: inputs that passed lately
+ * (lz4_block.h), the caller's; NULL checks every input in full. */
+int request_check_infer(const struct request_fields *r, const struct sched_model *models, unsigned n_models,
+                        struct lz4_block_memo *memo, char *msg, size_t msglen);
 
 #endif

@@ -8,8 +8,8 @@
 # are failed, not kept. Every request of the ordinary client is still answered.
 set -u
 source "$(dirname "$0")/lib.bash"
-# RSS is the measure here: under ASan, freed inputs would otherwise sit in its 256 MB quarantine
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4"
+# RSS bounds are about live memory: ASan's quarantine (256 MB by default) keeps freed blocks too
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 HOSTILE="/usr/bin/python3 $(dirname "$0")/hostile.py"
 export CLOCKWORK_CLIENT_MAX_PENDING=2000 CLOCKWORK_CLIENT_MAX_UNSENT_MB=8
 

@@ -30,7 +30,7 @@ CLOCKWORK_LOG_DIR="$TMP/rot" CLOCKWORK_TELEMETRY_MAX_MB=0.025 CLOCKWORK_TELEMETR
   "$BUILD/controller" INFER5 "127.0.0.1:$WORKER_PORT" > "$TMP/controller2.log" 2>&1 &
 C2=$!
 PIDS+=($C2)
-run_client 8 client2.log poisson-open-loop 2 300 # about 5 s served (start-up, retries): > 3 rotations
+run_client 10 client2.log poisson-open-loop 2 300 # > 100 KB of rows also on a slow (sanitizer) start
 kill -TERM "$C2"
 for _ in $(seq 100); do kill -0 "$C2" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$C2" 2>/dev/null && fail "the controller did not stop on SIGTERM"

@@ -1,6 +1,7 @@
 /* The LZ4 block check agrees with LZ4 itself: whatever LZ4 compresses is accepted with its
  * exact size and no other; what the check accepts LZ4_decompress_safe decodes to that size;
- * truncations, bad offsets, bombs and broken end-of-block rules are refused. */
+ * truncations, bad offsets, bombs and broken end-of-block rules are refused; the memo of
+ * blocks that passed answers only for the same bytes and size. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +90,37 @@ static void test_bombs_and_broken_blocks_refused(void **state)
     free(b);
 }
 
+/* The memo answers only for the very bytes and size that passed: a block that differs in one
+ * byte, or the same block for another size, is checked in full (and refused). */
+static void test_memo_remembers_only_what_passed(void **state)
+{
+    (void)state;
+    enum { SIZE = 4000 };
+    static uint8_t raw[SIZE];
+    for (size_t i = 0; i < SIZE; i++)
+        raw[i] = (uint8_t)(i / 7);
+    uint8_t block[LZ4_COMPRESSBOUND(SIZE)];
+    int len = LZ4_compress_default((const char *)raw, (char *)block, SIZE, (int)sizeof block);
+    assert_true(len > 16);
+    struct lz4_block_memo memo = {0};
+    for (int round = 0; round < 2; round++) /* the second answer comes from the memo */
+        assert_int_equal(lz4_block_check_memo(&memo, block, (size_t)len, SIZE), 0);
+    assert_non_null(memo.slot[0].bytes);
+    assert_null(memo.slot[1].bytes);
+    assert_int_equal(lz4_block_check_memo(&memo, block, (size_t)len, SIZE + 1), -1);
+    uint8_t bomb[sizeof block];
+    memcpy(bomb, block, (size_t)len);
+    bomb[len - 6] ^= 0xFF; /* the last match's length or offset: no longer SIZE bytes */
+    assert_int_equal(lz4_block_check(bomb, (size_t)len, SIZE), -1);
+    assert_int_equal(lz4_block_check_memo(&memo, bomb, (size_t)len, SIZE), -1);
+    for (unsigned i = 0; i < 2 * LZ4_BLOCK_MEMO_SLOTS; i++) { /* slots are reused, nothing grows */
+        uint8_t other[] = {0x10, (uint8_t)i};
+        assert_int_equal(lz4_block_check_memo(&memo, other, 2, 1), 0);
+    }
+    assert_int_equal(lz4_block_check_memo(&memo, block, (size_t)len, SIZE), 0); /* checked again */
+    lz4_block_memo_free(&memo);
+}
+
 static void test_random_bytes_never_accepted_wrongly(void **state)
 {
     (void)state;
@@ -107,6 +139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compressor_output_accepted),
         cmocka_unit_test(test_bombs_and_broken_blocks_refused),
+        cmocka_unit_test(test_memo_remembers_only_what_passed),
         cmocka_unit_test(test_random_bytes_never_accepted_wrongly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

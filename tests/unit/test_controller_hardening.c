@@ -37,7 +37,7 @@ static int setup(void **state)
 static int verdict(unsigned model, uint32_t batch, float slo, const uint8_t *in, size_t len, char *msg)
 {
     struct request_fields r = {model, batch, slo, in, len};
-    return request_check_infer(&r, models, 2, msg, 200);
+    return request_check_infer(&r, models, 2, NULL, msg, 200);
 }
 
 static void test_every_request_value_checked(void **state)
