@@ -42,6 +42,8 @@ pcts() {
 "$BUILD/worker_dummy" -n "$GPUS" -p "$base" > "$out/worker.log" 2>&1 &
 wpid=$!
 pids+=($wpid)
+for _ in $(seq 100); do grep -q "listening on" "$out/worker.log" && break; sleep 0.1; done
+grep -q "listening on" "$out/worker.log" || { tail -n 3 "$out/worker.log"; echo "worker_dummy did not start"; exit 1; }
 "$BUILD/controller" INFER5 "127.0.0.1:$base" 0 "$GPUS" 5000000 > "$out/controller.log" 2>&1 &
 cpid=$!
 pids+=($cpid)
