@@ -11,8 +11,12 @@ source "$(dirname "$0")/lib.bash"
 /usr/bin/python3 -c "import onnx" 2>/dev/null || { echo "SKIP: python3-onnx missing"; exit 77; }
 
 mkdir -p "$TMP/onnx" "$TMP/zoo"
-/usr/bin/python3 "$SRC/tools/gen_onnx_models.py" "$TMP/onnx" tiny_cnn > "$TMP/gen.log" 2>&1 || fail "model generation failed"
-"$BUILD/convert" -r 1 -b 1,2,4 "$TMP/onnx/tiny_cnn.onnx" "$TMP/zoo/tiny_cnn" > "$TMP/convert.log" 2>&1 || fail "convert failed"
+/usr/bin/python3 "$SRC/tools/gen_onnx_models.py" "$TMP/onnx" tiny_cnn > "$TMP/gen.log" 2>&1 ||
+  fail "model generation failed"
+# batch sizes up to 4 only: in batches of 8 and 16 the CPU backend rounds some rows differently from
+# batch 1, so the bytes would depend on how the scheduler happened to batch the rows (docs/http.md)
+"$BUILD/convert" -r 1 -b 1,2,4 "$TMP/onnx/tiny_cnn.onnx" "$TMP/zoo/tiny_cnn" > "$TMP/convert.log" 2>&1 ||
+  fail "convert failed"
 
 export CLOCKWORK_MODEL_DIR="$TMP/zoo"
 export CLOCKWORK_CONFIG_FILE="$SRC/config/cpu.cfg"

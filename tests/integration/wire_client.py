@@ -104,7 +104,8 @@ def infer(sock, msg_id, model_id, raw_input, slo_factor):
     sock.sendall(frame(2, msg_id, hdr, lz4_literals(raw_input)))
     mtype, mid, header, body = read_frame(sock)
     if mtype != 102 or mid != msg_id:
-        raise ValueError("expected the response to request %d (type 102), got type %d id %d" % (msg_id, mtype, mid))
+        raise ValueError("expected the response to request %d (type 102), got type %d id %d"
+                         % (msg_id, mtype, mid))
     h = fields(fields(header)[1][0])
     return h.get(2, [0])[0], h.get(3, [b""])[0].decode(errors="replace"), body
 

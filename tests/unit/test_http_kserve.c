@@ -196,8 +196,8 @@ static char *jansson_response(const struct kserve_model *m, const struct kserve_
     json_array_append_new(shape, json_integer(r->batch));
     json_array_append_new(shape, json_integer(m->output.dims[0]));
     json_t *t = json_pack("{s:s, s:s, s:o, s:o}", "name", "OUTPUT0", "datatype", "FP32", "shape", shape, "data", data);
-    json_t *root = json_pack("{s:s, s:s, s:[o], s:s}", "model_name", m->name, "model_version", "12", "outputs", t,
-                             "id", r->id);
+    json_t *root =
+        json_pack("{s:s, s:s, s:[o], s:s}", "model_name", m->name, "model_version", "12", "outputs", t, "id", r->id);
     char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(9));
     json_decref(root);
     return text;
@@ -210,8 +210,8 @@ static void test_response_text_as_jansson(void **state)
     (void)state;
     struct kserve_model m = model();
     struct kserve_request r = {.id = "a\"b\\c/\n\t\x01\x1f\xc3\xa9 z", .batch = 64};
-    float out[256] = {0.0f, -0.0f, 1e-45f, 1.17549435e-38f, 3.40282347e38f, -3.40282347e38f, 1e9f, 123456789.0f,
-                      1e-5f, 1e-4f, 0.5f, 100.0f, 1e8f, 1e10f, -7.25e-12f, 16777216.0f};
+    float out[256] = {0.0f,  -0.0f, 1e-45f, 1.17549435e-38f, 3.40282347e38f, -3.40282347e38f, 1e9f,       123456789.0f,
+                      1e-5f, 1e-4f, 0.5f,   100.0f,          1e8f,           1e10f,           -7.25e-12f, 16777216.0f};
     uint32_t x = 12345;
     for (unsigned i = 16; i < 256; i++) {
         do {
@@ -277,9 +277,12 @@ static void test_metadata_and_repository(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flat_and_nested), cmocka_unit_test(test_parameters),
-        cmocka_unit_test(test_binary_input),    cmocka_unit_test(test_malformed_requests),
-        cmocka_unit_test(test_responses),       cmocka_unit_test(test_metadata_and_repository),
+        cmocka_unit_test(test_flat_and_nested),
+        cmocka_unit_test(test_parameters),
+        cmocka_unit_test(test_binary_input),
+        cmocka_unit_test(test_malformed_requests),
+        cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_metadata_and_repository),
         cmocka_unit_test(test_response_text_as_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -329,8 +329,8 @@ static json_t *tensor_json(const struct kserve_tensor *t, int64_t batch)
 /* s as a JSON string, escaped as Jansson does: quote, backslash and control characters. */
 static void put_string(struct http_buf *b, const char *s)
 {
-    static const char short_escape[0x60] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
-                                            ['\t'] = 't', ['"'] = '"',  ['\\'] = '\\'};
+    static const char short_escape[0x60] = {
+        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"', ['\\'] = '\\'};
     http_buf_append(b, "\"", 1);
     const char *run = s;
     for (; *s; s++) {
@@ -338,7 +338,8 @@ static void put_string(struct http_buf *b, const char *s)
         if (ch >= 0x20 && ch != '"' && ch != '\\')
             continue;
         char e[8];
-        int n = short_escape[ch] ? snprintf(e, sizeof e, "\\%c", short_escape[ch]) : snprintf(e, sizeof e, "\\u%04X", ch);
+        int n =
+            short_escape[ch] ? snprintf(e, sizeof e, "\\%c", short_escape[ch]) : snprintf(e, sizeof e, "\\u%04X", ch);
         http_buf_append(b, run, (size_t)(s - run));
         http_buf_append(b, e, (size_t)n);
         run = s + 1;
