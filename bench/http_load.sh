@@ -27,7 +27,7 @@ export CLOCKWORK_DISABLE_INPUTS=0
 base=$(( 32000 + RANDOM % 1000 * 4 ))
 export CLOCKWORK_CONTROLLER_PORT=$((base + 1)) CLOCKWORK_HTTP_PORT=$((base + 2)) CLOCKWORK_METRICS_PORT=$((base + 3))
 pids=()
-trap 'kill -KILL "${pids[@]}" 2>/dev/null; rm -rf "$out"' EXIT
+trap 'kill -KILL "${pids[@]}" 2>/dev/null || true; rm -rf "$out"' EXIT
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 now() { date +%s.%N; }
