@@ -27,7 +27,7 @@ export CLOCKWORK_DISABLE_INPUTS=0
 base=$(( 32000 + RANDOM % 1000 * 4 ))
 export CLOCKWORK_CONTROLLER_PORT=$((base + 1)) CLOCKWORK_HTTP_PORT=$((base + 2)) CLOCKWORK_METRICS_PORT=$((base + 3))
 pids=()
-trap 'kill -KILL "${pids[@]}" 2>/dev/null; rm -rf "$out"' EXIT
+trap 'kill -KILL "${pids[@]}" 2>/dev/null || true; rm -rf "$out"' EXIT
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 now() { date +%s.%N; }
@@ -42,6 +42,8 @@ pcts() {
 "$BUILD/worker_dummy" -n "$GPUS" -p "$base" > "$out/worker.log" 2>&1 &
 wpid=$!
 pids+=($wpid)
+for _ in $(seq 100); do grep -q "listening on" "$out/worker.log" && break; sleep 0.1; done
+grep -q "listening on" "$out/worker.log" || { tail -n 3 "$out/worker.log"; echo "worker_dummy did not start"; exit 1; }
 "$BUILD/controller" INFER5 "127.0.0.1:$base" 0 "$GPUS" 5000000 > "$out/controller.log" 2>&1 &
 cpid=$!
 pids+=($cpid)

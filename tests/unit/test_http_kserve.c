@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "controller/http/kserve.h"
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,50 @@ static void test_responses(void **state)
     http_buf_free(&b);
 }
 
+/* The response as Jansson writes it (the way it was built before it was written directly). */
+static char *jansson_response(const struct kserve_model *m, const struct kserve_request *r, const float *out)
+{
+    json_t *data = json_array(), *shape = json_array();
+    for (unsigned i = 0; i < r->batch * m->output.elems; i++)
+        json_array_append_new(data, json_real(out[i]));
+    json_array_append_new(shape, json_integer(r->batch));
+    json_array_append_new(shape, json_integer(m->output.dims[0]));
+    json_t *t = json_pack("{s:s, s:s, s:o, s:o}", "name", "OUTPUT0", "datatype", "FP32", "shape", shape, "data", data);
+    json_t *root =
+        json_pack("{s:s, s:s, s:[o], s:s}", "model_name", m->name, "model_version", "12", "outputs", t, "id", r->id);
+    char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_decref(root);
+    return text;
+}
+
+/* The directly written response is byte for byte what Jansson writes: values of every magnitude
+ * (exponents, subnormals, -0, integers) and an id that needs escaping. */
+static void test_response_text_as_jansson(void **state)
+{
+    (void)state;
+    struct kserve_model m = model();
+    struct kserve_request r = {.id = "a\"b\\c/\n\t\x01\x1f\xc3\xa9 z", .batch = 64};
+    float out[256] = {0.0f,  -0.0f, 1e-45f, 1.17549435e-38f, 3.40282347e38f, -3.40282347e38f, 1e9f,       123456789.0f,
+                      1e-5f, 1e-4f, 0.5f,   100.0f,          1e8f,           1e10f,           -7.25e-12f, 16777216.0f};
+    uint32_t x = 12345;
+    for (unsigned i = 16; i < 256; i++) {
+        do {
+            x = x * 1103515245u + 12345u;
+            memcpy(&out[i], &x, sizeof x);
+        } while (!isfinite(out[i]));
+    }
+    struct http_buf b;
+    char err[300];
+    long long json_len;
+    http_buf_init(&b);
+    assert_int_equal(kserve_infer_response(&m, "12", &r, (const uint8_t *)out, &b, &json_len, err, sizeof err), 0);
+    char *want = jansson_response(&m, &r, out);
+    assert_non_null(want);
+    assert_string_equal(b.data, want);
+    free(want);
+    http_buf_free(&b);
+}
+
 static void test_metadata_and_repository(void **state)
 {
     (void)state;
@@ -231,9 +277,13 @@ static void test_metadata_and_repository(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flat_and_nested), cmocka_unit_test(test_parameters),
-        cmocka_unit_test(test_binary_input),    cmocka_unit_test(test_malformed_requests),
-        cmocka_unit_test(test_responses),       cmocka_unit_test(test_metadata_and_repository),
+        cmocka_unit_test(test_flat_and_nested),
+        cmocka_unit_test(test_parameters),
+        cmocka_unit_test(test_binary_input),
+        cmocka_unit_test(test_malformed_requests),
+        cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_metadata_and_repository),
+        cmocka_unit_test(test_response_text_as_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

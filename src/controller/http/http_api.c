@@ -1,6 +1,7 @@
 /* Dispatch of the HTTP API's endpoints; health, metadata and metrics, which answer at once. */
 #include "common/log.h"
 #include "http_api_internal.h"
+#include <lz4.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 struct http_api *http_api_create(struct controller *ctl, char *err, size_t errlen)
 {
     struct http_api *api = calloc(1, sizeof *api);
-    if (!api) {
+    if (!api || !(api->lz4 = LZ4_createStream())) {
+        free(api);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -27,6 +29,7 @@ void http_api_destroy(struct http_api *api)
     if (api->live_calls)
         log_error("HTTP front end: %u requests still unanswered at shutdown", api->live_calls);
     api_models_free(api);
+    LZ4_freeStream(api->lz4);
     free(api);
 }
 

@@ -52,6 +52,9 @@ struct http_api {
     unsigned ids_seen; /* controller model ids already sorted into names */
     struct http_stats stats;
     unsigned live_calls;
+    /* inputs are compressed with one reused LZ4 stream: LZ4_compress_default's fresh 16 KB
+     * state per call cost more than the rest of the request's parsing (http_infer.c) */
+    union LZ4_stream_u *lz4;
 };
 
 /* http_api.c: replies end the call (and free it); 1 = still pending, 0 = replied. */
