@@ -43,10 +43,13 @@ void i6_lru_update(struct infer6 *s, struct i6_instance *inst)
     const struct i6_model *m = &s->models[inst->model];
     int evictable =
         inst->loaded && inst->inflight == 0 && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
-    if (evictable && !inst->in_lru)
+    if (evictable == inst->in_lru)
+        return;
+    if (evictable)
         lru_append(g, inst, pages);
-    else if (!evictable && inst->in_lru)
+    else
         lru_unlink(g, inst, pages);
+    i6_room_update(s, inst->gpu);
 }
 
 static void copies_changed(struct infer6 *s, unsigned model)
@@ -192,6 +195,7 @@ void i6_load_moved(void *data, unsigned gi, uint64_t load)
 {
     struct infer6 *s = data;
     struct i6_gpu *g = &s->gpus[gi];
+    i6_room_update(s, gi);
     if (g->ready_pos == IDHEAP_NONE)
         return;
     if (!s->in_pass) {
@@ -336,6 +340,16 @@ static void pass_end(struct infer6 *s, unsigned n_new, unsigned n_taken, uint64_
     s->n_dirty = 0;
 }
 
+/* Whether some GPU could still take a load (when not, each would find no candidate and change
+ * nothing: the pass may stop): one with room for the smallest model, and under capacity unless
+ * a model without any copy is a candidate. */
+static int may_place(const struct infer6 *s)
+{
+    if (!load_tracker_has_candidates(s->lt) || s->n_fit == 0)
+        return 0;
+    return s->n_open > 0 || load_tracker_wants_first_copy(s->lt);
+}
+
 /* Offers the candidates to the due GPUs, least loaded first, until none is left: the GPUs
  * are taken one by one from the merge of load_ready and the newly due, so a pass costs what
  * it offers, not the number of due GPUs. */
@@ -347,7 +361,7 @@ void i6_schedule_loads(struct infer6 *s, uint64_t now)
     unsigned n = n_new + s->load_ready.len;
     uint64_t before = s->next_action_id;
     s->in_pass = 1;
-    while ((i_new < n_new || s->load_ready.len) && load_tracker_has_candidates(s->lt)) {
+    while ((i_new < n_new || s->load_ready.len) && may_place(s)) {
         unsigned gi;
         if (i_new < n_new && !(s->load_ready.len && ready_first(s, &s->due[i_new]))) {
             gi = s->due[i_new++].gpu;
@@ -362,9 +376,21 @@ void i6_schedule_loads(struct infer6 *s, uint64_t now)
     s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;
 }
 
+void i6_room_update(struct infer6 *s, unsigned gi)
+{
+    struct i6_gpu *g = &s->gpus[gi];
+    int fits_some = g->alive && g->free_pages + g->evictable_pages >= s->min_pages;
+    int open = fits_some && load_tracker_gpu_spare(s->lt, gi);
+    s->n_fit += (unsigned)fits_some - (unsigned)g->fits_some;
+    s->n_open += (unsigned)open - (unsigned)g->open;
+    g->fits_some = fits_some;
+    g->open = open;
+}
+
 void i6_roomy_update(struct infer6 *s, unsigned gi)
 {
     struct i6_gpu *g = &s->gpus[gi];
+    i6_room_update(s, gi);
     struct idheap_key k = {UINT64_MAX - g->free_pages, gi};
     if (!g->alive) {
         if (g->roomy_pos != IDHEAP_NONE)

@@ -114,6 +114,9 @@ static struct scheduler *i6_create(const struct sched_config *cfg, const struct 
         model_init(s, &s->models[models[i].id], &models[i]);
         s->models[models[i].id].known = 1;
     }
+    s->min_pages = UINT32_MAX;
+    for (unsigned i = 0; i < n_models; i++)
+        s->min_pages = i6_min(s->min_pages, models[i].info.num_weights_pages);
     s->n_gpus = n_gpus < cfg->max_gpus ? n_gpus : cfg->max_gpus;
     s->gpus = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->gpus[0]);
     s->scratch = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->scratch[0]);
@@ -361,8 +364,8 @@ static void i6_on_worker_back(struct scheduler *ss, uint64_t now, unsigned worke
         g->alive = 1;
         s->n_alive++;
         g->free_pages = g->total_pages;
-        i6_roomy_update(s, i);
         g->evictable_pages = 0;
+        i6_roomy_update(s, i);
         g->exec_anchor = g->exec_free = g->load_free = now;
         g->infers_inflight = g->loads_inflight = 0;
         i6_load_set_wake(s, i, now);

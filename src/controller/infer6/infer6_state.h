@@ -72,6 +72,7 @@ struct i6_gpu {
     unsigned wake_pos, load_pos;             /* in the scheduler's wake heaps */
     unsigned ready_pos;                      /* in the scheduler's heap of GPUs due since the last load pass */
     int load_dirty;                          /* its load moved during a load pass: re-key after it */
+    int fits_some, open;                     /* counted in n_fit / n_open */
     unsigned roomy_pos;                      /* in the scheduler's heap by free pages */
     unsigned last_clock;
     struct sched_gpu_stats stats;
@@ -100,6 +101,9 @@ struct infer6 {
     struct idheap load_ready; /* GPUs due at the last load pass and still due, by tracker load */
     uint64_t last_pass;       /* when the last load pass ran: load_ready's GPUs all came due then */
     int in_pass;              /* a load pass is walking load_ready: its keys stay as they were */
+    unsigned min_pages;       /* of the smallest known model */
+    unsigned n_fit;           /* live GPUs with room (free + evictable) for the smallest model */
+    unsigned n_open;          /* those of them under the load tracker's capacity */
     struct idheap roomy;      /* live GPUs, most free pages first (spare copies go there) */
     unsigned n_alive;
     struct action_table actions;
@@ -160,6 +164,8 @@ void i6_schedule_loads(struct infer6 *s, uint64_t now);
 void i6_replicate(struct infer6 *s, unsigned model, uint64_t now);
 /* The GPU's free pages or liveness changed: re-key it in the roomy heap. */
 void i6_roomy_update(struct infer6 *s, unsigned g);
+/* The GPU's free or evictable pages, liveness or load changed: recount n_fit and n_open. */
+void i6_room_update(struct infer6 *s, unsigned g);
 
 /* infer6_results.c */
 void i6_result(struct infer6 *s, uint64_t now, struct i6_action *a, const struct sched_result *res);
