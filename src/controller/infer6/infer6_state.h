@@ -4,7 +4,8 @@
  *
  * Every per-event cost is O(log n) or amortised O(1) in GPUs and models, except where it is
  * per copy of the one model concerned: GPUs wait in heaps keyed by when they next need a
- * decision (infer) or can take a load; each GPU keeps its resident models in a heap by
+ * decision (infer) or can take a load (those due since the last load pass by tracker load, so
+ * a pass takes only the GPUs it offers); each GPU keeps its resident models in a heap by
  * urgency and its evictable ones in an LRU list; queued requests wait in a heap by the time
  * they become hopeless. Nothing scans all GPUs x models. */
 #ifndef CW_INFER6_STATE_H
@@ -112,10 +113,10 @@ struct infer6 {
     int unknown_result_logged;
     unsigned max_req;    /* largest usable batch size of any model */
     struct qreq **batch; /* scratch, max_req entries */
-    unsigned *scratch;   /* scratch, n_gpus entries */
+    unsigned *scratch;   /* the GPUs a load pass took from load_ready, n_gpus entries */
     unsigned *dirty;     /* GPUs whose load moved during a load pass, n_gpus entries */
     unsigned n_dirty;
-    struct i6_due *due;  /* scratch, n_gpus entries */
+    struct i6_due *due; /* the GPUs newly due in a load pass, n_gpus entries */
 };
 
 static inline uint64_t i6_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
