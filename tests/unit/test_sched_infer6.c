@@ -2,7 +2,8 @@
  * arrives it plans with its default lags: dispatch 130 us typical / 70 us low / 300 us high,
  * post 300 / 170 / 550 us, turnaround 130 us): tight-SLO placement on an idle GPU, just-in-time
  * decisions, early drops (at arrival and as soon as hopeless), overload with a fake worker,
- * batching across models, weights loaded before use with LRU eviction, worker loss; and with
+ * batching across models, weights loaded before use with LRU eviction, the order GPUs are
+ * offered loads in, worker loss; and with
  * INFER5, a bounded SLO for any slo_factor. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -373,6 +374,52 @@ static void test_weights_loaded_before_use_and_lru(void **state)
     h_free(h);
 }
 
+/* The first action of type t sent at or after index `from`. */
+static const struct h_action *first_from(const struct harness *h, unsigned from, enum sched_action_type t)
+{
+    for (unsigned i = from; i < h->n_acts; i++)
+        if (h->acts[i].a.type == t)
+            return &h->acts[i];
+    fail_msg("no such action");
+    return NULL;
+}
+
+/* A load pass offers a cold model to the due GPUs least loaded first; between equal loads, those
+ * due since an earlier pass come before one whose load executor came free since, then by index.
+ * (GPU 4, the roomiest, takes the spare copies a cold model's queued requests ask for.) */
+static void test_load_goes_to_least_loaded_then_longest_due(void **state)
+{
+    (void)state;
+    struct harness *h = new_infer6();
+    struct sched_model ms[4];
+    for (unsigned i = 0; i < 4; i++)
+        ms[i] = h_model(i, 3, RESNET, 8 * MS, 3, 8);
+    unsigned held[2] = {0, 1};
+    struct sched_gpu gpus[5] = {
+        {0, 0, 6, 1, &held[0]}, {0, 1, 6, 1, &held[1]}, {0, 2, 6, 0, NULL}, {0, 3, 6, 0, NULL}, {0, 4, 9, 0, NULL},
+    };
+    h_start(h, ms, 4, gpus, 5);
+    h_request(h, 0, 0, 20.0f); /* GPUs 0 and 1 carry load until these are answered */
+    h_request(h, 0, 1, 20.0f);
+    unsigned from = h->n_acts;
+    h_request(h, MS, 2, 20.0f);
+    const struct h_action *load = first_from(h, from, SCHED_LOAD_WEIGHTS);
+    assert_int_equal(load->a.gpu_id, 2); /* not GPU 0: it has room, but load */
+    struct sched_result r = h_ok(load, MS + DISPATCH, 8 * MS, 10 * MS);
+    scheduler_on_result(h->s, r.received, &r); /* GPU 2's load executor is free again from now */
+    run_until(h, 20 * MS);
+    const struct h_action *inf = h_last(h, SCHED_INFER);
+    assert_int_equal(inf->a.model_id, 2);
+    r = h_ok(inf, inf->a.earliest, RESNET[0], inf->a.earliest + RESNET[0] + 300 * US);
+    scheduler_on_result(h->s, r.received, &r);
+    assert_int_equal(h->answered[2], 1); /* GPU 2 is as idle as GPU 3 again */
+    from = h->n_acts;
+    h_request(h, 30 * MS, 3, 20.0f);
+    assert_int_equal(first_from(h, from, SCHED_LOAD_WEIGHTS)->a.gpu_id, 3); /* due since the first pass */
+    scheduler_drain(h->s, 40 * MS, CLIENT_ERROR);
+    h_free(h);
+}
+
 static void test_worker_lost_and_unknown_model(void **state)
 {
     (void)state;
@@ -444,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_batching_across_models_no_conflict),
         cmocka_unit_test(test_overload_drops_early),
         cmocka_unit_test(test_weights_loaded_before_use_and_lru),
+        cmocka_unit_test(test_load_goes_to_least_loaded_then_longest_due),
         cmocka_unit_test(test_worker_lost_and_unknown_model),
         cmocka_unit_test(test_stalled_lags_do_not_lock_out),
     };

@@ -184,11 +184,18 @@ unsigned load_tracker_copies(const struct load_tracker *lt, unsigned model) { re
 uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
 int load_tracker_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
 
+int load_tracker_wants_first_copy(const struct load_tracker *lt)
+{
+    return lt->candidates.len && idheap_top_key(&lt->candidates).hi < COPIES_CLASS;
+}
+
+int load_tracker_gpu_spare(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu] < lt->capacity; }
+
 int load_tracker_may_load(const struct load_tracker *lt, unsigned gpu)
 {
     if (!lt->candidates.len)
         return 0;
-    return lt->gpu_load[gpu] < lt->capacity || idheap_top_key(&lt->candidates).hi < COPIES_CLASS;
+    return load_tracker_gpu_spare(lt, gpu) || load_tracker_wants_first_copy(lt);
 }
 
 int load_tracker_holds(const struct load_tracker *lt, unsigned model, unsigned gpu)
@@ -241,7 +248,7 @@ static int acceptable(const struct load_tracker *lt, unsigned id, unsigned gpu)
     if (load_tracker_holds(lt, id, gpu))
         return 0;
     /* an extra copy only helps on a GPU that has spare capacity itself */
-    return m->n_holders == 0 || lt->gpu_load[gpu] < lt->capacity;
+    return m->n_holders == 0 || load_tracker_gpu_spare(lt, gpu);
 }
 
 /* Visits candidates in priority order without popping them (best-first over the heap

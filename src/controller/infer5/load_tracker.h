@@ -31,6 +31,10 @@ int load_tracker_has_candidates(const struct load_tracker *lt);
 /* Whether load_tracker_next_load could find a model for gpu at all, in O(1): a GPU at capacity
  * only takes models that have no copy yet, and those come first among the candidates. */
 int load_tracker_may_load(const struct load_tracker *lt, unsigned gpu);
+/* Whether a model without any copy is a candidate (any GPU that does not hold it may take it). */
+int load_tracker_wants_first_copy(const struct load_tracker *lt);
+/* Whether the GPU's load is under capacity (only such a GPU takes an extra copy of a model). */
+int load_tracker_gpu_spare(const struct load_tracker *lt, unsigned gpu);
 
 /* The model that most needs a copy on gpu and that `fits` accepts (e.g. enough pages
  * after evictions), or -1. Does not record the copy: call load_tracker_add_copy when loading. */

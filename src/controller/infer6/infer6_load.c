@@ -43,10 +43,13 @@ void i6_lru_update(struct infer6 *s, struct i6_instance *inst)
     const struct i6_model *m = &s->models[inst->model];
     int evictable =
         inst->loaded && inst->inflight == 0 && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
-    if (evictable && !inst->in_lru)
+    if (evictable == inst->in_lru)
+        return;
+    if (evictable)
         lru_append(g, inst, pages);
-    else if (!evictable && inst->in_lru)
+    else
         lru_unlink(g, inst, pages);
+    i6_room_update(s, inst->gpu);
 }
 
 static void copies_changed(struct infer6 *s, unsigned model)
@@ -145,6 +148,36 @@ void i6_instance_loaded(struct infer6 *s, struct i6_instance *inst)
 
 /* ---- loads ---- */
 
+/* A GPU waiting to take a load sits in one of two heaps. The order of a load pass is (tracker
+ * load, when the GPU came due, index), and a pass leaves every due GPU it did not load as having
+ * come due at the pass's time: those all tie on that time, so they wait in load_ready by (load,
+ * index), kept current by the tracker's watcher. A wake-up set since the last pass waits in
+ * load_wakes by (time, index) until a pass finds it due. */
+static void wake_place(struct infer6 *s, unsigned gi, uint64_t t)
+{
+    struct i6_gpu *g = &s->gpus[gi];
+    if (t != I6_IDLE && t <= s->last_pass) {
+        struct idheap_key k = {load_tracker_gpu_load(s->lt, gi), gi};
+        if (g->load_pos != IDHEAP_NONE)
+            idheap_remove(&s->load_wakes, g->load_pos);
+        if (g->ready_pos == IDHEAP_NONE)
+            idheap_push(&s->load_ready, k, g, &g->ready_pos);
+        else
+            idheap_update(&s->load_ready, g->ready_pos, k);
+        return;
+    }
+    if (g->ready_pos != IDHEAP_NONE)
+        idheap_remove(&s->load_ready, g->ready_pos);
+    if (t == I6_IDLE) {
+        if (g->load_pos != IDHEAP_NONE)
+            idheap_remove(&s->load_wakes, g->load_pos);
+    } else if (g->load_pos == IDHEAP_NONE) {
+        idheap_push(&s->load_wakes, (struct idheap_key){t, gi}, g, &g->load_pos);
+    } else {
+        idheap_update(&s->load_wakes, g->load_pos, (struct idheap_key){t, gi});
+    }
+}
+
 /* When the GPU's load executor can take a load: within schedule_ahead of its free time, with
  * a load slot open (I6_IDLE: none open; a load result re-arms it). */
 void i6_load_set_wake(struct infer6 *s, unsigned gi, uint64_t now)
@@ -153,13 +186,23 @@ void i6_load_set_wake(struct infer6 *s, unsigned gi, uint64_t now)
     uint64_t t = I6_IDLE;
     if (g->alive && g->loads_inflight < I6_MAX_LOADS)
         t = g->load_free > now + s->cfg.schedule_ahead ? g->load_free - s->cfg.schedule_ahead : now;
-    if (t == I6_IDLE) {
-        if (g->load_pos != IDHEAP_NONE)
-            idheap_remove(&s->load_wakes, g->load_pos);
-    } else if (g->load_pos == IDHEAP_NONE) {
-        idheap_push(&s->load_wakes, (struct idheap_key){t, gi}, g, &g->load_pos);
-    } else {
-        idheap_update(&s->load_wakes, g->load_pos, (struct idheap_key){t, gi});
+    wake_place(s, gi, t);
+}
+
+void i6_load_unwake(struct infer6 *s, unsigned gi) { wake_place(s, gi, I6_IDLE); }
+
+void i6_load_moved(void *data, unsigned gi, uint64_t load)
+{
+    struct infer6 *s = data;
+    struct i6_gpu *g = &s->gpus[gi];
+    i6_room_update(s, gi);
+    if (g->ready_pos == IDHEAP_NONE)
+        return;
+    if (!s->in_pass) {
+        idheap_update(&s->load_ready, g->ready_pos, (struct idheap_key){load, gi});
+    } else if (!g->load_dirty) { /* the pass follows the loads it started with */
+        g->load_dirty = 1;
+        s->dirty[s->n_dirty++] = gi;
     }
 }
 
@@ -251,39 +294,103 @@ static int by_load_cmp(const void *a, const void *b)
     return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Orders the n due GPUs by tracker load, ties in the order they came due (a stable sort), in
- * O(n log n): only the due ones, and only while some model wants a copy. */
-static void sort_by_load(struct infer6 *s, unsigned n)
+/* Takes the GPUs whose wake-up set since the last pass has come out of load_wakes, ordered by
+ * (tracker load, when they came due, index): O(d log d) in those d only. */
+static unsigned newly_due(struct infer6 *s, uint64_t now)
 {
-    for (unsigned i = 0; i < n; i++)
-        s->due[i] = (struct i6_due){load_tracker_gpu_load(s->lt, s->scratch[i]), i, s->scratch[i]};
+    unsigned n = 0;
+    while (s->load_wakes.len && idheap_top_key(&s->load_wakes).hi <= now) {
+        struct idheap_key k = idheap_top_key(&s->load_wakes);
+        idheap_remove(&s->load_wakes, 0);
+        s->due[n] = (struct i6_due){load_tracker_gpu_load(s->lt, k.lo), k.hi, n, k.lo};
+        n++;
+    }
     qsort(s->due, n, sizeof s->due[0], by_load_cmp);
-    for (unsigned i = 0; i < n; i++)
-        s->scratch[i] = s->due[i].gpu;
+    return n;
 }
 
+/* Whether load_ready's first GPU (due since the last pass) comes before the newly due one. */
+static int ready_first(const struct infer6 *s, const struct i6_due *d)
+{
+    struct idheap_key k = idheap_top_key(&s->load_ready);
+    if (k.hi != d->load)
+        return k.hi < d->load;
+    if (s->last_pass != d->since)
+        return s->last_pass < d->since;
+    return k.lo < d->gpu;
+}
+
+/* After a pass: the GPUs it looked at are re-armed (those it did not load now came due at
+ * `now`), and load_ready takes the loads that moved meanwhile. */
+static void pass_end(struct infer6 *s, unsigned n_new, unsigned n_taken, uint64_t now)
+{
+    s->in_pass = 0;
+    s->last_pass = now;
+    for (unsigned i = 0; i < n_new; i++)
+        i6_load_set_wake(s, s->due[i].gpu, now);
+    for (unsigned i = 0; i < n_taken; i++)
+        i6_load_set_wake(s, s->scratch[i], now);
+    for (unsigned i = 0; i < s->n_dirty; i++) {
+        struct i6_gpu *g = &s->gpus[s->dirty[i]];
+        g->load_dirty = 0;
+        if (g->ready_pos != IDHEAP_NONE)
+            idheap_update(&s->load_ready, g->ready_pos,
+                          (struct idheap_key){load_tracker_gpu_load(s->lt, s->dirty[i]), s->dirty[i]});
+    }
+    s->n_dirty = 0;
+}
+
+/* Whether some GPU could still take a load (when not, each would find no candidate and change
+ * nothing: the pass may stop): one with room for the smallest model, and under capacity unless
+ * a model without any copy is a candidate. */
+static int may_place(const struct infer6 *s)
+{
+    if (!load_tracker_has_candidates(s->lt) || s->n_fit == 0)
+        return 0;
+    return s->n_open > 0 || load_tracker_wants_first_copy(s->lt);
+}
+
+/* Offers the candidates to the due GPUs, least loaded first, until none is left: the GPUs
+ * are taken one by one from the merge of load_ready and the newly due, so a pass costs what
+ * it offers, not the number of due GPUs. */
 void i6_schedule_loads(struct infer6 *s, uint64_t now)
 {
     if (!load_tracker_has_candidates(s->lt) || s->loads_stuck)
         return;
-    unsigned n = 0;
-    while (s->load_wakes.len && idheap_top_key(&s->load_wakes).hi <= now) {
-        struct i6_gpu *g = idheap_remove(&s->load_wakes, 0);
-        s->scratch[n++] = (unsigned)(g - s->gpus);
-    }
-    sort_by_load(s, n);
+    unsigned n_new = newly_due(s, now), i_new = 0, n_taken = 0;
+    unsigned n = n_new + s->load_ready.len;
     uint64_t before = s->next_action_id;
-    for (unsigned i = 0; i < n && load_tracker_has_candidates(s->lt); i++)
-        gpu_loads(s, s->scratch[i], now);
-    for (unsigned i = 0; i < n; i++)
-        i6_load_set_wake(s, s->scratch[i], now);
+    s->in_pass = 1;
+    while ((i_new < n_new || s->load_ready.len) && may_place(s)) {
+        unsigned gi;
+        if (i_new < n_new && !(s->load_ready.len && ready_first(s, &s->due[i_new]))) {
+            gi = s->due[i_new++].gpu;
+        } else {
+            struct i6_gpu *g = idheap_remove(&s->load_ready, 0);
+            gi = s->scratch[n_taken++] = (unsigned)(g - s->gpus);
+        }
+        gpu_loads(s, gi, now);
+    }
+    pass_end(s, n_new, n_taken, now);
     /* offered but nothing placed: wait for an event to change pages or demand */
     s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;
+}
+
+void i6_room_update(struct infer6 *s, unsigned gi)
+{
+    struct i6_gpu *g = &s->gpus[gi];
+    int fits_some = g->alive && g->free_pages + g->evictable_pages >= s->min_pages;
+    int open = fits_some && load_tracker_gpu_spare(s->lt, gi);
+    s->n_fit += (unsigned)fits_some - (unsigned)g->fits_some;
+    s->n_open += (unsigned)open - (unsigned)g->open;
+    g->fits_some = fits_some;
+    g->open = open;
 }
 
 void i6_roomy_update(struct infer6 *s, unsigned gi)
 {
     struct i6_gpu *g = &s->gpus[gi];
+    i6_room_update(s, gi);
     struct idheap_key k = {UINT64_MAX - g->free_pages, gi};
     if (!g->alive) {
         if (g->roomy_pos != IDHEAP_NONE)

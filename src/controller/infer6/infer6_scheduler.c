@@ -77,7 +77,7 @@ static void gpu_init(struct infer6 *s, unsigned i, const struct sched_gpu *src)
     g->gpu_id = src->gpu_id;
     g->total_pages = g->free_pages = src->total_pages;
     g->alive = 1;
-    g->wake_pos = g->load_pos = g->roomy_pos = IDHEAP_NONE;
+    g->wake_pos = g->load_pos = g->ready_pos = g->roomy_pos = IDHEAP_NONE;
     s->n_alive++;
     i6_roomy_update(s, i);
     g->last_clock = 1380; /* the original's nominal GPU clock until one is reported */
@@ -114,16 +114,22 @@ static struct scheduler *i6_create(const struct sched_config *cfg, const struct 
         model_init(s, &s->models[models[i].id], &models[i]);
         s->models[models[i].id].known = 1;
     }
+    s->min_pages = UINT32_MAX;
+    for (unsigned i = 0; i < n_models; i++)
+        s->min_pages = i6_min(s->min_pages, models[i].info.num_weights_pages);
     s->n_gpus = n_gpus < cfg->max_gpus ? n_gpus : cfg->max_gpus;
     s->gpus = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->gpus[0]);
     s->scratch = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->scratch[0]);
+    s->dirty = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->dirty[0]);
     s->due = xcalloc(s->n_gpus ? s->n_gpus : 1, sizeof s->due[0]);
     s->batch = xcalloc(s->max_req, sizeof s->batch[0]);
     s->lt = load_tracker_create(s->n_models, s->n_gpus, cfg->default_slo);
+    load_tracker_watch(s->lt, i6_load_moved, s);
     lags_init(&s->lags);
     idheap_init(&s->drops);
     idheap_init(&s->wakes);
     idheap_init(&s->load_wakes);
+    idheap_init(&s->load_ready);
     idheap_init(&s->roomy);
     action_table_init(&s->actions);
     for (unsigned i = 0; i < s->n_gpus; i++)
@@ -165,12 +171,14 @@ static void i6_destroy(struct scheduler *ss)
     free(s->models);
     free(s->gpus);
     free(s->scratch);
+    free(s->dirty);
     free(s->due);
     free(s->batch);
     load_tracker_destroy(s->lt);
     idheap_free(&s->drops);
     idheap_free(&s->wakes);
     idheap_free(&s->load_wakes);
+    idheap_free(&s->load_ready);
     idheap_free(&s->roomy);
     action_table_free(&s->actions);
     free(s);
@@ -271,8 +279,12 @@ static uint64_t i6_next_wakeup(const struct scheduler *ss, uint64_t now)
         w = idheap_top_key(&s->drops).hi;
     if (s->wakes.len)
         w = i6_min(w, idheap_top_key(&s->wakes).hi);
-    if (s->load_wakes.len && !s->loads_stuck && load_tracker_has_candidates(s->lt))
-        w = i6_min(w, idheap_top_key(&s->load_wakes).hi);
+    if (!s->loads_stuck && load_tracker_has_candidates(s->lt)) {
+        if (s->load_ready.len) /* they came due at the last pass */
+            w = i6_min(w, s->last_pass);
+        if (s->load_wakes.len)
+            w = i6_min(w, idheap_top_key(&s->load_wakes).hi);
+    }
     return w < now ? now : w;
 }
 
@@ -319,8 +331,7 @@ static void gpu_unwake(struct infer6 *s, struct i6_gpu *g)
 {
     if (g->wake_pos != IDHEAP_NONE)
         idheap_remove(&s->wakes, g->wake_pos);
-    if (g->load_pos != IDHEAP_NONE)
-        idheap_remove(&s->load_wakes, g->load_pos);
+    i6_load_unwake(s, (unsigned)(g - s->gpus));
 }
 
 static void i6_on_worker_lost(struct scheduler *ss, uint64_t now, unsigned worker_id)
@@ -353,8 +364,8 @@ static void i6_on_worker_back(struct scheduler *ss, uint64_t now, unsigned worke
         g->alive = 1;
         s->n_alive++;
         g->free_pages = g->total_pages;
-        i6_roomy_update(s, i);
         g->evictable_pages = 0;
+        i6_roomy_update(s, i);
         g->exec_anchor = g->exec_free = g->load_free = now;
         g->infers_inflight = g->loads_inflight = 0;
         i6_load_set_wake(s, i, now);

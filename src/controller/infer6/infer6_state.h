@@ -4,7 +4,8 @@
  *
  * Every per-event cost is O(log n) or amortised O(1) in GPUs and models, except where it is
  * per copy of the one model concerned: GPUs wait in heaps keyed by when they next need a
- * decision (infer) or can take a load; each GPU keeps its resident models in a heap by
+ * decision (infer) or can take a load (those due since the last load pass by tracker load, so
+ * a pass takes only the GPUs it offers); each GPU keeps its resident models in a heap by
  * urgency and its evictable ones in an LRU list; queued requests wait in a heap by the time
  * they become hopeless. Nothing scans all GPUs x models. */
 #ifndef CW_INFER6_STATE_H
@@ -70,15 +71,18 @@ struct i6_gpu {
     unsigned n_res, cap_res;
     struct i6_instance *lru_head, *lru_tail; /* evictable instances, least recent first */
     unsigned wake_pos, load_pos;             /* in the scheduler's wake heaps */
+    unsigned ready_pos;                      /* in the scheduler's heap of GPUs due since the last load pass */
+    int load_dirty;                          /* its load moved during a load pass: re-key after it */
+    int fits_some, open;                     /* counted in n_fit / n_open */
     unsigned roomy_pos;                      /* in the scheduler's heap by free pages */
     unsigned last_clock;
     struct sched_gpu_stats stats;
 };
 
-/* A due GPU in a load pass, to order by load. */
+/* A GPU that came due since the last load pass, to order by load. */
 struct i6_due {
-    uint64_t load;
-    unsigned pos, gpu; /* pos: the order it came due in */
+    uint64_t load, since; /* since: when it came due (its load wake-up) */
+    unsigned pos, gpu;    /* pos: the order it came due in */
 };
 
 struct infer6 {
@@ -94,7 +98,13 @@ struct infer6 {
     struct lags lags;
     struct idheap drops;      /* queued requests by when they can no longer make it */
     struct idheap wakes;      /* GPUs by when their next infer must be decided */
-    struct idheap load_wakes; /* GPUs by when their load executor can take a load */
+    struct idheap load_wakes; /* GPUs by when their load executor can take a load (set since the last pass) */
+    struct idheap load_ready; /* GPUs due at the last load pass and still due, by tracker load */
+    uint64_t last_pass;       /* when the last load pass ran: load_ready's GPUs all came due then */
+    int in_pass;              /* a load pass is walking load_ready: its keys stay as they were */
+    unsigned min_pages;       /* of the smallest known model */
+    unsigned n_fit;           /* live GPUs with room (free + evictable) for the smallest model */
+    unsigned n_open;          /* those of them under the load tracker's capacity */
     struct idheap roomy;      /* live GPUs, most free pages first (spare copies go there) */
     unsigned n_alive;
     struct action_table actions;
@@ -103,8 +113,10 @@ struct infer6 {
     int unknown_result_logged;
     unsigned max_req;    /* largest usable batch size of any model */
     struct qreq **batch; /* scratch, max_req entries */
-    unsigned *scratch;   /* scratch, n_gpus entries */
-    struct i6_due *due;  /* scratch, n_gpus entries */
+    unsigned *scratch;   /* the GPUs a load pass took from load_ready, n_gpus entries */
+    unsigned *dirty;     /* GPUs whose load moved during a load pass, n_gpus entries */
+    unsigned n_dirty;
+    struct i6_due *due; /* the GPUs newly due in a load pass, n_gpus entries */
 };
 
 static inline uint64_t i6_max(uint64_t a, uint64_t b) { return a > b ? a : b; }
@@ -142,6 +154,10 @@ void i6_lru_update(struct infer6 *s, struct i6_instance *inst);
 void i6_demand_add(struct infer6 *s, unsigned model, uint64_t d);
 void i6_demand_remove(struct infer6 *s, unsigned model, uint64_t d);
 void i6_load_set_wake(struct infer6 *s, unsigned g, uint64_t now);
+/* The GPU takes no loads any more (worker lost). */
+void i6_load_unwake(struct infer6 *s, unsigned g);
+/* The load tracker's watcher: keeps load_ready ordered by load. */
+void i6_load_moved(void *data, unsigned g, uint64_t load);
 /* Offers the wanted models to the GPUs whose load executor is due, least loaded first. */
 void i6_schedule_loads(struct infer6 *s, uint64_t now);
 /* The model has requests waiting and no copy free to take them: if a GPU has room for one
@@ -149,6 +165,8 @@ void i6_schedule_loads(struct infer6 *s, uint64_t now);
 void i6_replicate(struct infer6 *s, unsigned model, uint64_t now);
 /* The GPU's free pages or liveness changed: re-key it in the roomy heap. */
 void i6_roomy_update(struct infer6 *s, unsigned g);
+/* The GPU's free or evictable pages, liveness or load changed: recount n_fit and n_open. */
+void i6_room_update(struct infer6 *s, unsigned g);
 
 /* infer6_results.c */
 void i6_result(struct infer6 *s, uint64_t now, struct i6_action *a, const struct sched_result *res);
