@@ -1,4 +1,5 @@
 #include "kserve.h"
+#include "json_fp32.h"
 #include <float.h>
 #include <jansson.h>
 #include <math.h>
@@ -21,12 +22,19 @@ static const char *shape_text(int64_t batch, const struct kserve_tensor *t, char
 
 /* ---- request ---- */
 
+/* inputs[0].data read ahead of Jansson (the fast path of kserve_parse_infer). */
+struct data_list {
+    float *values;
+    size_t n;
+};
+
 struct flatten {
     const struct kserve_tensor *t;
     int64_t shape[KSERVE_MAX_RANK + 1]; /* batch first */
     unsigned rank;
     float *out;
     uint64_t n, total;
+    const struct data_list *pre; /* the values, when read ahead (Jansson then sees "[]") */
 };
 
 static int put_number(struct flatten *f, const json_t *v, char *err, size_t errlen)
@@ -66,10 +74,22 @@ static int flatten_nested(struct flatten *f, const json_t *v, unsigned depth, ch
     return 0;
 }
 
+static int take_data(struct flatten *f, char *err, size_t errlen)
+{
+    if (f->pre->n != f->total)
+        return FAIL("input %s: data has %zu elements, its shape needs %llu", f->t->name, f->pre->n,
+                    (unsigned long long)f->total);
+    memcpy(f->out, f->pre->values, f->total * sizeof(float));
+    f->n = f->total;
+    return 0;
+}
+
 static int parse_data(struct flatten *f, const json_t *data, char *err, size_t errlen)
 {
     if (!json_is_array(data))
         return FAIL("input %s: 'data' must be a list of numbers (flat or nested)", f->t->name);
+    if (f->pre)
+        return take_data(f, err, errlen);
     const json_t *first = json_array_get(data, 0);
     if (first && json_is_array(first))
         return flatten_nested(f, data, 0, err, errlen);
@@ -210,7 +230,7 @@ static int parse_tensor_data(const json_t *in, struct flatten *f, const uint8_t 
 }
 
 static int parse_input(const struct kserve_model *m, const json_t *root, struct kserve_request *r, const uint8_t *bin,
-                       size_t bin_len, char *err, size_t errlen)
+                       size_t bin_len, const struct data_list *pre, char *err, size_t errlen)
 {
     const json_t *inputs = json_object_get(root, "inputs");
     if (!json_is_array(inputs) || json_array_size(inputs) != 1)
@@ -226,6 +246,7 @@ static int parse_input(const struct kserve_model *m, const json_t *root, struct 
                     m->name);
     struct flatten f;
     memset(&f, 0, sizeof f);
+    f.pre = pre;
     int rc = parse_shape(m, json_object_get(in, "shape"), &f, err, errlen);
     if (rc)
         return rc;
@@ -247,7 +268,7 @@ static int parse_input(const struct kserve_model *m, const json_t *root, struct 
 }
 
 static int parse_root(const struct kserve_model *m, const json_t *root, struct kserve_request *r, const uint8_t *bin,
-                      size_t bin_len, char *err, size_t errlen)
+                      size_t bin_len, const struct data_list *pre, char *err, size_t errlen)
 {
     if (!json_is_object(root))
         return FAIL("the request must be a JSON object");
@@ -259,11 +280,86 @@ static int parse_root(const struct kserve_model *m, const json_t *root, struct k
     int rc = parse_request_params(root, r, err, errlen);
     if (!rc)
         rc = parse_outputs(m, root, r, err, errlen);
-    return rc ? rc : parse_input(m, root, r, bin, bin_len, err, errlen);
+    return rc ? rc : parse_input(m, root, r, bin, bin_len, pre, err, errlen);
+}
+
+/* The value of key in the object at p (its first occurrence, the key as written), or NULL. */
+static const char *member_value(const char *p, const char *end, const char *key)
+{
+    size_t len = strlen(key);
+    p = json_skip_ws(p, end);
+    if (p == end || *p != '{')
+        return NULL;
+    for (p = json_skip_ws(p + 1, end); p < end && *p == '"'; p = json_skip_ws(p + 1, end)) {
+        const char *name = p + 1, *stop = json_skip_value(p, end);
+        if (!stop)
+            return NULL;
+        int match = (size_t)(stop - 1 - name) == len && memcmp(name, key, len) == 0;
+        p = json_skip_ws(stop, end);
+        if (p == end || *p != ':')
+            return NULL;
+        p = json_skip_ws(p + 1, end);
+        if (match)
+            return p < end ? p : NULL;
+        p = json_skip_value(p, end);
+        p = p ? json_skip_ws(p, end) : NULL;
+        if (!p || p == end || *p != ',')
+            return NULL;
+    }
+    return NULL;
+}
+
+/* The '[' of inputs[0].data in the text, or NULL. */
+static const char *find_data(const char *p, const char *end)
+{
+    p = member_value(p, end, "inputs");
+    if (!p || *p != '[')
+        return NULL;
+    p = member_value(p + 1, end, "data");
+    return p && *p == '[' ? p : NULL;
+}
+
+/* The fast path: a flat list of plain numbers in inputs[0].data is read straight into floats
+ * (json_fp32.h) and Jansson parses the rest with "[]" in its place, without a tree node, a
+ * strtod and a free per value. -1 on any problem: the caller then parses the request the slow
+ * way, which accepts the same requests with the same values and words every refusal. */
+static int parse_fast(const struct kserve_model *m, const char *text, size_t len, const uint8_t *bin, size_t bin_len,
+                      struct kserve_request *r, char *err, size_t errlen)
+{
+    const char *end = text + len, *list = find_data(text, end), *after = list;
+    struct data_list pre;
+    if (!list || json_fp32_list(&after, end, &pre.values, &pre.n) != 0)
+        return -1;
+    size_t head = (size_t)(list - text) + 1, tail = (size_t)(end - after) + 1; /* "...[" and "]..." */
+    char *rest = malloc(head + tail);
+    json_t *root = NULL;
+    if (rest) {
+        memcpy(rest, text, head);
+        memcpy(rest + head, after - 1, tail);
+        root = json_loadb(rest, head + tail, JSON_REJECT_DUPLICATES, NULL);
+        free(rest);
+    }
+    int rc = root ? parse_root(m, root, r, bin, bin_len, &pre, err, errlen) : -1;
+    json_decref(root);
+    free(pre.values);
+    if (rc)
+        kserve_request_free(r);
+    return rc ? -1 : 0;
 }
 
 int kserve_parse_infer(const struct kserve_model *m, const uint8_t *body, size_t body_len, long long json_len,
                        struct kserve_request *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int length_ok = json_len >= -1 && json_len <= (long long)body_len; /* else the tree path words it */
+    size_t jlen = json_len >= 0 ? (size_t)json_len : body_len;
+    if (length_ok && parse_fast(m, (const char *)body, jlen, body + jlen, body_len - jlen, out, err, errlen) == 0)
+        return 0;
+    return kserve_parse_infer_tree(m, body, body_len, json_len, out, err, errlen);
+}
+
+int kserve_parse_infer_tree(const struct kserve_model *m, const uint8_t *body, size_t body_len, long long json_len,
+                            struct kserve_request *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (json_len < -1)
@@ -275,7 +371,7 @@ int kserve_parse_infer(const struct kserve_model *m, const uint8_t *body, size_t
     json_t *root = json_loadb((const char *)body, jlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return FAIL("malformed JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-    int rc = parse_root(m, root, out, body + jlen, body_len - jlen, err, errlen);
+    int rc = parse_root(m, root, out, body + jlen, body_len - jlen, NULL, err, errlen);
     json_decref(root);
     if (rc)
         kserve_request_free(out);
@@ -348,32 +444,13 @@ static void put_string(struct http_buf *b, const char *s)
     http_buf_append(b, "\"", 1);
 }
 
-/* A finite v as Jansson writes a real: %.9g, ".0" added to what would read as an integer, the
- * exponent without '+' or leading zeros ("1e-05" -> "1e-5"). Returns the length. */
-static size_t format_real(double v, char buf[32])
-{
-    int n = snprintf(buf, 32, "%.9g", v);
-    char *e = memchr(buf, 'e', (size_t)n);
-    if (!e && !memchr(buf, '.', (size_t)n)) {
-        memcpy(buf + n, ".0", 3);
-        return (size_t)n + 2;
-    }
-    if (!e)
-        return (size_t)n;
-    char *digits = e + 1 + (e[1] == '-'), *from = e + 1 + (e[1] == '-' || e[1] == '+');
-    while (*from == '0' && from[1])
-        from++;
-    memmove(digits, from, strlen(from) + 1);
-    return strlen(buf);
-}
-
 /* The output values as a JSON list; -1 with err for a value JSON cannot carry. */
 static int put_output_data(struct http_buf *b, const uint8_t *outputs, uint64_t n, char *err, size_t errlen)
 {
     http_buf_append(b, "[", 1);
     for (uint64_t i = 0; i < n; i++) {
         float v;
-        char text[32];
+        char text[JSON_FP32_TEXT_MAX];
         memcpy(&v, outputs + i * sizeof v, sizeof v);
         if (!isfinite(v)) {
             snprintf(err, errlen, "output element %llu is %g, which JSON cannot carry: ask for binary_data_output",
@@ -382,7 +459,7 @@ static int put_output_data(struct http_buf *b, const uint8_t *outputs, uint64_t 
         }
         if (i)
             http_buf_append(b, ",", 1);
-        http_buf_append(b, text, format_real(v, text));
+        http_buf_append(b, text, json_fp32_format(v, text)); /* %.9g, as Jansson writes it */
     }
     http_buf_append(b, "]", 1);
     return 0;
