@@ -4,7 +4,8 @@
  * ten and two, ties at the ninth digit), a sweep of consecutive floats and a million random
  * ones, and it reads back as the same float (strtod and a cast); (2) json_fp32_scan makes of a number token exactly
  * the float Jansson's parse and a cast make, and refuses what Jansson refuses or the FP32 range
- * cannot hold; (3) kserve_parse_infer answers every request exactly as kserve_parse_infer_tree
+ * cannot hold; json_fast_load builds Jansson's tree or declines, over generated and damaged
+ * documents; (3) kserve_parse_infer answers every request exactly as kserve_parse_infer_tree
  * (every value through Jansson) does: status, message, values, over generated and damaged
  * requests. */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "controller/http/json_fast.h"
 #include "controller/http/json_fp32.h"
 #include "controller/http/kserve.h"
 #include <float.h>
@@ -232,6 +234,89 @@ static void test_scan_as_jansson(void **state)
     }
 }
 
+/* ---- json_fast_load against json_loadb ---- */
+
+static void random_json(char *o, size_t cap, int depth);
+static void damage(char *body);
+
+static void append(char *o, size_t cap, const char *s)
+{
+    size_t n = strlen(o);
+    snprintf(o + n, cap - n, "%s", s);
+}
+
+static void random_scalar(char *o, size_t cap)
+{
+    static const char *const odd[] = {"\"a\\\"b\"", "\"\\u00e9\"", "\"\xc3\xa9\"", "\"tab\there\"", "true",
+                                      "false",        "null",         "nul",          "truex",          "\"\"",
+                                      "\"x\x7f\"",     "1e400",        "123456789012345678901"};
+    char t[128];
+    switch (next_random() % 4) {
+    case 0: random_token(t); break;
+    case 1: snprintf(t, sizeof t, "\"k%u\"", next_random() % 5); break;
+    default: snprintf(t, sizeof t, "%s", odd[next_random() % (sizeof odd / sizeof odd[0])]);
+    }
+    append(o, cap, t);
+}
+
+/* Objects (keys k0..k4: duplicates happen), arrays and scalars, whitespace between. */
+static void random_json(char *o, size_t cap, int depth)
+{
+    unsigned kind = depth > 4 ? 2 : next_random() % 3, n = next_random() % 4;
+    if (kind == 2) {
+        random_scalar(o, cap);
+        return;
+    }
+    append(o, cap, kind ? "[" : "{");
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            append(o, cap, next_random() % 4 ? "," : " ,\n");
+        if (!kind) {
+            char key[16];
+            snprintf(key, sizeof key, "\"k%u\":", next_random() % 5);
+            append(o, cap, key);
+        }
+        random_json(o, cap, depth + 1);
+    }
+    append(o, cap, kind ? "]" : " }");
+}
+
+static char *canonical(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+}
+
+static void test_fast_load_as_jansson(void **state)
+{
+    (void)state;
+    char doc[8192];
+    unsigned taken = 0, declined = 0;
+    for (int i = 0; i < 30000; i++) {
+        doc[0] = '\0';
+        if (next_random() % 8 == 0)
+            append(doc, sizeof doc, " ");
+        random_json(doc, sizeof doc, next_random() % 3 == 0 ? 0 : 5 - (int)(next_random() % 2));
+        if (next_random() % 4 == 0)
+            damage(doc);
+        size_t len = strlen(doc);
+        json_t *fast = json_fast_load(doc, len), *ref = json_loadb(doc, len, JSON_REJECT_DUPLICATES, NULL);
+        if (fast && !ref)
+            fail_msg("json_fast_load took what Jansson refuses: %s", doc);
+        if (fast) {
+            char *a = canonical(fast), *b = canonical(ref);
+            if (strcmp(a, b) != 0)
+                fail_msg("%s\n  fast: %s\n  Jansson: %s", doc, a, b);
+            free(a);
+            free(b);
+        }
+        fast ? taken++ : declined++;
+        json_decref(fast);
+        json_decref(ref);
+    }
+    print_message("json_fast_load: %u taken as Jansson does, %u declined\n", taken, declined);
+    assert_true(taken > 3000);
+}
+
 /* ---- the request's fast path against the tree ---- */
 
 static struct kserve_model model(void)
@@ -364,7 +449,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format_edges),      cmocka_unit_test(test_format_sweeps),
         cmocka_unit_test(test_format_as_jansson), cmocka_unit_test(test_scan_as_jansson),
-        cmocka_unit_test(test_fast_path_as_tree),
+        cmocka_unit_test(test_fast_load_as_jansson), cmocka_unit_test(test_fast_path_as_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

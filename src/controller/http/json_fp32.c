@@ -159,7 +159,7 @@ size_t json_fp32_format(float v, char out[JSON_FP32_TEXT_MAX])
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-struct number {
+struct number_text {
     uint64_t w;    /* the first 19 significant digits */
     int sig;       /* significant digits (more than 19: w is not all of them) */
     int exp10;     /* value = w x 10^exp10 when sig <= 19 */
@@ -167,7 +167,7 @@ struct number {
     int negative;
 };
 
-static const char *digits(const char *p, const char *end, struct number *n, int fraction)
+static const char *digits(const char *p, const char *end, struct number_text *n, int fraction)
 {
     for (; p < end && is_digit(*p); p++) {
         int d = *p - '0';
@@ -182,7 +182,7 @@ static const char *digits(const char *p, const char *end, struct number *n, int 
 }
 
 /* The strict JSON number grammar; NULL if p is not one. */
-static const char *lex(const char *p, const char *end, struct number *n)
+static const char *lex(const char *p, const char *end, struct number_text *n)
 {
     memset(n, 0, sizeof *n);
     n->negative = p < end && *p == '-';
@@ -228,19 +228,19 @@ static int real_by_strtod(const char *start, size_t len, double *d)
     return 0;
 }
 
-int json_fp32_scan(const char **pp, const char *end, float *v)
+int json_number_scan(const char **pp, const char *end, struct json_number *out)
 {
     static const double exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    struct number n;
+    struct number_text n;
     const char *p = lex(*pp, end, &n);
-    double d;
-    if (!p)
+    if (!p || (!n.real && n.sig > 18))
         return -1;
-    if (!n.real) { /* Jansson: a long long, then (double) */
-        if (n.sig > 18)
-            return -1;
-        d = (double)(n.negative ? -(int64_t)n.w : (int64_t)n.w);
+    double d;
+    out->is_integer = !n.real;
+    out->integer = n.negative ? -(long long)n.w : (long long)n.w;
+    if (!n.real) {
+        d = (double)out->integer;
     } else if (n.sig == 0) {
         d = n.negative ? -0.0 : 0.0;
     } else if (n.sig <= 15 && n.exp10 >= -22 && n.exp10 <= 22) { /* one correctly rounded operation */
@@ -249,9 +249,18 @@ int json_fp32_scan(const char **pp, const char *end, float *v)
     } else if (real_by_strtod(*pp, (size_t)(p - *pp), &d) != 0) {
         return -1;
     }
-    if (!isfinite(d) || fabs(d) > FLT_MAX)
+    out->real = d;
+    *pp = p;
+    return 0;
+}
+
+int json_fp32_scan(const char **pp, const char *end, float *v)
+{
+    struct json_number n;
+    const char *p = *pp;
+    if (json_number_scan(&p, end, &n) != 0 || !isfinite(n.real) || fabs(n.real) > FLT_MAX)
         return -1;
-    *v = (float)d;
+    *v = (float)n.real;
     *pp = p;
     return 0;
 }

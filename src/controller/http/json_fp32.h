@@ -1,7 +1,8 @@
-/* FP32 values in JSON text without Jansson's per-value cost (kserve.c's inference bodies):
- * writing a float exactly as Jansson writes a real (JSON_REAL_PRECISION(9)), and reading a
- * list of JSON numbers into floats exactly as Jansson's parse then a (float) cast would, or
- * declining so that the caller parses it the slow way. Pure, no allocation but the list's. */
+/* JSON numbers, FP32 values in particular, without Jansson's per-value cost (kserve.c's
+ * inference bodies): writing a float exactly as Jansson writes a real (JSON_REAL_PRECISION(9)),
+ * and reading numbers, or a list of them into floats, exactly as Jansson's parse (then a
+ * (float) cast) would, or declining so that the caller parses them the slow way. Pure, no
+ * allocation but the list's. */
 #ifndef CW_JSON_FP32_H
 #define CW_JSON_FP32_H
 #include <stddef.h>
@@ -12,6 +13,18 @@
  * would read as an integer, the exponent without '+' or leading zeros ("1e-05" -> "1e-5").
  * Exact (integer arithmetic, ties to even as glibc). Writes a NUL; returns the length. */
 size_t json_fp32_format(float v, char out[JSON_FP32_TEXT_MAX]);
+
+/* A JSON number as Jansson's parser reads it: an integer (no fraction, no exponent) as a long
+ * long, a real as a correctly rounded strtod. */
+struct json_number {
+    int is_integer;
+    long long integer; /* when is_integer */
+    double real;       /* the value (an integer's as (double)) */
+};
+/* One JSON number token at *p (before end): 0 with *out and *p past it; -1 if it is not a
+ * strict JSON number, is an integer of over 18 digits (Jansson refuses those beyond long long),
+ * or a real that overflows a double (Jansson refuses it) or has 64 bytes or more. */
+int json_number_scan(const char **p, const char *end, struct json_number *out);
 
 /* One JSON number token at *p (before end): 0 with *v = (float) of the double Jansson's parser
  * makes of it (an integer through long long, a real through a correctly rounded strtod), *p

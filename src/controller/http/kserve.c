@@ -1,4 +1,5 @@
 #include "kserve.h"
+#include "json_fast.h"
 #include "json_fp32.h"
 #include <float.h>
 #include <jansson.h>
@@ -9,14 +10,33 @@
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), 400)
 
-/* "[2,3,32,32]" (batch first; -1 for a variable batch) into buf. */
-static const char *shape_text(int64_t batch, const struct kserve_tensor *t, char *buf, size_t len)
+#define SHAPE_TEXT_MAX ((KSERVE_MAX_RANK + 1) * 21 + 2)
+
+/* c, then v in decimal, at o (21 bytes at most); returns the length. Every request writes a
+ * shape or two: snprintf was a tenth of the request's own cost. */
+static size_t put_dim(char *o, char c, int64_t v)
 {
-    size_t off = (size_t)snprintf(buf, len, "[%lld", (long long)batch);
-    for (unsigned i = 0; i < t->rank && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, ",%lld", (long long)t->dims[i]);
-    if (off < len)
-        snprintf(buf + off, len - off, "]");
+    char d[20];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        d[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    o[len++] = c;
+    if (v < 0)
+        o[len++] = '-';
+    while (n)
+        o[len++] = d[--n];
+    return len;
+}
+
+/* "[2,3,32,32]" (batch first; -1 for a variable batch) into buf (SHAPE_TEXT_MAX bytes). */
+static const char *shape_text(int64_t batch, const struct kserve_tensor *t, char buf[SHAPE_TEXT_MAX])
+{
+    size_t off = put_dim(buf, '[', batch);
+    for (unsigned i = 0; i < t->rank && i < KSERVE_MAX_RANK; i++)
+        off += put_dim(buf + off, ',', t->dims[i]);
+    memcpy(buf + off, "]", 2);
     return buf;
 }
 
@@ -111,8 +131,8 @@ static int parse_data(struct flatten *f, const json_t *data, char *err, size_t e
 static int parse_shape(const struct kserve_model *m, const json_t *shape, struct flatten *f, char *err, size_t errlen)
 {
     const struct kserve_tensor *t = &m->input;
-    char want[160];
-    shape_text(-1, t, want, sizeof want);
+    char want[SHAPE_TEXT_MAX];
+    shape_text(-1, t, want);
     if (!json_is_array(shape) || json_array_size(shape) != t->rank + 1)
         return FAIL("input %s: 'shape' must be a list of %u dimensions, %s for model %s", t->name, t->rank + 1, want,
                     m->name);
@@ -320,8 +340,8 @@ static const char *find_data(const char *p, const char *end)
 }
 
 /* The fast path: a flat list of plain numbers in inputs[0].data is read straight into floats
- * (json_fp32.h) and Jansson parses the rest with "[]" in its place, without a tree node, a
- * strtod and a free per value. -1 on any problem: the caller then parses the request the slow
+ * (json_fp32.h) and the rest, with "[]" in its place, into Jansson's tree by json_fast_load
+ * (else by Jansson), without a tree node, a strtod and a free per value. -1 on any problem: the caller then parses the request the slow
  * way, which accepts the same requests with the same values and words every refusal. */
 static int parse_fast(const struct kserve_model *m, const char *text, size_t len, const uint8_t *bin, size_t bin_len,
                       struct kserve_request *r, char *err, size_t errlen)
@@ -336,7 +356,8 @@ static int parse_fast(const struct kserve_model *m, const char *text, size_t len
     if (rest) {
         memcpy(rest, text, head);
         memcpy(rest + head, after - 1, tail);
-        root = json_loadb(rest, head + tail, JSON_REJECT_DUPLICATES, NULL);
+        root = json_fast_load(rest, head + tail);
+        root = root ? root : json_loadb(rest, head + tail, JSON_REJECT_DUPLICATES, NULL);
         free(rest);
     }
     int rc = root ? parse_root(m, root, r, bin, bin_len, &pre, err, errlen) : -1;
@@ -467,8 +488,8 @@ static int put_output_data(struct http_buf *b, const uint8_t *outputs, uint64_t 
 
 static void put_shape(struct http_buf *b, int64_t batch, const struct kserve_tensor *t)
 {
-    char text[160];
-    http_buf_puts(b, shape_text(batch, t, text, sizeof text));
+    char text[SHAPE_TEXT_MAX];
+    http_buf_puts(b, shape_text(batch, t, text));
 }
 
 int kserve_infer_response(const struct kserve_model *m, const char *version, const struct kserve_request *r,
