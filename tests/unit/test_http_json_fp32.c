@@ -79,11 +79,34 @@ static void check_format(float v)
 static void test_format_edges(void **state)
 {
     (void)state;
-    static const float edges[] = {0.0f,     -0.0f,          1e-45f,         -1e-45f, 1.17549421e-38f, 1.17549435e-38f,
-                                  FLT_MAX,  -FLT_MAX,       FLT_MIN,        1.0f,    0.1f,            0.5f,
-                                  1e-5f,    1e-4f,          9.99999975e-5f, 1e8f,    1e9f,            999999999.0f,
-                                  99999999.0f, 999999936.0f, 1e10f,          1e38f,   123456789.0f,    16777216.0f,
-                                  1048576.125f, 1048576.375f, 1048577.125f,  -7.25e-12f};
+    static const float edges[] = {0.0f,
+                                  -0.0f,
+                                  1e-45f,
+                                  -1e-45f,
+                                  1.17549421e-38f,
+                                  1.17549435e-38f,
+                                  FLT_MAX,
+                                  -FLT_MAX,
+                                  FLT_MIN,
+                                  1.0f,
+                                  0.1f,
+                                  0.5f,
+                                  1e-5f,
+                                  1e-4f,
+                                  9.99999975e-5f,
+                                  1e8f,
+                                  1e9f,
+                                  999999999.0f,
+                                  99999999.0f,
+                                  999999936.0f,
+                                  1e10f,
+                                  1e38f,
+                                  123456789.0f,
+                                  16777216.0f,
+                                  1048576.125f,
+                                  1048576.375f,
+                                  1048577.125f,
+                                  -7.25e-12f};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
         check_format(edges[i]);
     for (int x = -45; x <= 38; x++) { /* around every power of ten */
@@ -209,14 +232,61 @@ static void random_token(char *t)
 static void test_scan_as_jansson(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {
-        "0", "-0", "0.0", "-0.0", "1", "-1", "0.5", "1e5", "1E5", "1e+5", "1e-5", "1.5e-45", "1e-46", "1e-400", "-1e-400",
-        "3.4028235e38", "3.4028236e38", "3.40282357e38", "1e39", "1e400", "-1e400", "123456789012345678",
-        "1234567890123456789", "9223372036854775807", "9223372036854775808", "0.1", "0.10000000149011612",
-        "16777217", "16777217.0", "1.00000005960464477539062", "1.000000059604644775390625", "01", "1.", ".5", "+1",
-        "-", "1e", "1e+", "--1", "0x10", "1.5.5", "NaN", "Infinity", "1,5", "00", "-01", "0e0", "0e999999999",
-        "1e-99999999999", "2.5e-324", "4.9e-324", "1.17549435e-38", "7.0064923e-46", "1.4012984e-45",
-        "0.000000000000000000000000000000000000000000001401298464324817"};
+    static const char *const tokens[] = {"0",
+                                         "-0",
+                                         "0.0",
+                                         "-0.0",
+                                         "1",
+                                         "-1",
+                                         "0.5",
+                                         "1e5",
+                                         "1E5",
+                                         "1e+5",
+                                         "1e-5",
+                                         "1.5e-45",
+                                         "1e-46",
+                                         "1e-400",
+                                         "-1e-400",
+                                         "3.4028235e38",
+                                         "3.4028236e38",
+                                         "3.40282357e38",
+                                         "1e39",
+                                         "1e400",
+                                         "-1e400",
+                                         "123456789012345678",
+                                         "1234567890123456789",
+                                         "9223372036854775807",
+                                         "9223372036854775808",
+                                         "0.1",
+                                         "0.10000000149011612",
+                                         "16777217",
+                                         "16777217.0",
+                                         "1.00000005960464477539062",
+                                         "1.000000059604644775390625",
+                                         "01",
+                                         "1.",
+                                         ".5",
+                                         "+1",
+                                         "-",
+                                         "1e",
+                                         "1e+",
+                                         "--1",
+                                         "0x10",
+                                         "1.5.5",
+                                         "NaN",
+                                         "Infinity",
+                                         "1,5",
+                                         "00",
+                                         "-01",
+                                         "0e0",
+                                         "0e999999999",
+                                         "1e-99999999999",
+                                         "2.5e-324",
+                                         "4.9e-324",
+                                         "1.17549435e-38",
+                                         "7.0064923e-46",
+                                         "1.4012984e-45",
+                                         "0.000000000000000000000000000000000000000000001401298464324817"};
     for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++)
         check_scan(tokens[i]);
     char t[128];
@@ -247,9 +317,9 @@ static void append(char *o, size_t cap, const char *s)
 
 static void random_scalar(char *o, size_t cap)
 {
-    static const char *const odd[] = {"\"a\\\"b\"", "\"\\u00e9\"", "\"\xc3\xa9\"", "\"tab\there\"", "true",
-                                      "false",        "null",         "nul",          "truex",          "\"\"",
-                                      "\"x\x7f\"",     "1e400",        "123456789012345678901"};
+    static const char *const odd[] = {
+        "\"a\\\"b\"", "\"\\u00e9\"", "\"\xc3\xa9\"", "\"tab\there\"",        "true", "false", "null", "nul", "truex",
+        "\"\"",       "\"x\x7f\"",   "1e400",        "123456789012345678901"};
     char t[128];
     switch (next_random() % 4) {
     case 0: random_token(t); break;
@@ -447,8 +517,8 @@ static void test_fast_path_as_tree(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_edges),      cmocka_unit_test(test_format_sweeps),
-        cmocka_unit_test(test_format_as_jansson), cmocka_unit_test(test_scan_as_jansson),
+        cmocka_unit_test(test_format_edges),         cmocka_unit_test(test_format_sweeps),
+        cmocka_unit_test(test_format_as_jansson),    cmocka_unit_test(test_scan_as_jansson),
         cmocka_unit_test(test_fast_load_as_jansson), cmocka_unit_test(test_fast_path_as_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

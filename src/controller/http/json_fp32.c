@@ -160,10 +160,10 @@ size_t json_fp32_format(float v, char out[JSON_FP32_TEXT_MAX])
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 struct number_text {
-    uint64_t w;    /* the first 19 significant digits */
-    int sig;       /* significant digits (more than 19: w is not all of them) */
-    int exp10;     /* value = w x 10^exp10 when sig <= 19 */
-    int real;      /* has a fraction or an exponent: Jansson makes a real of it */
+    uint64_t w; /* the first 19 significant digits */
+    int sig;    /* significant digits (more than 19: w is not all of them) */
+    int exp10;  /* value = w x 10^exp10 when sig <= 19 */
+    int real;   /* has a fraction or an exponent: Jansson makes a real of it */
     int negative;
 };
 

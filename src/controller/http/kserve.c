@@ -341,8 +341,8 @@ static const char *find_data(const char *p, const char *end)
 
 /* The fast path: a flat list of plain numbers in inputs[0].data is read straight into floats
  * (json_fp32.h) and the rest, with "[]" in its place, into Jansson's tree by json_fast_load
- * (else by Jansson), without a tree node, a strtod and a free per value. -1 on any problem: the caller then parses the request the slow
- * way, which accepts the same requests with the same values and words every refusal. */
+ * (else by Jansson), without a tree node, a strtod and a free per value. -1 on any problem: the caller then parses the
+ * request the slow way, which accepts the same requests with the same values and words every refusal. */
 static int parse_fast(const struct kserve_model *m, const char *text, size_t len, const uint8_t *bin, size_t bin_len,
                       struct kserve_request *r, char *err, size_t errlen)
 {
