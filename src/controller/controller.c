@@ -46,10 +46,8 @@ static void op_request_done(void *data, struct sched_request *r, int status, con
     ctl->queued_bytes -= CONTROLLER_REQUEST_COST + r->input_len;
     metrics_on_answered(&ctl->metrics, r->model_id);
     /* its telemetry row (just logged) reaches the file before the response leaves: a native
-     * client's connection commits the rows before it writes (client_link.c); a front end may
-     * write its response at once, so commit for it now */
-    if (!req->session)
-        telemetry_commit_requests(ctl->telemetry);
+     * client's connection commits the rows once per flush (client_link.c), a front end once
+     * per batch of answers it sends (controller_commit_requests) */
     req->answer(req, status, message, output, output_len);
     free(r->input);
     free(req);

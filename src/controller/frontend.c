@@ -53,6 +53,8 @@ void controller_infer_submit(struct controller *ctl, const struct controller_inf
     controller_infer(ctl, req);
 }
 
+void controller_commit_requests(struct controller *ctl) { telemetry_commit_requests(ctl->telemetry); }
+
 int controller_models_changeable(const struct controller *ctl)
 {
     return !ctl->serving || scheduler_models_changeable(ctl->sched);

@@ -48,7 +48,8 @@ const struct controller_metrics *controller_metrics_of(const struct controller *
 /* An inference request. input: the request's input as the native protocol carries it (an LZ4
  * block of the model's input_size bytes; malloc'd: the controller owns it from the call on).
  * answer is called exactly once, maybe before controller_infer_submit returns; output is
- * valid during the call only. */
+ * valid during the call only. The answer's request row is logged but maybe not yet in the
+ * file: the front end calls controller_commit_requests before the answer leaves the process. */
 typedef void (*controller_answer_fn)(void *data, int status, const char *message, const uint8_t *output,
                                      size_t output_len);
 struct controller_infer_request {
@@ -61,6 +62,10 @@ struct controller_infer_request {
     void *data;
 };
 void controller_infer_submit(struct controller *ctl, const struct controller_infer_request *req);
+/* Hands the request rows logged so far to the file (cheap when there are none): a front end
+ * calls it once before the answers it collected leave, as a native client's connection does
+ * once per flush, so that no answered request is missing from a killed controller's log. */
+void controller_commit_requests(struct controller *ctl);
 
 /* Loads `copies` copies of the model at path prefix on every worker, as a client's LoadModel
  * (during start-up it delays serving like one); while serving the scheduler then takes them.

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "controller/controller.h"
+#include "controller/frontend.h"
 #include "proto/clockwork.pb-c.h"
 #include "wire_socket.h"
 #include "worker/worker.h"
@@ -32,6 +33,8 @@ struct ch {
     char model_a[128]; /* path prefixes of two models: DIR/a/model, DIR/b/model */
     char model_b[128];
     struct controller_options *opts;
+    const struct controller_frontend *frontend; /* NULL: none; else on free ports http_port, metrics_port */
+    int http_port, metrics_port;
     pthread_t ctl_thread;
     int ctl_running;
     struct ch_worker workers[CH_MAX_WORKERS];
@@ -181,7 +184,7 @@ static inline void ch_worker_stop(struct ch *h, unsigned i)
 static inline void *ch_controller_main(void *arg)
 {
     struct ch *h = arg;
-    controller_run(h->opts);
+    controller_run_with(h->opts, h->frontend);
     return NULL;
 }
 
@@ -204,6 +207,8 @@ static inline void ch_controller_start_type(struct ch *h, const char *type, cons
     char err[256];
     assert_int_equal(controller_options_parse(h->opts, argc, argv, err, sizeof err), OPTIONS_OK);
     h->opts->client_port = wire_free_port();
+    h->opts->http.port = h->frontend ? (h->http_port = wire_free_port()) : 0;
+    h->opts->http.metrics_port = h->frontend ? (h->metrics_port = wire_free_port()) : 0;
     h->opts->startup_quiet_ns = 300 * NS_PER_MS;
     snprintf(h->opts->log_dir, sizeof h->opts->log_dir, "%s", h->dir);
     assert_int_equal(pthread_create(&h->ctl_thread, NULL, ch_controller_main, h), 0);

@@ -59,10 +59,12 @@ void api_reply(struct http_call *c, int status, const char *content_type, struct
         r.body_len = r.body ? sizeof oom - 1 : 0;
     }
     http_stats_count(&c->api->stats, c->endpoint, r.status);
-    if (c->reply)
+    if (c->reply) {
         c->reply(c->data, &r);
-    else
+    } else {
         free(r.body);
+        c->api->stats.replies_dropped++;
+    }
     api_call_free(c);
 }
 

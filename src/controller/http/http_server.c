@@ -3,7 +3,11 @@
  * 503 and closed), body size (413, by H2O), the time a request's header and body may take and
  * an idle connection may stay (H2O's request and idle timeouts), HTTP/2 streams per
  * connection. A request whose client goes away (an HTTP/2 stream reset) is detached from its
- * call, whose work still completes. */
+ * call, whose work still completes.
+ * Replies leave once per loop turn, as a native client's do: the turn's replies wait in a list,
+ * then one commit of the request rows (controller_commit_requests) precedes them all. A request
+ * disposed of while its reply waits (its client went away) leaves the list; its reply is
+ * dropped. */
 #include "common/log.h"
 #include "controller/http/http_api.h"
 #include "controller/http/http_front.h"
@@ -37,12 +41,17 @@ struct http_port {
     unsigned n_conns;
 };
 
+struct exchange;
+
 struct http_front {
     struct controller *ctl;
     uv_loop_t *loop;
     struct http_api *api;
     struct http_port ports[PORTS];
     unsigned max_connections;
+    uv_idle_t flusher; /* active while replies wait: they leave at the next loop turn */
+    struct exchange *waiting, *waiting_tail;
+    uint64_t replies_queued; /* replies ever queued: their sequence numbers */
 };
 
 struct port_handler {
@@ -53,7 +62,12 @@ struct port_handler {
 /* One request on the transport; lives in the request's memory pool. */
 struct exchange {
     h2o_req_t *req;
-    struct http_call *call; /* while the API has not replied */
+    struct http_front *front;
+    struct http_call *call;  /* while the API has not replied */
+    struct http_reply reply; /* replied, waiting in front->waiting (its body owned here) */
+    int waiting;
+    uint64_t seq; /* its place in the order of replies queued */
+    struct exchange *prev, *next;
 };
 
 static const char *reason_of(int status)
@@ -72,11 +86,8 @@ static const char *reason_of(int status)
     }
 }
 
-static void on_reply(void *data, struct http_reply *r)
+static void send_reply(h2o_req_t *req, struct http_reply *r)
 {
-    struct exchange *x = data;
-    h2o_req_t *req = x->req;
-    x->call = NULL;
     req->res.status = r->status;
     req->res.reason = reason_of(r->status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, r->content_type,
@@ -92,11 +103,64 @@ static void on_reply(void *data, struct http_reply *r)
     free(r->body);
 }
 
+static void unlink_waiting(struct http_front *f, struct exchange *x)
+{
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        f->waiting = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    else
+        f->waiting_tail = x->prev;
+    x->prev = x->next = NULL;
+    x->waiting = 0;
+}
+
+/* One commit, then every reply queued before it; those queued meanwhile (a reply sent can
+ * start the next HTTP/2 request) wait for the next turn's commit. */
+static void on_flush_turn(uv_idle_t *idle)
+{
+    struct http_front *f = idle->data;
+    uv_idle_stop(idle);
+    uint64_t last = f->replies_queued;
+    controller_commit_requests(f->ctl);
+    while (f->waiting && f->waiting->seq <= last) {
+        struct exchange *x = f->waiting;
+        struct http_reply r = x->reply;
+        unlink_waiting(f, x);
+        send_reply(x->req, &r); /* x may be gone after this */
+    }
+}
+
+static void on_reply(void *data, struct http_reply *r)
+{
+    struct exchange *x = data;
+    struct http_front *f = x->front;
+    x->call = NULL;
+    x->reply = *r;
+    x->waiting = 1;
+    x->seq = ++f->replies_queued;
+    x->prev = f->waiting_tail;
+    if (f->waiting_tail)
+        f->waiting_tail->next = x;
+    else
+        f->waiting = x;
+    f->waiting_tail = x;
+    if (!uv_is_active((uv_handle_t *)&f->flusher))
+        uv_idle_start(&f->flusher, on_flush_turn);
+}
+
 static void on_exchange_dispose(void *p)
 {
     struct exchange *x = p;
     if (x->call)
         http_call_detach(x->call);
+    if (!x->waiting)
+        return;
+    unlink_waiting(x->front, x);
+    free(x->reply.body);
+    http_api_stats(x->front->api)->replies_dropped++;
 }
 
 /* Inference-Header-Content-Length, -1 when absent, -2 when not a number. */
@@ -119,8 +183,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct http_port *p = ((struct port_handler *)self)->port;
     struct exchange *x = h2o_mem_alloc_shared(&req->pool, sizeof *x, on_exchange_dispose);
-    x->req = req;
-    x->call = NULL;
+    *x = (struct exchange){.req = req, .front = p->front};
     struct http_request_view v = {
         .method = req->method.base,
         .method_len = req->method.len,
@@ -273,6 +336,8 @@ static unsigned open_connections(const struct http_front *f)
     return n;
 }
 
+static void free_front(uv_handle_t *h) { free(h->data); }
+
 static void front_destroy(void *state)
 {
     struct http_front *f = state;
@@ -290,7 +355,7 @@ static void front_destroy(void *state)
             h2o_config_dispose(&f->ports[i].conf);
         }
     http_api_destroy(f->api);
-    free(f);
+    uv_close((uv_handle_t *)&f->flusher, free_front); /* the controller runs its loop once more */
 }
 
 static void *front_start(struct controller *ctl, uv_loop_t *loop, char *err, size_t errlen)
@@ -304,6 +369,8 @@ static void *front_start(struct controller *ctl, uv_loop_t *loop, char *err, siz
     }
     f->ctl = ctl;
     f->loop = loop;
+    uv_idle_init(loop, &f->flusher);
+    f->flusher.data = f;
     f->max_connections = o->max_connections;
     int ports[PORTS] = {o->port, o->metrics_port};
     for (unsigned i = 0; i < PORTS; i++)

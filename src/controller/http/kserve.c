@@ -1,4 +1,6 @@
 #include "kserve.h"
+#include "json_fast.h"
+#include "json_fp32.h"
 #include <float.h>
 #include <jansson.h>
 #include <math.h>
@@ -8,18 +10,43 @@
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), 400)
 
-/* "[2,3,32,32]" (batch first; -1 for a variable batch) into buf. */
-static const char *shape_text(int64_t batch, const struct kserve_tensor *t, char *buf, size_t len)
+#define SHAPE_TEXT_MAX ((KSERVE_MAX_RANK + 1) * 21 + 2)
+
+/* c, then v in decimal, at o (21 bytes at most); returns the length. Every request writes a
+ * shape or two: snprintf was a tenth of the request's own cost. */
+static size_t put_dim(char *o, char c, int64_t v)
 {
-    size_t off = (size_t)snprintf(buf, len, "[%lld", (long long)batch);
-    for (unsigned i = 0; i < t->rank && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, ",%lld", (long long)t->dims[i]);
-    if (off < len)
-        snprintf(buf + off, len - off, "]");
+    char d[20];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        d[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    o[len++] = c;
+    if (v < 0)
+        o[len++] = '-';
+    while (n)
+        o[len++] = d[--n];
+    return len;
+}
+
+/* "[2,3,32,32]" (batch first; -1 for a variable batch) into buf (SHAPE_TEXT_MAX bytes). */
+static const char *shape_text(int64_t batch, const struct kserve_tensor *t, char buf[SHAPE_TEXT_MAX])
+{
+    size_t off = put_dim(buf, '[', batch);
+    for (unsigned i = 0; i < t->rank && i < KSERVE_MAX_RANK; i++)
+        off += put_dim(buf + off, ',', t->dims[i]);
+    memcpy(buf + off, "]", 2);
     return buf;
 }
 
 /* ---- request ---- */
+
+/* inputs[0].data read ahead of Jansson (the fast path of kserve_parse_infer). */
+struct data_list {
+    float *values;
+    size_t n;
+};
 
 struct flatten {
     const struct kserve_tensor *t;
@@ -27,6 +54,7 @@ struct flatten {
     unsigned rank;
     float *out;
     uint64_t n, total;
+    const struct data_list *pre; /* the values, when read ahead (Jansson then sees "[]") */
 };
 
 static int put_number(struct flatten *f, const json_t *v, char *err, size_t errlen)
@@ -66,10 +94,22 @@ static int flatten_nested(struct flatten *f, const json_t *v, unsigned depth, ch
     return 0;
 }
 
+static int take_data(struct flatten *f, char *err, size_t errlen)
+{
+    if (f->pre->n != f->total)
+        return FAIL("input %s: data has %zu elements, its shape needs %llu", f->t->name, f->pre->n,
+                    (unsigned long long)f->total);
+    memcpy(f->out, f->pre->values, f->total * sizeof(float));
+    f->n = f->total;
+    return 0;
+}
+
 static int parse_data(struct flatten *f, const json_t *data, char *err, size_t errlen)
 {
     if (!json_is_array(data))
         return FAIL("input %s: 'data' must be a list of numbers (flat or nested)", f->t->name);
+    if (f->pre)
+        return take_data(f, err, errlen);
     const json_t *first = json_array_get(data, 0);
     if (first && json_is_array(first))
         return flatten_nested(f, data, 0, err, errlen);
@@ -91,8 +131,8 @@ static int parse_data(struct flatten *f, const json_t *data, char *err, size_t e
 static int parse_shape(const struct kserve_model *m, const json_t *shape, struct flatten *f, char *err, size_t errlen)
 {
     const struct kserve_tensor *t = &m->input;
-    char want[160];
-    shape_text(-1, t, want, sizeof want);
+    char want[SHAPE_TEXT_MAX];
+    shape_text(-1, t, want);
     if (!json_is_array(shape) || json_array_size(shape) != t->rank + 1)
         return FAIL("input %s: 'shape' must be a list of %u dimensions, %s for model %s", t->name, t->rank + 1, want,
                     m->name);
@@ -210,7 +250,7 @@ static int parse_tensor_data(const json_t *in, struct flatten *f, const uint8_t 
 }
 
 static int parse_input(const struct kserve_model *m, const json_t *root, struct kserve_request *r, const uint8_t *bin,
-                       size_t bin_len, char *err, size_t errlen)
+                       size_t bin_len, const struct data_list *pre, char *err, size_t errlen)
 {
     const json_t *inputs = json_object_get(root, "inputs");
     if (!json_is_array(inputs) || json_array_size(inputs) != 1)
@@ -226,6 +266,7 @@ static int parse_input(const struct kserve_model *m, const json_t *root, struct 
                     m->name);
     struct flatten f;
     memset(&f, 0, sizeof f);
+    f.pre = pre;
     int rc = parse_shape(m, json_object_get(in, "shape"), &f, err, errlen);
     if (rc)
         return rc;
@@ -247,7 +288,7 @@ static int parse_input(const struct kserve_model *m, const json_t *root, struct 
 }
 
 static int parse_root(const struct kserve_model *m, const json_t *root, struct kserve_request *r, const uint8_t *bin,
-                      size_t bin_len, char *err, size_t errlen)
+                      size_t bin_len, const struct data_list *pre, char *err, size_t errlen)
 {
     if (!json_is_object(root))
         return FAIL("the request must be a JSON object");
@@ -259,11 +300,87 @@ static int parse_root(const struct kserve_model *m, const json_t *root, struct k
     int rc = parse_request_params(root, r, err, errlen);
     if (!rc)
         rc = parse_outputs(m, root, r, err, errlen);
-    return rc ? rc : parse_input(m, root, r, bin, bin_len, err, errlen);
+    return rc ? rc : parse_input(m, root, r, bin, bin_len, pre, err, errlen);
+}
+
+/* The value of key in the object at p (its first occurrence, the key as written), or NULL. */
+static const char *member_value(const char *p, const char *end, const char *key)
+{
+    size_t len = strlen(key);
+    p = json_skip_ws(p, end);
+    if (p == end || *p != '{')
+        return NULL;
+    for (p = json_skip_ws(p + 1, end); p < end && *p == '"'; p = json_skip_ws(p + 1, end)) {
+        const char *name = p + 1, *stop = json_skip_value(p, end);
+        if (!stop)
+            return NULL;
+        int match = (size_t)(stop - 1 - name) == len && memcmp(name, key, len) == 0;
+        p = json_skip_ws(stop, end);
+        if (p == end || *p != ':')
+            return NULL;
+        p = json_skip_ws(p + 1, end);
+        if (match)
+            return p < end ? p : NULL;
+        p = json_skip_value(p, end);
+        p = p ? json_skip_ws(p, end) : NULL;
+        if (!p || p == end || *p != ',')
+            return NULL;
+    }
+    return NULL;
+}
+
+/* The '[' of inputs[0].data in the text, or NULL. */
+static const char *find_data(const char *p, const char *end)
+{
+    p = member_value(p, end, "inputs");
+    if (!p || *p != '[')
+        return NULL;
+    p = member_value(p + 1, end, "data");
+    return p && *p == '[' ? p : NULL;
+}
+
+/* The fast path: a flat list of plain numbers in inputs[0].data is read straight into floats
+ * (json_fp32.h) and the rest, with "[]" in its place, into Jansson's tree by json_fast_load
+ * (else by Jansson), without a tree node, a strtod and a free per value. -1 on any problem: the caller then parses the
+ * request the slow way, which accepts the same requests with the same values and words every refusal. */
+static int parse_fast(const struct kserve_model *m, const char *text, size_t len, const uint8_t *bin, size_t bin_len,
+                      struct kserve_request *r, char *err, size_t errlen)
+{
+    const char *end = text + len, *list = find_data(text, end), *after = list;
+    struct data_list pre;
+    if (!list || json_fp32_list(&after, end, &pre.values, &pre.n) != 0)
+        return -1;
+    size_t head = (size_t)(list - text) + 1, tail = (size_t)(end - after) + 1; /* "...[" and "]..." */
+    char *rest = malloc(head + tail);
+    json_t *root = NULL;
+    if (rest) {
+        memcpy(rest, text, head);
+        memcpy(rest + head, after - 1, tail);
+        root = json_fast_load(rest, head + tail);
+        root = root ? root : json_loadb(rest, head + tail, JSON_REJECT_DUPLICATES, NULL);
+        free(rest);
+    }
+    int rc = root ? parse_root(m, root, r, bin, bin_len, &pre, err, errlen) : -1;
+    json_decref(root);
+    free(pre.values);
+    if (rc)
+        kserve_request_free(r);
+    return rc ? -1 : 0;
 }
 
 int kserve_parse_infer(const struct kserve_model *m, const uint8_t *body, size_t body_len, long long json_len,
                        struct kserve_request *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int length_ok = json_len >= -1 && json_len <= (long long)body_len; /* else the tree path words it */
+    size_t jlen = json_len >= 0 ? (size_t)json_len : body_len;
+    if (length_ok && parse_fast(m, (const char *)body, jlen, body + jlen, body_len - jlen, out, err, errlen) == 0)
+        return 0;
+    return kserve_parse_infer_tree(m, body, body_len, json_len, out, err, errlen);
+}
+
+int kserve_parse_infer_tree(const struct kserve_model *m, const uint8_t *body, size_t body_len, long long json_len,
+                            struct kserve_request *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (json_len < -1)
@@ -275,7 +392,7 @@ int kserve_parse_infer(const struct kserve_model *m, const uint8_t *body, size_t
     json_t *root = json_loadb((const char *)body, jlen, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return FAIL("malformed JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-    int rc = parse_root(m, root, out, body + jlen, body_len - jlen, err, errlen);
+    int rc = parse_root(m, root, out, body + jlen, body_len - jlen, NULL, err, errlen);
     json_decref(root);
     if (rc)
         kserve_request_free(out);
@@ -348,32 +465,13 @@ static void put_string(struct http_buf *b, const char *s)
     http_buf_append(b, "\"", 1);
 }
 
-/* A finite v as Jansson writes a real: %.9g, ".0" added to what would read as an integer, the
- * exponent without '+' or leading zeros ("1e-05" -> "1e-5"). Returns the length. */
-static size_t format_real(double v, char buf[32])
-{
-    int n = snprintf(buf, 32, "%.9g", v);
-    char *e = memchr(buf, 'e', (size_t)n);
-    if (!e && !memchr(buf, '.', (size_t)n)) {
-        memcpy(buf + n, ".0", 3);
-        return (size_t)n + 2;
-    }
-    if (!e)
-        return (size_t)n;
-    char *digits = e + 1 + (e[1] == '-'), *from = e + 1 + (e[1] == '-' || e[1] == '+');
-    while (*from == '0' && from[1])
-        from++;
-    memmove(digits, from, strlen(from) + 1);
-    return strlen(buf);
-}
-
 /* The output values as a JSON list; -1 with err for a value JSON cannot carry. */
 static int put_output_data(struct http_buf *b, const uint8_t *outputs, uint64_t n, char *err, size_t errlen)
 {
     http_buf_append(b, "[", 1);
     for (uint64_t i = 0; i < n; i++) {
         float v;
-        char text[32];
+        char text[JSON_FP32_TEXT_MAX];
         memcpy(&v, outputs + i * sizeof v, sizeof v);
         if (!isfinite(v)) {
             snprintf(err, errlen, "output element %llu is %g, which JSON cannot carry: ask for binary_data_output",
@@ -382,7 +480,7 @@ static int put_output_data(struct http_buf *b, const uint8_t *outputs, uint64_t 
         }
         if (i)
             http_buf_append(b, ",", 1);
-        http_buf_append(b, text, format_real(v, text));
+        http_buf_append(b, text, json_fp32_format(v, text)); /* %.9g, as Jansson writes it */
     }
     http_buf_append(b, "]", 1);
     return 0;
@@ -390,8 +488,8 @@ static int put_output_data(struct http_buf *b, const uint8_t *outputs, uint64_t 
 
 static void put_shape(struct http_buf *b, int64_t batch, const struct kserve_tensor *t)
 {
-    char text[160];
-    http_buf_puts(b, shape_text(batch, t, text, sizeof text));
+    char text[SHAPE_TEXT_MAX];
+    http_buf_puts(b, shape_text(batch, t, text));
 }
 
 int kserve_infer_response(const struct kserve_model *m, const char *version, const struct kserve_request *r,

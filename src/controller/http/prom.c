@@ -200,6 +200,9 @@ static void render_http(struct http_buf *b, const struct http_stats *h)
     for (unsigned p = 0; p < 2; p++)
         http_buf_printf(b, "clockwork_http_connections_refused_total{port=\"%s\"} %llu\n", PORTS[p],
                         (unsigned long long)h->connections_refused[p]);
+    header(b, "clockwork_http_replies_dropped_total", "counter",
+           "HTTP replies dropped because their client went away before they could be sent");
+    http_buf_printf(b, "clockwork_http_replies_dropped_total %llu\n", (unsigned long long)h->replies_dropped);
 }
 
 void prom_render(struct http_buf *b, const struct prom_source *src)

@@ -20,6 +20,7 @@ struct http_stats {
     unsigned n_requests;
     unsigned connections[2];         /* open now: [0] API port, [1] metrics port */
     uint64_t connections_refused[2]; /* over the connection limit */
+    uint64_t replies_dropped;        /* their client went away before they could be sent */
 };
 void http_stats_count(struct http_stats *s, const char *endpoint, int code);
 
