@@ -78,13 +78,19 @@ static const struct sched_ops controller_sched_ops = {
 /* ---- action sending (send_queue.h): the scheduler is told of every action that cannot
  * leave; the silence clock of a worker starts with its first outstanding action ---- */
 
+/* Sends in flight: the actions on a connection whose kernel buffer refused some (a worker that
+ * does not read), with those staged behind them. Actions staged on a connection that takes what
+ * it is given all leave in the loop turn's one write, so they do not hold back the next (two in
+ * flight would split a turn's actions into several writes). */
 static unsigned sq_in_flight(void *data)
 {
     struct controller *ctl = data;
     unsigned n = 0;
-    for (unsigned i = 0; i < ctl->n_workers; i++)
-        if (ctl->workers[i].conn)
-            n += net_conn_writes_pending(ctl->workers[i].conn);
+    for (unsigned i = 0; i < ctl->n_workers; i++) {
+        struct net_conn *c = ctl->workers[i].conn;
+        if (c && net_conn_writes_refused(c))
+            n += net_conn_writes_pending(c);
+    }
     return n;
 }
 

@@ -788,6 +788,7 @@ int64_t net_conn_clock_offset(const struct net_conn *c) { return net_skew_offset
 uint64_t net_conn_rtt(const struct net_conn *c) { return net_skew_rtt(&c->skew); }
 size_t net_conn_write_queue_bytes(const struct net_conn *c) { return unsent_bytes(c); }
 unsigned net_conn_writes_pending(const struct net_conn *c) { return c->writes_pending; }
+unsigned net_conn_writes_refused(const struct net_conn *c) { return c->writes_pending - c->staged_frames; }
 const struct net_stats *net_conn_stats(const struct net_conn *c) { return &c->stats; }
 
 int net_parse_address(const char *addr, char *host, size_t hostlen, int *port, int default_port)

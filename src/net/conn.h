@@ -114,6 +114,9 @@ int64_t net_conn_clock_offset(const struct net_conn *c); /* our clock - peer clo
 uint64_t net_conn_rtt(const struct net_conn *c);
 size_t net_conn_write_queue_bytes(const struct net_conn *c); /* staged and queued bytes, not yet taken by the kernel */
 unsigned net_conn_writes_pending(const struct net_conn *c);  /* messages queued, not yet taken by the kernel */
+/* Of those, the messages of writes the kernel did not take whole (its buffer was full): 0 while
+ * the peer reads, whatever this loop turn staged. */
+unsigned net_conn_writes_refused(const struct net_conn *c);
 const struct net_stats *net_conn_stats(const struct net_conn *c);
 
 /* Splits "host:port" (port defaulting to default_port). Returns 0 or -1 if malformed. */

@@ -4,7 +4,8 @@
  * connections beyond the server's limit are refused, a peer that does not read is paused and
  * then dropped, a refusal reaches the peer before the close, a session at its work limit
  * stops reading, and with a secret only a peer holding it is announced. Also how frames leave:
- * staged by the sends of a loop turn, then written together after one before_flush. */
+ * staged by the sends of a loop turn, then written together after one before_flush, and which
+ * of them count as refused by the kernel. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,6 +251,41 @@ static void test_unsent_bytes_pause_then_drop(void **state)
     stop(&f);
 }
 
+/* Frames staged in a loop turn are pending, not refused; those the kernel would not take (a peer
+ * that does not read) are refused, and what is staged behind them is only pending; once the peer
+ * reads, nothing is either. (The controller counts a worker's actions in flight by this.) */
+static void test_refused_writes_counted(void **state)
+{
+    (void)state;
+    struct fx f;
+    start(&f, (struct net_limits){0}, NULL);
+    int fd = wire_dial(f.port);
+    run(&f, 2000, &f.connects, 1);
+    static uint8_t body[256 * 1024];
+    enum { N = 128 }; /* 32 MiB: more than loopback buffers hold */
+    for (unsigned i = 0; i < N; i++)
+        assert_int_equal(net_conn_send_shared(f.conn, 9, i, NULL, body, sizeof body), 0);
+    assert_int_equal(net_conn_writes_pending(f.conn), N);
+    assert_int_equal(net_conn_writes_refused(f.conn), 0);
+    uv_run(&f.loop, UV_RUN_NOWAIT); /* the turn's one write: the kernel does not take it whole */
+    unsigned refused = net_conn_writes_refused(f.conn);
+    assert_true(refused > 0 && refused <= N);
+    assert_int_equal(net_conn_writes_pending(f.conn), refused);
+    assert_int_equal(net_conn_send_shared(f.conn, 9, N, NULL, body, sizeof body), 0);
+    assert_int_equal(net_conn_writes_pending(f.conn), refused + 1);
+    assert_int_equal(net_conn_writes_refused(f.conn), refused);
+    static char drain[1 << 16];
+    for (int i = 0; i < 200000 && net_conn_writes_pending(f.conn); i++) {
+        if (recv(fd, drain, sizeof drain, MSG_DONTWAIT) <= 0)
+            usleep(50);
+        uv_run(&f.loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(net_conn_writes_pending(f.conn), 0);
+    assert_int_equal(net_conn_writes_refused(f.conn), 0);
+    close(fd);
+    stop(&f);
+}
+
 static void test_refusal_is_read_before_the_close(void **state)
 {
     (void)state;
@@ -468,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_body_limit_by_type),
         cmocka_unit_test(test_frame_and_idle_timeouts),
         cmocka_unit_test(test_connection_limit),
+        cmocka_unit_test(test_refused_writes_counted),
         cmocka_unit_test(test_unsent_bytes_pause_then_drop),
         cmocka_unit_test(test_refusal_is_read_before_the_close),
         cmocka_unit_test(test_session_work_limit),
