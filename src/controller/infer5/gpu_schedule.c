@@ -196,11 +196,16 @@ static unsigned evictable_pages(const struct scheduler *s, const struct infer5_g
 struct fit_ctx {
     struct scheduler *s;
     unsigned g, room; /* free pages plus what evictions could free */
+    int have_room;    /* room is counted at the first model that needs it (most searches find none) */
 };
 
 static int fits(void *ctx, unsigned model)
 {
     struct fit_ctx *c = ctx;
+    if (!c->have_room) {
+        c->room = c->s->gpus[c->g].free_pages + evictable_pages(c->s, &c->s->gpus[c->g]);
+        c->have_room = 1;
+    }
     return c->s->models[model].pages <= c->room;
 }
 
@@ -285,7 +290,7 @@ void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
     struct infer5_gpu *gpu = &s->gpus[g];
     while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS &&
            load_tracker_may_load(s->lt, g)) {
-        struct fit_ctx ctx = {s, g, gpu->free_pages + evictable_pages(s, gpu)};
+        struct fit_ctx ctx = {s, g, 0, 0};
         int id = load_tracker_next_load(s->lt, g, fits, &ctx);
         if (id < 0)
             return;
