@@ -366,6 +366,55 @@ static void test_load_tracker_reports_every_load(void **state)
     load_tracker_destroy(lt);
 }
 
+/* The per-GPU count of held candidates against a recount, and the searches it shortens against
+ * what any search may return: a candidate the GPU does not hold, without a copy unless the GPU
+ * has spare capacity; none at all when the GPU holds every candidate. */
+static void check_held_candidates(struct load_tracker *lt)
+{
+    for (unsigned g = 0; g < T_GPUS; g++) {
+        unsigned held = 0, n = 0;
+        for (unsigned m = 0; m < T_MODELS; m++) {
+            n += (unsigned)load_tracker_is_candidate(lt, m);
+            held += load_tracker_is_candidate(lt, m) && load_tracker_holds(lt, m, g);
+        }
+        assert_int_equal(load_tracker_held_candidates(lt, g), held);
+        int id = load_tracker_next_load(lt, g, fits_any, NULL);
+        if (held == n)
+            assert_int_equal(id, -1);
+        if (id < 0)
+            continue;
+        assert_true(load_tracker_is_candidate(lt, (unsigned)id));
+        assert_false(load_tracker_holds(lt, (unsigned)id, g));
+        assert_true(load_tracker_copies(lt, (unsigned)id) == 0 || load_tracker_gpu_spare(lt, g));
+    }
+}
+
+static void test_load_tracker_counts_held_candidates(void **state)
+{
+    (void)state;
+    rng_state = 11;
+    struct load_tracker *lt = load_tracker_create(T_MODELS, T_GPUS, 1000);
+    uint64_t demand[T_MODELS] = {0};
+    for (unsigned step = 0; step < 20000; step++) {
+        unsigned m = below(T_MODELS), g = below(T_GPUS), op = below(5);
+        if (op <= 1) {
+            uint64_t d = below(600) + 1;
+            demand[m] += d;
+            load_tracker_add_demand(lt, m, d);
+        } else if (op == 2 && demand[m]) {
+            uint64_t d = below((unsigned)demand[m]) + 1;
+            demand[m] -= d;
+            load_tracker_remove_demand(lt, m, d);
+        } else if (op == 3) {
+            load_tracker_add_copy(lt, m, g);
+        } else {
+            load_tracker_remove_copy(lt, m, g);
+        }
+        check_held_candidates(lt);
+    }
+    load_tracker_destroy(lt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_gpu_wake_random),
         cmocka_unit_test(test_load_slots_random),
         cmocka_unit_test(test_load_tracker_reports_every_load),
+        cmocka_unit_test(test_load_tracker_counts_held_candidates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,6 +202,13 @@ unsigned load_tracker_copies(const struct load_tracker *lt, unsigned model) { re
 uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
 int load_tracker_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
 
+int load_tracker_is_candidate(const struct load_tracker *lt, unsigned model)
+{
+    return lt->models[model].heap_pos != IDHEAP_NONE;
+}
+
+unsigned load_tracker_held_candidates(const struct load_tracker *lt, unsigned gpu) { return lt->held_candidates[gpu]; }
+
 int load_tracker_wants_first_copy(const struct load_tracker *lt)
 {
     return lt->candidates.len && idheap_top_key(&lt->candidates).hi < COPIES_CLASS;
