@@ -49,6 +49,7 @@ struct sched_config {
     double estimate_percentile; /* default 0.99 */
     int generate_inputs;        /* ask workers to generate inputs when a request has none */
     unsigned max_gpus;          /* default 100 */
+    int full_ticks;             /* tests: INFER5 runs every part of every tick, even provably idle ones */
     struct sched_stress_config stress;
 };
 void sched_config_defaults(struct sched_config *c);

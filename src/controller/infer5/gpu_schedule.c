@@ -310,11 +310,20 @@ void gpu_load_slot_sync(struct scheduler *s, unsigned g)
                         gpu->load_free >= ahead ? gpu->load_free - ahead + 1 : 0);
 }
 
+/* Whether a pass now would repeat the last one, which did nothing: nothing it reads has changed
+ * and it would offer the same GPUs (an idle tick then costs O(1), not a pass over the GPUs). */
+static int load_pass_repeats(const struct scheduler *s, uint64_t now)
+{
+    return s->idle_pass && s->idle_pass_changes == s->changes &&
+           s->idle_pass_refreshes == load_tracker_refreshes(s->lt) && load_slots_next_new(&s->slots) > now;
+}
+
 /* Offers the wanted models to the GPUs with free load slots, least loaded first. */
 void schedule_loads(struct scheduler *s, uint64_t now)
 {
-    if (!load_tracker_has_candidates(s->lt))
+    if (!load_tracker_has_candidates(s->lt) || (!s->cfg.full_ticks && load_pass_repeats(s, now)))
         return;
+    uint64_t refreshes = load_tracker_refreshes(s->lt), changes = s->changes;
     unsigned n = load_slots_begin_pass(&s->slots, now);
     uint64_t before = s->next_action_id;
     int g;
@@ -329,4 +338,7 @@ void schedule_loads(struct scheduler *s, uint64_t now)
     load_slots_end_pass(&s->slots);
     /* offered but nothing placed: wait for an event to change pages or demand */
     s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;
+    s->idle_pass = changes == s->changes && refreshes == load_tracker_refreshes(s->lt);
+    s->idle_pass_changes = changes;
+    s->idle_pass_refreshes = refreshes;
 }

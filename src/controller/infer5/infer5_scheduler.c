@@ -71,6 +71,7 @@ struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type 
     }
     memset(a, 0, sizeof *a);
     a->id = ++s->next_action_id;
+    s->changes++;
     a->type = type;
     a->gpu = gpu;
     a->model = model;
@@ -95,6 +96,7 @@ void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status,
     struct sched_request *r = q->r;
     struct infer5_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
     struct request_row row;
+    s->changes++;
     sched_request_row(&row, r, now, status, m ? ++m->departures : 0);
     if (met)
         *met = row.deadline_met;
@@ -321,6 +323,7 @@ static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t no
 
 static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
 {
+    s->changes++;
     if (r->model_id >= s->n_models || !s->models[r->model_id].known) {
         reject(s, now, r, "Invalid model ID");
         return;
@@ -406,6 +409,7 @@ static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sch
     }
     unsigned g = a->gpu;
     s->loads_stuck = 0;
+    s->changes++;
     infer5_results_handle(s, now, a, res);
     sched_action_free(s, a);
     if (s->gpus[g].alive) {
@@ -432,6 +436,7 @@ static void fail_actions(struct scheduler *s, uint64_t now, long worker, int cli
 
 static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
+    s->changes++;
     fail_actions(s, now, worker_id, CLIENT_ERROR, "Worker connection lost");
     for (unsigned i = 0; i < s->n_gpus; i++) {
         struct infer5_gpu *g = &s->gpus[i];
@@ -450,6 +455,7 @@ static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned wo
 
 static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
+    s->changes++;
     for (unsigned i = 0; i < s->n_gpus; i++) {
         struct infer5_gpu *g = &s->gpus[i];
         if (g->worker_id != worker_id || g->alive)
@@ -469,6 +475,7 @@ static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned wo
 
 static void infer5_drain(struct scheduler *s, uint64_t now, int status)
 {
+    s->changes++;
     fail_actions(s, now, -1, status, "Controller shutting down");
     while (s->timeouts.len) {
         struct qreq *q = idheap_top(&s->timeouts);
@@ -496,6 +503,7 @@ static void grow_max_req(struct scheduler *s, unsigned old_max)
 static int infer5_add_models(struct scheduler *s, uint64_t now, const struct sched_model *models, unsigned n_models)
 {
     (void)now;
+    s->changes++;
     unsigned n = s->n_models, old_max = s->max_req;
     for (unsigned i = 0; i < n_models; i++) {
         if (models[i].id < s->n_models && s->models[models[i].id].known)
@@ -539,6 +547,7 @@ static int infer5_set_model_serving(struct scheduler *s, uint64_t now, unsigned 
     if (id >= s->n_models || !s->models[id].known)
         return -1;
     s->models[id].unloaded = !serving;
+    s->changes++;
     if (!serving)
         answer_all_queued(s, now, id, CLIENT_ERROR, "Model unloaded while the request was queued");
     s->loads_stuck = 0;

@@ -29,6 +29,7 @@ struct load_tracker {
     struct idheap candidates; /* most uncovered demand first */
     unsigned *held_candidates; /* per GPU: how many candidates it holds (it can take none of those) */
     unsigned *scratch;        /* best-first search frontier */
+    uint64_t refreshes;       /* rekeys done by load_tracker_next_load */
     void (*watch)(void *data, unsigned gpu, uint64_t load);
     void *watch_data;
 };
@@ -207,6 +208,8 @@ int load_tracker_is_candidate(const struct load_tracker *lt, unsigned model)
     return lt->models[model].heap_pos != IDHEAP_NONE;
 }
 
+uint64_t load_tracker_refreshes(const struct load_tracker *lt) { return lt->refreshes; }
+
 unsigned load_tracker_held_candidates(const struct load_tracker *lt, unsigned gpu) { return lt->held_candidates[gpu]; }
 
 int load_tracker_wants_first_copy(const struct load_tracker *lt)
@@ -310,6 +313,7 @@ int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(vo
         /* other models' demand may have moved GPU loads since this key was set */
         struct idheap_key before = lt->candidates.n[lt->models[id].heap_pos].key;
         rekey(lt, (unsigned)id);
+        lt->refreshes++;
         unsigned pos = lt->models[id].heap_pos;
         if (pos != IDHEAP_NONE && lt->candidates.n[pos].key.hi == before.hi)
             return id;

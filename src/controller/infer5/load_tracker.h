@@ -42,6 +42,10 @@ int load_tracker_is_candidate(const struct load_tracker *lt, unsigned model);
  * copies change, so that a GPU holding them all is refused in O(1). */
 unsigned load_tracker_held_candidates(const struct load_tracker *lt, unsigned gpu);
 
+/* How many priorities load_tracker_next_load has refreshed so far (its only change to the
+ * tracker: a search that refreshed none and found nothing would find nothing again). */
+uint64_t load_tracker_refreshes(const struct load_tracker *lt);
+
 /* The model that most needs a copy on gpu and that `fits` accepts (e.g. enough pages
  * after evictions), or -1. Does not record the copy: call load_tracker_add_copy when loading. */
 int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(void *ctx, unsigned model), void *ctx);

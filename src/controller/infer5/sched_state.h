@@ -81,6 +81,13 @@ struct scheduler {
     struct action_table actions;
     uint64_t next_action_id, use_seq;
     int loads_stuck; /* last load pass placed nothing; wait for an event */
+    /* Events taken, actions sent and requests answered so far: the state a load pass reads
+     * changes only with one of them (or with time, through which GPUs it may offer). */
+    uint64_t changes;
+    /* The last load pass placed nothing and changed nothing (no priority refreshed): until
+     * `changes` moves on or another GPU becomes offerable, a pass would do the same. */
+    int idle_pass;
+    uint64_t idle_pass_changes, idle_pass_refreshes;
     int unknown_result_logged;
     unsigned max_req;    /* largest usable batch size of any model */
     struct qreq **batch; /* scratch, max_req entries */
