@@ -276,6 +276,7 @@ static void infer5_destroy(struct scheduler *s)
     }
     for (unsigned i = 0; i < s->n_models; i++) {
         model_queue_free(&s->models[i].q);
+        estimates_free(&s->models[i].est);
         free(s->models[i].inst);
     }
     for (unsigned i = 0; i < s->n_chunks; i++)

@@ -39,7 +39,7 @@ struct infer5_model {
     unsigned n_loaded;
     uint64_t arrivals, departures;
     struct idheap_key urgency;  /* most urgent strategy; hi = SCHED_IDLE when none */
-    struct model_estimates est; /* last: what every event reads above shares few cache lines */
+    struct model_estimates est; /* its samples apart: a model is a few cache lines */
 };
 
 struct infer5_gpu {
