@@ -33,12 +33,17 @@ static struct idheap *heap_of(struct load_slots *ls, unsigned g)
 /* Puts g where its open flag, ready_at and load say. Outside a pass a GPU that was offerable
  * at the last pass's `now` joins the offerable ones at once, so that `waiting` holds exactly
  * the GPUs a later pass would offer anew (load_slots_next_new). */
+static unsigned char place_of(const struct load_slots *ls, const struct load_slot *slot)
+{
+    if (!slot->open)
+        return NOWHERE;
+    return !ls->passing && slot->ready_at <= ls->offer_since ? OFFERABLE : WAITING;
+}
+
 static void refile(struct load_slots *ls, unsigned g)
 {
     struct load_slot *slot = &ls->gpu[g];
-    unsigned char to = !slot->open                                    ? NOWHERE
-                       : !ls->passing && slot->ready_at <= ls->offer_since ? OFFERABLE
-                                                                           : WAITING;
+    unsigned char to = place_of(ls, slot);
     struct idheap_key k = {to == OFFERABLE ? slot->load : slot->ready_at, g};
     if (slot->where == to && to != NOWHERE) {
         idheap_update(heap_of(ls, g), slot->pos, k);

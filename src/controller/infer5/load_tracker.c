@@ -26,10 +26,10 @@ struct load_tracker {
     unsigned n_models, n_gpus;
     struct load_tracker_model *models;
     uint64_t *gpu_load;
-    struct idheap candidates; /* most uncovered demand first */
+    struct idheap candidates;  /* most uncovered demand first */
     unsigned *held_candidates; /* per GPU: how many candidates it holds (it can take none of those) */
-    unsigned *scratch;        /* best-first search frontier */
-    uint64_t refreshes;       /* rekeys done by load_tracker_next_load */
+    unsigned *scratch;         /* best-first search frontier */
+    uint64_t refreshes;        /* rekeys done by load_tracker_next_load */
     void (*watch)(void *data, unsigned gpu, uint64_t load);
     void *watch_data;
 };
