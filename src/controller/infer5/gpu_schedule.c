@@ -318,6 +318,13 @@ static int load_pass_repeats(const struct scheduler *s, uint64_t now)
            s->idle_pass_refreshes == load_tracker_refreshes(s->lt) && load_slots_next_new(&s->slots) > now;
 }
 
+uint64_t schedule_loads_next(const struct scheduler *s, uint64_t now)
+{
+    if (!load_tracker_has_candidates(s->lt))
+        return SCHED_IDLE;
+    return !s->cfg.full_ticks && load_pass_repeats(s, now) ? load_slots_next_new(&s->slots) : now;
+}
+
 /* Offers the wanted models to the GPUs with free load slots, least loaded first. */
 void schedule_loads(struct scheduler *s, uint64_t now)
 {

@@ -396,6 +396,20 @@ static uint64_t infer5_next_wakeup(const struct scheduler *s, uint64_t now)
     return w < now ? now : w;
 }
 
+/* Every part of a tick before this would do nothing: no request's target passed, no GPU due or
+ * changed, and no load pass that could differ from the last idle one. */
+static uint64_t infer5_next_tick(const struct scheduler *s, uint64_t now)
+{
+    if (gpu_wake_any_marked(&s->wake))
+        return now;
+    uint64_t w = schedule_loads_next(s, now);
+    if (s->timeouts.len && idheap_top_key(&s->timeouts).hi < w)
+        w = idheap_top_key(&s->timeouts).hi;
+    if (gpu_wake_next(&s->wake) < w)
+        w = gpu_wake_next(&s->wake);
+    return w < now ? now : w;
+}
+
 /* ---- results, worker loss, drain ---- */
 
 static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
@@ -574,6 +588,7 @@ const struct sched_impl infer5_impl = {
     .on_result = infer5_on_result,
     .tick = infer5_tick,
     .next_wakeup = infer5_next_wakeup,
+    .next_tick = infer5_next_tick,
     .on_worker_lost = infer5_on_worker_lost,
     .on_worker_back = infer5_on_worker_back,
     .drain = infer5_drain,

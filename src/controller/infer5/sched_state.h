@@ -115,6 +115,8 @@ void sched_action_free(struct scheduler *s, struct action_rec *a);
 void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now);
 void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now);
 void schedule_loads(struct scheduler *s, uint64_t now);
+/* The earliest time a tick's load pass could act (now if it may at once, SCHED_IDLE if only after an event). */
+uint64_t schedule_loads_next(const struct scheduler *s, uint64_t now);
 void gpus_schedule_infer_due(struct scheduler *s, uint64_t now);
 /* Tells s->slots whether and from when GPU g can take a load (after its load state changed). */
 void gpu_load_slot_sync(struct scheduler *s, unsigned g);
