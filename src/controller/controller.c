@@ -124,6 +124,25 @@ static const struct send_queue_ops controller_send_ops = {
     .fail = sq_fail,
 };
 
+static void on_tick(uv_timer_t *t);
+
+/* A periodic tick (INFER5) that could not act is not taken: the timer sleeps until the first one
+ * that could (scheduler_next_tick), and an event that brings that closer wakes it. The ticks left
+ * out would have changed nothing, so the scheduler decides as if ticked every period. */
+static void periodic_tick_arm(struct controller *ctl, uint64_t now)
+{
+    uint64_t next = scheduler_next_tick(ctl->sched, now);
+    uint64_t at = next <= now + ctl->tick_ms * NS_PER_MS ? 0 : next; /* 0: tick on the period */
+    if (at == ctl->tick_sleep_until || (at && ctl->tick_sleep_until && ctl->tick_sleep_until <= at))
+        return;
+    if (at == UINT64_MAX)
+        uv_timer_stop(&ctl->tick_timer);
+    else
+        uv_timer_start(&ctl->tick_timer, on_tick, at ? (at - now + NS_PER_MS - 1) / NS_PER_MS : ctl->tick_ms,
+                       ctl->tick_ms);
+    ctl->tick_sleep_until = at;
+}
+
 void controller_pump(struct controller *ctl)
 {
     if (!ctl->sched)
@@ -131,6 +150,8 @@ void controller_pump(struct controller *ctl)
     send_queue_pump(&ctl->sends, clock_now_ns());
     if (ctl->precise_wake)
         wake_timer_arm(&ctl->wake, scheduler_next_wakeup(ctl->sched, clock_now_ns()));
+    else if (ctl->tick_ms)
+        periodic_tick_arm(ctl, clock_now_ns());
 }
 
 void controller_infer(struct controller *ctl, struct ctl_request *req)
@@ -353,7 +374,11 @@ static void tick_scheduler(struct controller *ctl)
     controller_pump(ctl);
 }
 
-static void on_tick(uv_timer_t *t) { tick_scheduler(t->data); }
+static void on_tick(uv_timer_t *t)
+{
+    ((struct controller *)t->data)->tick_sleep_until = 0; /* a timer that slept ticks on its period again */
+    tick_scheduler(t->data);
+}
 
 static void on_wake(struct wake_timer *t, void *data)
 {
@@ -375,6 +400,7 @@ static void start_ticks(struct controller *ctl)
         log_warn("no timerfd (%s): scheduling on a %d ms tick instead of exact wake-ups", strerror(errno), TICK_MS);
         tick_ms = TICK_MS;
     }
+    ctl->tick_ms = tick_ms;
     uv_timer_start(&ctl->tick_timer, on_tick, tick_ms, tick_ms);
 }
 
@@ -586,6 +612,7 @@ static void close_connections(struct controller *ctl)
 static void shutdown_controller(struct controller *ctl)
 {
     uv_timer_stop(&ctl->tick_timer);
+    ctl->tick_ms = 0; /* no event re-arms it */
     uv_timer_stop(&ctl->status_timer);
     if (ctl->precise_wake) {
         ctl->precise_wake = 0;

@@ -98,6 +98,8 @@ struct controller {
     uv_timer_t tick_timer, status_timer, quiet_timer;
     struct wake_timer wake; /* schedulers without a periodic tick (INFER6): exactly at their wake-ups */
     int precise_wake;
+    uint64_t tick_ms;          /* the TYPE's tick period, when it has one */
+    uint64_t tick_sleep_until; /* the periodic tick skips ticks until then (CLOCK_REALTIME ns); 0: ticking */
     uv_signal_t sigint, sigterm;
     struct net_server *client_server;
     struct net_session_list sessions; /* client connections */

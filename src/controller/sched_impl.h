@@ -18,6 +18,8 @@ struct sched_impl {
     void (*drain)(struct scheduler *s, uint64_t now, int status);
     unsigned (*take_stats)(struct scheduler *s, struct sched_gpu_stats *out, unsigned max);
     unsigned (*gpu_count)(const struct scheduler *s);
+    /* optional (NULL: every periodic tick may act) */
+    uint64_t (*next_tick)(const struct scheduler *s, uint64_t now);
     /* optional (NULL: the TYPE cannot change its models while serving) */
     int (*add_models)(struct scheduler *s, uint64_t now, const struct sched_model *models, unsigned n_models);
     int (*set_model_serving)(struct scheduler *s, uint64_t now, unsigned model_id, int serving);

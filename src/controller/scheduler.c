@@ -81,6 +81,11 @@ void scheduler_tick(struct scheduler *s, uint64_t now) { impl_of(s)->tick(s, now
 
 uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now) { return impl_of(s)->next_wakeup(s, now); }
 
+uint64_t scheduler_next_tick(const struct scheduler *s, uint64_t now)
+{
+    return impl_of(s)->next_tick ? impl_of(s)->next_tick(s, now) : now;
+}
+
 void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
     impl_of(s)->on_worker_lost(s, now, worker_id);

@@ -49,6 +49,7 @@ struct sched_config {
     double estimate_percentile; /* default 0.99 */
     int generate_inputs;        /* ask workers to generate inputs when a request has none */
     unsigned max_gpus;          /* default 100 */
+    int full_ticks;             /* tests: INFER5 runs every part of every tick, even provably idle ones */
     struct sched_stress_config stress;
 };
 void sched_config_defaults(struct sched_config *c);
@@ -143,6 +144,10 @@ void scheduler_on_result(struct scheduler *s, uint64_t now, const struct sched_r
 void scheduler_tick(struct scheduler *s, uint64_t now);
 /* Earliest time at which a tick would do something (host arms a timer for it). */
 uint64_t scheduler_next_wakeup(const struct scheduler *s, uint64_t now);
+/* For a host that ticks on a period (INFER5, the test controllers): the earliest time a tick could
+ * act; every tick before it would change nothing, until the next event (`now` where the TYPE
+ * cannot tell). Unlike scheduler_next_wakeup this counts all a periodic tick may do. */
+uint64_t scheduler_next_tick(const struct scheduler *s, uint64_t now);
 /* A worker is gone: fail its outstanding actions (their requests answered with an error)
  * and stop scheduling on its GPUs. */
 void scheduler_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id);

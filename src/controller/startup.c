@@ -210,9 +210,13 @@ static int register_models(struct controller *ctl, const struct pending_load *l)
 {
     if (record_group(ctl, l) != 0 || add_models(ctl, l, l->copies_created, CONTROLLER_MODEL_SERVING) != 0)
         return -1;
-    if (!ctl->serving || scheduler_add_models(ctl->sched, clock_now_ns(), &ctl->models[l->first_model_id],
-                                              (unsigned)l->copies_created) == 0)
+    if (!ctl->serving)
         return 0;
+    if (scheduler_add_models(ctl->sched, clock_now_ns(), &ctl->models[l->first_model_id],
+                             (unsigned)l->copies_created) == 0) {
+        controller_pump(ctl); /* its next tick may come sooner */
+        return 0;
+    }
     for (unsigned i = l->first_model_id; i < ctl->n_models; i++)
         ctl->model_state[i] = CONTROLLER_MODEL_FAILED;
     return -1;

@@ -46,6 +46,9 @@ struct sim {
     unsigned lost_worker; /* actions to it after loss are a failure */
     int worker_is_lost;
     unsigned weights_missing, too_late, sends_to_lost;
+    uint64_t tick_every; /* 0: ticked at every event and wake-up; else only on this grid, as live */
+    int skip_idle_ticks; /* on the grid: leave out the ticks before scheduler_next_tick, as live */
+    unsigned ticks_left_out;
 };
 
 static uint64_t rnd(struct sim *s)
@@ -159,11 +162,12 @@ static void sim_log_act(void *d, const struct action_row *row) { h_log_act(((str
 
 static const struct sched_ops sim_ops = {sim_send, sim_done, sim_log_req, sim_log_act};
 
-static void sim_setup(struct sim *s, uint64_t seed, enum sched_type type)
+static void sim_setup(struct sim *s, uint64_t seed, enum sched_type type, int full_ticks, unsigned load_scale)
 {
     memset(s, 0, sizeof *s);
     s->h = h_new();
     s->h->cfg.type = type;
+    s->h->cfg.full_ticks = full_ticks;
     s->rng = seed;
     for (unsigned m = 0; m < N_MODELS; m++) {
         uint64_t b1 = (1 + rnd(s) % 4) * MS, exec[5];
@@ -171,7 +175,7 @@ static void sim_setup(struct sim *s, uint64_t seed, enum sched_type type)
             exec[i] = b1 + b1 * i * 6 / 10;
         /* one draw per statement: the order of arguments' evaluation differs between compilers */
         unsigned pages = 2 + (unsigned)(rnd(s) % 5);
-        uint64_t load_ns = (3 + rnd(s) % 6) * MS;
+        uint64_t load_ns = (3 + rnd(s) % 6) * MS * load_scale;
         s->models[m] = h_model(m, 5, exec, load_ns, pages, 16);
     }
     for (unsigned g = 0; g < N_GPUS; g++)
@@ -225,6 +229,19 @@ static void worker_back(struct sim *s)
     scheduler_on_worker_back(s->h->s, s->now, s->lost_worker);
 }
 
+static int due_tick(struct sim *s)
+{
+    if (!s->tick_every)
+        return 1;
+    if (s->now % s->tick_every)
+        return 0;
+    if (s->skip_idle_ticks && scheduler_next_tick(s->h->s, s->now) > s->now) {
+        s->ticks_left_out++;
+        return 0;
+    }
+    return 1;
+}
+
 /* Drives arrivals, worker results and the scheduler's own wake-ups in virtual time; worker 1
  * is lost at lose_at and back at back_at (0: never). */
 static void sim_run(struct sim *s, unsigned n_requests, double rate_per_s, uint64_t lose_at, uint64_t back_at)
@@ -233,6 +250,8 @@ static void sim_run(struct sim *s, unsigned n_requests, double rate_per_s, uint6
     unsigned sent = 0, steps = 0;
     for (;;) {
         uint64_t t = scheduler_next_wakeup(s->h->s, s->now);
+        if (s->tick_every && t != UINT64_MAX) /* ticks come on the grid only */
+            t = ((t > s->now ? t : s->now + 1) + s->tick_every - 1) / s->tick_every * s->tick_every;
         uint64_t e = next_event_time(s);
         if (e < t)
             t = e;
@@ -244,6 +263,8 @@ static void sim_run(struct sim *s, unsigned n_requests, double rate_per_s, uint6
             t = back_at;
         if (t == UINT64_MAX)
             break;
+        if (s->tick_every && (s->now / s->tick_every + 1) * s->tick_every < t)
+            t = (s->now / s->tick_every + 1) * s->tick_every;
         assert_true(++steps < 10000000);
         s->now = t > s->now ? t : s->now;
         if (lose_at && !s->worker_is_lost && !s->lost_worker && s->now >= lose_at) {
@@ -260,7 +281,8 @@ static void sim_run(struct sim *s, unsigned n_requests, double rate_per_s, uint6
             sent++;
             next_arrival = s->now + (uint64_t)(-log1p(-urand(s) * 0.999999) * 1e9 / rate_per_s);
         }
-        scheduler_tick(s->h->s, s->now);
+        if (due_tick(s))
+            scheduler_tick(s->h->s, s->now);
     }
     scheduler_drain(s->h->s, s->now, CLIENT_ERROR);
 }
@@ -290,7 +312,7 @@ static void run_case(enum sched_type type, uint64_t seed, unsigned n, double rat
                      uint64_t fingerprint)
 {
     struct sim *s = calloc(1, sizeof *s);
-    sim_setup(s, seed, type);
+    sim_setup(s, seed, type, 0, 1);
     sim_run(s, n, rate, lose_at, back_at);
     check_exactly_once(s, n);
     assert_int_equal(s->sends_to_lost, 0);
@@ -315,6 +337,43 @@ static void test_random_run_with_worker_lost_and_back(void **state)
 {
     (void)state;
     run_case(SCHED_TYPE_INFER5, 9, 3000, 600, 1500 * MS, 2500 * MS, FINGERPRINT_BACK);
+}
+
+/* Ticked every millisecond as the live controller ticks it: INFER5's tick skips what provably
+ * cannot act (e.g. a load pass that would repeat the last idle one), and decides exactly as when
+ * every tick runs every part. */
+static uint64_t ticked_run(uint64_t seed, int skip, unsigned load_scale, uint64_t lose_at, uint64_t back_at)
+{
+    struct sim *s = calloc(1, sizeof *s);
+    sim_setup(s, seed, SCHED_TYPE_INFER5, skip == 0, load_scale);
+    s->tick_every = MS;
+    s->skip_idle_ticks = skip == 2;
+    sim_run(s, 3000, 700, lose_at, back_at);
+    check_exactly_once(s, 3000);
+    if (skip == 2)
+        printf("  %u ticks left out\n", s->ticks_left_out);
+    uint64_t fp = h_fingerprint(s->h);
+    h_free(s->h);
+    free(s);
+    return fp;
+}
+
+/* full_ticks (0), skipping inside the tick (1), and the host leaving out the ticks before
+ * scheduler_next_tick (2) decide alike. */
+static void ticked_runs_agree(uint64_t seed, unsigned load_scale, uint64_t lose_at, uint64_t back_at)
+{
+    uint64_t full = ticked_run(seed, 0, load_scale, lose_at, back_at);
+    assert_int_equal(ticked_run(seed, 1, load_scale, lose_at, back_at), full);
+    assert_int_equal(ticked_run(seed, 2, load_scale, lose_at, back_at), full);
+}
+
+static void test_tick_skipping_decides_as_full_ticks(void **state)
+{
+    (void)state;
+    ticked_runs_agree(42, 1, 0, 0);
+    ticked_runs_agree(9, 1, 1500 * MS, 2500 * MS);
+    /* loads longer than schedule_ahead: GPUs become able to take a load with time alone */
+    ticked_runs_agree(5, 8, 0, 0);
 }
 
 static void test_infer6_random_runs_answer_each_once(void **state)
@@ -342,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_random_run_answers_each_once),
         cmocka_unit_test(test_random_run_with_worker_lost),
         cmocka_unit_test(test_random_run_with_worker_lost_and_back),
+        cmocka_unit_test(test_tick_skipping_decides_as_full_ticks),
         cmocka_unit_test(test_infer6_random_runs_answer_each_once),
         cmocka_unit_test(test_infer6_random_run_with_worker_lost),
         cmocka_unit_test(test_infer6_random_run_with_worker_lost_and_back),

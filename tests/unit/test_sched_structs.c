@@ -228,6 +228,9 @@ static void test_gpu_wake_random(void **state)
 
 struct slots_ref {
     int open[L_GPUS];
+    int offerable[L_GPUS]; /* to be offered by the next pass without having opened anew */
+    int offered[L_GPUS];   /* during a pass: in its order */
+    int passing;
     uint64_t ready_at[L_GPUS], load[L_GPUS];
     uint64_t now, last_now; /* time only moves forward */
 };
@@ -237,6 +240,11 @@ static void ref_open(struct slots_ref *r, struct load_slots *ls, unsigned g)
     r->open[g] = below(4) != 0;
     r->ready_at[g] = r->now - (r->now < 100 ? r->now : 100) + below(200);
     load_slots_set_open(ls, g, r->open[g], r->ready_at[g]);
+    /* a GPU in a pass's order is re-filed when it ends; one opening during a pass is new to the next */
+    if (!r->passing || r->offered[g])
+        r->offerable[g] = r->open[g] && r->ready_at[g] <= r->last_now;
+    else
+        r->offerable[g] = 0;
 }
 
 static void ref_load(struct slots_ref *r, struct load_slots *ls, unsigned g)
@@ -253,6 +261,12 @@ static void check_next_ready(const struct slots_ref *r, const struct load_slots 
             m = r->ready_at[g];
     uint64_t got = load_slots_next_ready(ls);
     assert_true(got == m || (got == 0 && m <= r->last_now));
+    /* what a pass would offer anew: open GPUs the last pass could not offer yet */
+    uint64_t fresh = LOAD_SLOTS_NEVER;
+    for (unsigned g = 0; g < L_GPUS; g++)
+        if (r->open[g] && !r->offerable[g] && r->ready_at[g] < fresh)
+            fresh = r->ready_at[g];
+    assert_int_equal(load_slots_next_new(ls), fresh);
 }
 
 /* Reference pass: the offerable GPUs as they were at its start, by (load, index). */
@@ -261,7 +275,8 @@ static void ref_pass(struct slots_ref *r, struct load_slots *ls)
     uint64_t now = r->now;
     unsigned order[L_GPUS], n = 0;
     for (unsigned g = 0; g < L_GPUS; g++) {
-        if (!r->open[g] || r->ready_at[g] > now)
+        r->offered[g] = r->offerable[g] = r->open[g] && r->ready_at[g] <= now;
+        if (!r->offered[g])
             continue;
         unsigned j = n++;
         while (j > 0 &&
@@ -273,6 +288,7 @@ static void ref_pass(struct slots_ref *r, struct load_slots *ls)
     }
     assert_int_equal(load_slots_begin_pass(ls, now), n);
     r->last_now = now;
+    r->passing = 1;
     unsigned stop = below(3) ? n : below(n + 1); /* a pass may end early */
     for (unsigned i = 0; i < stop; i++) {
         assert_int_equal(load_slots_next(ls), (int)order[i]);
@@ -284,6 +300,7 @@ static void ref_pass(struct slots_ref *r, struct load_slots *ls)
     if (stop == n)
         assert_int_equal(load_slots_next(ls), -1);
     load_slots_end_pass(ls);
+    r->passing = 0;
 }
 
 static void test_load_slots_random(void **state)
@@ -366,6 +383,55 @@ static void test_load_tracker_reports_every_load(void **state)
     load_tracker_destroy(lt);
 }
 
+/* The per-GPU count of held candidates against a recount, and the searches it shortens against
+ * what any search may return: a candidate the GPU does not hold, without a copy unless the GPU
+ * has spare capacity; none at all when the GPU holds every candidate. */
+static void check_held_candidates(struct load_tracker *lt)
+{
+    for (unsigned g = 0; g < T_GPUS; g++) {
+        unsigned held = 0, n = 0;
+        for (unsigned m = 0; m < T_MODELS; m++) {
+            n += (unsigned)load_tracker_is_candidate(lt, m);
+            held += load_tracker_is_candidate(lt, m) && load_tracker_holds(lt, m, g);
+        }
+        assert_int_equal(load_tracker_held_candidates(lt, g), held);
+        int id = load_tracker_next_load(lt, g, fits_any, NULL);
+        if (held == n)
+            assert_int_equal(id, -1);
+        if (id < 0)
+            continue;
+        assert_true(load_tracker_is_candidate(lt, (unsigned)id));
+        assert_false(load_tracker_holds(lt, (unsigned)id, g));
+        assert_true(load_tracker_copies(lt, (unsigned)id) == 0 || load_tracker_gpu_spare(lt, g));
+    }
+}
+
+static void test_load_tracker_counts_held_candidates(void **state)
+{
+    (void)state;
+    rng_state = 11;
+    struct load_tracker *lt = load_tracker_create(T_MODELS, T_GPUS, 1000);
+    uint64_t demand[T_MODELS] = {0};
+    for (unsigned step = 0; step < 20000; step++) {
+        unsigned m = below(T_MODELS), g = below(T_GPUS), op = below(5);
+        if (op <= 1) {
+            uint64_t d = below(600) + 1;
+            demand[m] += d;
+            load_tracker_add_demand(lt, m, d);
+        } else if (op == 2 && demand[m]) {
+            uint64_t d = below((unsigned)demand[m]) + 1;
+            demand[m] -= d;
+            load_tracker_remove_demand(lt, m, d);
+        } else if (op == 3) {
+            load_tracker_add_copy(lt, m, g);
+        } else {
+            load_tracker_remove_copy(lt, m, g);
+        }
+        check_held_candidates(lt);
+    }
+    load_tracker_destroy(lt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_gpu_wake_random),
         cmocka_unit_test(test_load_slots_random),
         cmocka_unit_test(test_load_tracker_reports_every_load),
+        cmocka_unit_test(test_load_tracker_counts_held_candidates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

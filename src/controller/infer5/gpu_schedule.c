@@ -196,11 +196,16 @@ static unsigned evictable_pages(const struct scheduler *s, const struct infer5_g
 struct fit_ctx {
     struct scheduler *s;
     unsigned g, room; /* free pages plus what evictions could free */
+    int have_room;    /* room is counted at the first model that needs it (most searches find none) */
 };
 
 static int fits(void *ctx, unsigned model)
 {
     struct fit_ctx *c = ctx;
+    if (!c->have_room) {
+        c->room = c->s->gpus[c->g].free_pages + evictable_pages(c->s, &c->s->gpus[c->g]);
+        c->have_room = 1;
+    }
     return c->s->models[model].pages <= c->room;
 }
 
@@ -285,7 +290,7 @@ void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now)
     struct infer5_gpu *gpu = &s->gpus[g];
     while (gpu->alive && gpu->load_free < now + s->cfg.schedule_ahead && gpu->loads_inflight < SCHED_MAX_LOADS &&
            load_tracker_may_load(s->lt, g)) {
-        struct fit_ctx ctx = {s, g, gpu->free_pages + evictable_pages(s, gpu)};
+        struct fit_ctx ctx = {s, g, 0, 0};
         int id = load_tracker_next_load(s->lt, g, fits, &ctx);
         if (id < 0)
             return;
@@ -305,11 +310,27 @@ void gpu_load_slot_sync(struct scheduler *s, unsigned g)
                         gpu->load_free >= ahead ? gpu->load_free - ahead + 1 : 0);
 }
 
+/* Whether a pass now would repeat the last one, which did nothing: nothing it reads has changed
+ * and it would offer the same GPUs (an idle tick then costs O(1), not a pass over the GPUs). */
+static int load_pass_repeats(const struct scheduler *s, uint64_t now)
+{
+    return s->idle_pass && s->idle_pass_changes == s->changes &&
+           s->idle_pass_refreshes == load_tracker_refreshes(s->lt) && load_slots_next_new(&s->slots) > now;
+}
+
+uint64_t schedule_loads_next(const struct scheduler *s, uint64_t now)
+{
+    if (!load_tracker_has_candidates(s->lt))
+        return SCHED_IDLE;
+    return !s->cfg.full_ticks && load_pass_repeats(s, now) ? load_slots_next_new(&s->slots) : now;
+}
+
 /* Offers the wanted models to the GPUs with free load slots, least loaded first. */
 void schedule_loads(struct scheduler *s, uint64_t now)
 {
-    if (!load_tracker_has_candidates(s->lt))
+    if (!load_tracker_has_candidates(s->lt) || (!s->cfg.full_ticks && load_pass_repeats(s, now)))
         return;
+    uint64_t refreshes = load_tracker_refreshes(s->lt), changes = s->changes;
     unsigned n = load_slots_begin_pass(&s->slots, now);
     uint64_t before = s->next_action_id;
     int g;
@@ -324,4 +345,7 @@ void schedule_loads(struct scheduler *s, uint64_t now)
     load_slots_end_pass(&s->slots);
     /* offered but nothing placed: wait for an event to change pages or demand */
     s->loads_stuck = n > 0 && load_tracker_has_candidates(s->lt) && s->next_action_id == before;
+    s->idle_pass = changes == s->changes && refreshes == load_tracker_refreshes(s->lt);
+    s->idle_pass_changes = changes;
+    s->idle_pass_refreshes = refreshes;
 }

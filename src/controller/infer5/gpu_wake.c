@@ -35,6 +35,8 @@ void gpu_wake_ran(struct gpu_wake *w, unsigned g, uint64_t t)
     }
 }
 
+int gpu_wake_any_marked(const struct gpu_wake *w) { return idset_next(&w->marked, 0) >= 0; }
+
 uint64_t gpu_wake_next(const struct gpu_wake *w) { return w->due.len ? idheap_top_key(&w->due).hi : GPU_WAKE_NEVER; }
 
 void gpu_wake_begin(struct gpu_wake *w, uint64_t now)

@@ -24,6 +24,8 @@ void gpu_wake_free(struct gpu_wake *w);
 void gpu_wake_mark(struct gpu_wake *w, unsigned g);
 /* g's loop just ran: it is clean and wants to run again at t (GPU_WAKE_NEVER: only if marked). */
 void gpu_wake_ran(struct gpu_wake *w, unsigned g, uint64_t t);
+/* Whether some GPU's state changed since its loop last ran (the next tick runs it). */
+int gpu_wake_any_marked(const struct gpu_wake *w);
 /* The earliest wake-up time of any GPU, GPU_WAKE_NEVER if none. */
 uint64_t gpu_wake_next(const struct gpu_wake *w);
 

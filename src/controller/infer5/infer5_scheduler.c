@@ -71,6 +71,7 @@ struct action_rec *sched_action_new(struct scheduler *s, enum sched_action_type 
     }
     memset(a, 0, sizeof *a);
     a->id = ++s->next_action_id;
+    s->changes++;
     a->type = type;
     a->gpu = gpu;
     a->model = model;
@@ -95,6 +96,7 @@ void sched_answer(struct scheduler *s, uint64_t now, struct qreq *q, int status,
     struct sched_request *r = q->r;
     struct infer5_model *m = r->model_id < s->n_models ? &s->models[r->model_id] : NULL;
     struct request_row row;
+    s->changes++;
     sched_request_row(&row, r, now, status, m ? ++m->departures : 0);
     if (met)
         *met = row.deadline_met;
@@ -274,6 +276,7 @@ static void infer5_destroy(struct scheduler *s)
     }
     for (unsigned i = 0; i < s->n_models; i++) {
         model_queue_free(&s->models[i].q);
+        estimates_free(&s->models[i].est);
         free(s->models[i].inst);
     }
     for (unsigned i = 0; i < s->n_chunks; i++)
@@ -321,6 +324,7 @@ static void gpus_of_model_schedule(struct scheduler *s, unsigned id, uint64_t no
 
 static void infer5_on_request(struct scheduler *s, uint64_t now, struct sched_request *r)
 {
+    s->changes++;
     if (r->model_id >= s->n_models || !s->models[r->model_id].known) {
         reject(s, now, r, "Invalid model ID");
         return;
@@ -392,6 +396,20 @@ static uint64_t infer5_next_wakeup(const struct scheduler *s, uint64_t now)
     return w < now ? now : w;
 }
 
+/* Every part of a tick before this would do nothing: no request's target passed, no GPU due or
+ * changed, and no load pass that could differ from the last idle one. */
+static uint64_t infer5_next_tick(const struct scheduler *s, uint64_t now)
+{
+    if (gpu_wake_any_marked(&s->wake))
+        return now;
+    uint64_t w = schedule_loads_next(s, now);
+    if (s->timeouts.len && idheap_top_key(&s->timeouts).hi < w)
+        w = idheap_top_key(&s->timeouts).hi;
+    if (gpu_wake_next(&s->wake) < w)
+        w = gpu_wake_next(&s->wake);
+    return w < now ? now : w;
+}
+
 /* ---- results, worker loss, drain ---- */
 
 static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sched_result *res)
@@ -406,6 +424,7 @@ static void infer5_on_result(struct scheduler *s, uint64_t now, const struct sch
     }
     unsigned g = a->gpu;
     s->loads_stuck = 0;
+    s->changes++;
     infer5_results_handle(s, now, a, res);
     sched_action_free(s, a);
     if (s->gpus[g].alive) {
@@ -432,6 +451,7 @@ static void fail_actions(struct scheduler *s, uint64_t now, long worker, int cli
 
 static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
+    s->changes++;
     fail_actions(s, now, worker_id, CLIENT_ERROR, "Worker connection lost");
     for (unsigned i = 0; i < s->n_gpus; i++) {
         struct infer5_gpu *g = &s->gpus[i];
@@ -450,6 +470,7 @@ static void infer5_on_worker_lost(struct scheduler *s, uint64_t now, unsigned wo
 
 static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned worker_id)
 {
+    s->changes++;
     for (unsigned i = 0; i < s->n_gpus; i++) {
         struct infer5_gpu *g = &s->gpus[i];
         if (g->worker_id != worker_id || g->alive)
@@ -469,6 +490,7 @@ static void infer5_on_worker_back(struct scheduler *s, uint64_t now, unsigned wo
 
 static void infer5_drain(struct scheduler *s, uint64_t now, int status)
 {
+    s->changes++;
     fail_actions(s, now, -1, status, "Controller shutting down");
     while (s->timeouts.len) {
         struct qreq *q = idheap_top(&s->timeouts);
@@ -496,6 +518,7 @@ static void grow_max_req(struct scheduler *s, unsigned old_max)
 static int infer5_add_models(struct scheduler *s, uint64_t now, const struct sched_model *models, unsigned n_models)
 {
     (void)now;
+    s->changes++;
     unsigned n = s->n_models, old_max = s->max_req;
     for (unsigned i = 0; i < n_models; i++) {
         if (models[i].id < s->n_models && s->models[models[i].id].known)
@@ -539,6 +562,7 @@ static int infer5_set_model_serving(struct scheduler *s, uint64_t now, unsigned 
     if (id >= s->n_models || !s->models[id].known)
         return -1;
     s->models[id].unloaded = !serving;
+    s->changes++;
     if (!serving)
         answer_all_queued(s, now, id, CLIENT_ERROR, "Model unloaded while the request was queued");
     s->loads_stuck = 0;
@@ -564,6 +588,7 @@ const struct sched_impl infer5_impl = {
     .on_result = infer5_on_result,
     .tick = infer5_tick,
     .next_wakeup = infer5_next_wakeup,
+    .next_tick = infer5_next_tick,
     .on_worker_lost = infer5_on_worker_lost,
     .on_worker_back = infer5_on_worker_back,
     .drain = infer5_drain,

@@ -30,25 +30,31 @@ static struct idheap *heap_of(struct load_slots *ls, unsigned g)
     return ls->gpu[g].where == WAITING ? &ls->waiting : ls->gpu[g].where == OFFERABLE ? &ls->offer : NULL;
 }
 
-/* Puts g where its open flag, ready_at and load say (outside a pass). */
+/* Puts g where its open flag, ready_at and load say. Outside a pass a GPU that was offerable
+ * at the last pass's `now` joins the offerable ones at once, so that `waiting` holds exactly
+ * the GPUs a later pass would offer anew (load_slots_next_new). */
+static unsigned char place_of(const struct load_slots *ls, const struct load_slot *slot)
+{
+    if (!slot->open)
+        return NOWHERE;
+    return !ls->passing && slot->ready_at <= ls->offer_since ? OFFERABLE : WAITING;
+}
+
 static void refile(struct load_slots *ls, unsigned g)
 {
+    struct load_slot *slot = &ls->gpu[g];
+    unsigned char to = place_of(ls, slot);
+    struct idheap_key k = {to == OFFERABLE ? slot->load : slot->ready_at, g};
+    if (slot->where == to && to != NOWHERE) {
+        idheap_update(heap_of(ls, g), slot->pos, k);
+        return;
+    }
     struct idheap *h = heap_of(ls, g);
-    if (ls->gpu[g].where == OFFERABLE && ls->gpu[g].open && ls->gpu[g].ready_at <= ls->offer_since) {
-        idheap_update(h, ls->gpu[g].pos, (struct idheap_key){ls->gpu[g].load, g});
-        return;
-    }
-    if (ls->gpu[g].where == WAITING && ls->gpu[g].open) {
-        idheap_update(h, ls->gpu[g].pos, (struct idheap_key){ls->gpu[g].ready_at, g});
-        return;
-    }
     if (h)
-        idheap_remove(h, ls->gpu[g].pos);
-    ls->gpu[g].where = NOWHERE;
-    if (ls->gpu[g].open) {
-        idheap_push(&ls->waiting, (struct idheap_key){ls->gpu[g].ready_at, g}, NULL, &ls->gpu[g].pos);
-        ls->gpu[g].where = WAITING;
-    }
+        idheap_remove(h, slot->pos);
+    slot->where = to;
+    if (to != NOWHERE)
+        idheap_push(heap_of(ls, g), k, NULL, &slot->pos);
 }
 
 /* g's place is out of date: re-filed before the next pass looks at the order. */
@@ -96,6 +102,11 @@ uint64_t load_slots_next_ready(const struct load_slots *ls)
 {
     if (ls->offer.len)
         return 0;
+    return ls->waiting.len ? idheap_top_key(&ls->waiting).hi : LOAD_SLOTS_NEVER;
+}
+
+uint64_t load_slots_next_new(const struct load_slots *ls)
+{
     return ls->waiting.len ? idheap_top_key(&ls->waiting).hi : LOAD_SLOTS_NEVER;
 }
 

@@ -38,6 +38,11 @@ void load_slots_set_load(struct load_slots *ls, unsigned g, uint64_t load);
  * is), LOAD_SLOTS_NEVER if none is open. */
 uint64_t load_slots_next_ready(const struct load_slots *ls);
 
+/* Earliest time an open GPU that the last pass could not offer becomes offerable
+ * (LOAD_SLOTS_NEVER if none): until then a pass would offer the same GPUs as the last one,
+ * as long as no GPU opened, closed or changed its load since. */
+uint64_t load_slots_next_new(const struct load_slots *ls);
+
 /* A pass at `now`: returns how many GPUs are offerable; load_slots_next hands them out least
  * loaded first (-1 at the end); load_slots_end_pass re-files them. */
 unsigned load_slots_begin_pass(struct load_slots *ls, uint64_t now);

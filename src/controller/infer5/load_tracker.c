@@ -26,8 +26,10 @@ struct load_tracker {
     unsigned n_models, n_gpus;
     struct load_tracker_model *models;
     uint64_t *gpu_load;
-    struct idheap candidates; /* most uncovered demand first */
-    unsigned *scratch;        /* best-first search frontier */
+    struct idheap candidates;  /* most uncovered demand first */
+    unsigned *held_candidates; /* per GPU: how many candidates it holds (it can take none of those) */
+    unsigned *scratch;         /* best-first search frontier */
+    uint64_t refreshes;        /* rekeys done by load_tracker_next_load */
     void (*watch)(void *data, unsigned gpu, uint64_t load);
     void *watch_data;
 };
@@ -42,6 +44,7 @@ struct load_tracker *load_tracker_create(unsigned n_models, unsigned n_gpus, uin
     for (unsigned m = 0; m < n_models; m++)
         lt->models[m].heap_pos = IDHEAP_NONE;
     lt->gpu_load = xcalloc(n_gpus, sizeof lt->gpu_load[0]);
+    lt->held_candidates = xcalloc(n_gpus ? n_gpus : 1, sizeof lt->held_candidates[0]);
     lt->scratch = xcalloc(LT_MAX_VISIT * 2 + 2, sizeof lt->scratch[0]);
     idheap_init(&lt->candidates);
     return lt;
@@ -55,6 +58,7 @@ void load_tracker_destroy(struct load_tracker *lt)
         free(lt->models[m].holders);
     free(lt->models);
     free(lt->gpu_load);
+    free(lt->held_candidates);
     free(lt->scratch);
     idheap_free(&lt->candidates);
     free(lt);
@@ -112,21 +116,32 @@ static uint64_t uncovered(const struct load_tracker *lt, const struct load_track
     return u >= 1.0 ? (uint64_t)u : 0;
 }
 
+/* A model entering (+1) or leaving (-1) the candidates counts for each of its holders. */
+static void count_held(struct load_tracker *lt, const struct load_tracker_model *m, int delta)
+{
+    for (unsigned i = 0; i < m->n_holders; i++)
+        lt->held_candidates[m->holders[i].gpu] += (unsigned)delta;
+}
+
 static void rekey(struct load_tracker *lt, unsigned id)
 {
     struct load_tracker_model *m = &lt->models[id];
     uint64_t u = uncovered(lt, m);
     if (u == 0) {
-        if (m->heap_pos != IDHEAP_NONE)
+        if (m->heap_pos != IDHEAP_NONE) {
             idheap_remove(&lt->candidates, m->heap_pos);
+            count_held(lt, m, -1);
+        }
         return;
     }
     uint64_t cls = m->n_holders ? COPIES_CLASS : 0; /* models without a copy first */
     struct idheap_key k = {cls + KEY_SPAN - (u < KEY_SPAN ? u : KEY_SPAN), id};
-    if (m->heap_pos == IDHEAP_NONE)
+    if (m->heap_pos == IDHEAP_NONE) {
         idheap_push(&lt->candidates, k, m, &m->heap_pos);
-    else
+        count_held(lt, m, 1);
+    } else {
         idheap_update(&lt->candidates, m->heap_pos, k);
+    }
 }
 
 /* Splits the model's demand evenly over its holders and updates GPU loads. */
@@ -163,6 +178,8 @@ void load_tracker_add_copy(struct load_tracker *lt, unsigned model, unsigned gpu
         return;
     xgrow(&m->holders, &m->cap_holders, m->n_holders + 1, sizeof m->holders[0]);
     m->holders[m->n_holders++] = (struct holder){gpu, 0};
+    if (m->heap_pos != IDHEAP_NONE)
+        lt->held_candidates[gpu]++;
     redistribute(lt, model);
 }
 
@@ -174,6 +191,8 @@ void load_tracker_remove_copy(struct load_tracker *lt, unsigned model, unsigned 
             continue;
         gpu_load_move(lt, gpu, m->holders[i].alloc, 0);
         m->holders[i] = m->holders[--m->n_holders];
+        if (m->heap_pos != IDHEAP_NONE)
+            lt->held_candidates[gpu]--;
         redistribute(lt, model);
         return;
     }
@@ -183,6 +202,15 @@ uint64_t load_tracker_demand(const struct load_tracker *lt, unsigned model) { re
 unsigned load_tracker_copies(const struct load_tracker *lt, unsigned model) { return lt->models[model].n_holders; }
 uint64_t load_tracker_gpu_load(const struct load_tracker *lt, unsigned gpu) { return lt->gpu_load[gpu]; }
 int load_tracker_has_candidates(const struct load_tracker *lt) { return lt->candidates.len > 0; }
+
+int load_tracker_is_candidate(const struct load_tracker *lt, unsigned model)
+{
+    return lt->models[model].heap_pos != IDHEAP_NONE;
+}
+
+uint64_t load_tracker_refreshes(const struct load_tracker *lt) { return lt->refreshes; }
+
+unsigned load_tracker_held_candidates(const struct load_tracker *lt, unsigned gpu) { return lt->held_candidates[gpu]; }
 
 int load_tracker_wants_first_copy(const struct load_tracker *lt)
 {
@@ -256,11 +284,16 @@ static int acceptable(const struct load_tracker *lt, unsigned id, unsigned gpu)
 static int search(struct load_tracker *lt, unsigned gpu, int (*fits)(void *, unsigned), void *ctx)
 {
     unsigned len = 0, visited = 0;
-    if (lt->candidates.len == 0)
+    /* it holds every candidate: a search would visit them all for nothing */
+    if (lt->candidates.len == lt->held_candidates[gpu])
         return -1;
+    int spare = load_tracker_gpu_spare(lt, gpu);
     frontier_push(lt, &len, 0);
     while (len && visited++ < LT_MAX_VISIT) {
         unsigned idx = frontier_pop(lt, &len);
+        /* nodes come in key order: past the models without a copy, a GPU at capacity takes none */
+        if (!spare && lt->candidates.n[idx].key.hi >= COPIES_CLASS)
+            return -1;
         struct load_tracker_model *m = lt->candidates.n[idx].item;
         unsigned id = (unsigned)(m - lt->models);
         if (acceptable(lt, id, gpu) && fits(ctx, id))
@@ -280,6 +313,7 @@ int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(vo
         /* other models' demand may have moved GPU loads since this key was set */
         struct idheap_key before = lt->candidates.n[lt->models[id].heap_pos].key;
         rekey(lt, (unsigned)id);
+        lt->refreshes++;
         unsigned pos = lt->models[id].heap_pos;
         if (pos != IDHEAP_NONE && lt->candidates.n[pos].key.hi == before.hi)
             return id;

@@ -36,6 +36,16 @@ int load_tracker_wants_first_copy(const struct load_tracker *lt);
 /* Whether the GPU's load is under capacity (only such a GPU takes an extra copy of a model). */
 int load_tracker_gpu_spare(const struct load_tracker *lt, unsigned gpu);
 
+/* Whether the model is a candidate (some of its demand is uncovered, as last measured). */
+int load_tracker_is_candidate(const struct load_tracker *lt, unsigned model);
+/* How many candidates gpu holds already (none of them can go there): kept as candidates and
+ * copies change, so that a GPU holding them all is refused in O(1). */
+unsigned load_tracker_held_candidates(const struct load_tracker *lt, unsigned gpu);
+
+/* How many priorities load_tracker_next_load has refreshed so far (its only change to the
+ * tracker: a search that refreshed none and found nothing would find nothing again). */
+uint64_t load_tracker_refreshes(const struct load_tracker *lt);
+
 /* The model that most needs a copy on gpu and that `fits` accepts (e.g. enough pages
  * after evictions), or -1. Does not record the copy: call load_tracker_add_copy when loading. */
 int load_tracker_next_load(struct load_tracker *lt, unsigned gpu, int (*fits)(void *ctx, unsigned model), void *ctx);

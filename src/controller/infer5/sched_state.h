@@ -39,7 +39,7 @@ struct infer5_model {
     unsigned n_loaded;
     uint64_t arrivals, departures;
     struct idheap_key urgency;  /* most urgent strategy; hi = SCHED_IDLE when none */
-    struct model_estimates est; /* last: what every event reads above shares few cache lines */
+    struct model_estimates est; /* its samples apart: a model is a few cache lines */
 };
 
 struct infer5_gpu {
@@ -81,6 +81,13 @@ struct scheduler {
     struct action_table actions;
     uint64_t next_action_id, use_seq;
     int loads_stuck; /* last load pass placed nothing; wait for an event */
+    /* Events taken, actions sent and requests answered so far: the state a load pass reads
+     * changes only with one of them (or with time, through which GPUs it may offer). */
+    uint64_t changes;
+    /* The last load pass placed nothing and changed nothing (no priority refreshed): until
+     * `changes` moves on or another GPU becomes offerable, a pass would do the same. */
+    int idle_pass;
+    uint64_t idle_pass_changes, idle_pass_refreshes;
     int unknown_result_logged;
     unsigned max_req;    /* largest usable batch size of any model */
     struct qreq **batch; /* scratch, max_req entries */
@@ -108,6 +115,8 @@ void sched_action_free(struct scheduler *s, struct action_rec *a);
 void gpu_schedule_infer(struct scheduler *s, unsigned g, uint64_t now);
 void gpu_schedule_load(struct scheduler *s, unsigned g, uint64_t now);
 void schedule_loads(struct scheduler *s, uint64_t now);
+/* The earliest time a tick's load pass could act (now if it may at once, SCHED_IDLE if only after an event). */
+uint64_t schedule_loads_next(const struct scheduler *s, uint64_t now);
 void gpus_schedule_infer_due(struct scheduler *s, uint64_t now);
 /* Tells s->slots whether and from when GPU g can take a load (after its load state changed). */
 void gpu_load_slot_sync(struct scheduler *s, unsigned g);

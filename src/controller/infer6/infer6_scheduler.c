@@ -163,6 +163,7 @@ static void i6_destroy(struct scheduler *ss)
     }
     for (unsigned i = 0; i < s->n_models; i++) {
         model_queue_free(&s->models[i].q);
+        estimates_free(&s->models[i].est);
         free(s->models[i].inst);
     }
     while (s->drops.len)
