@@ -35,16 +35,19 @@ struct i6_instance {
                  * with another copy loaded */
 };
 
+/* Laid out for the cache: what every request touches first, then the estimates, whose
+ * current values lead their struct and whose sample windows (kilobytes, read only when a
+ * result comes) trail it, so the hot part of a model spans a few adjacent lines. */
 struct i6_model {
     int known; /* ids the host did not describe are rejected */
     unsigned pages;
     uint64_t output_size;
-    struct model_estimates est;
-    struct model_queue q; /* its queued requests, a virtual queue per batch size */
     struct i6_instance **inst;
     unsigned n_inst, cap_inst, n_loaded;
     uint64_t arrivals, departures;
     struct idheap_key urgency; /* its key in its GPUs' heaps; hi = I6_IDLE when nothing queued */
+    struct model_queue q;      /* its queued requests, a virtual queue per batch size */
+    struct model_estimates est;
 };
 
 /* An outstanding action; infers also sit in their GPU's FIFO (the worker runs them in order). */
