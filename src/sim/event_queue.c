@@ -2,34 +2,91 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A 4-ary heap (shallower than a binary one: fewer cache lines per operation) moved by holes
- * rather than swaps. (time, seq) is unique, so the pop order is the same as any heap's. */
+/* A 4-ary heap moved by holes rather than swaps. Its nodes are 16 bytes (the payload waits in
+ * a slot table), and the array is offset so that the four children of a node fill exactly one
+ * cache line: a pop reads one line per level. (time, seq) is unique, so the pop order is the
+ * same as any heap's. */
 #define ARITY 4
+#define SLOT_MASK ((1ULL << EVENT_QUEUE_SLOT_BITS) - 1)
+#define NODES_BEFORE_ROOT 3 /* heap[1] starts a cache line */
+#define LINE 64
 
-void event_queue_init(struct event_queue *q) { memset(q, 0, sizeof *q); }
+void event_queue_init(struct event_queue *q)
+{
+    memset(q, 0, sizeof *q);
+    q->seq_limit = 1ULL << (64 - EVENT_QUEUE_SLOT_BITS);
+}
 
 void event_queue_free(struct event_queue *q)
 {
-    free(q->heap);
+    free(q->heap_block);
+    free(q->slots);
+    free(q->free_slots);
     memset(q, 0, sizeof *q);
 }
 
-static int before(const struct sim_event *a, const struct sim_event *b)
+static int before(const struct eq_node *a, const struct eq_node *b)
 {
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+    return a->t < b->t || (a->t == b->t && a->key < b->key);
+}
+
+static int grow(struct event_queue *q)
+{
+    size_t cap = q->cap ? q->cap * 2 : 1024;
+    if (cap > SLOT_MASK + 1)
+        return -1;
+    size_t bytes = (cap + NODES_BEFORE_ROOT) * sizeof(struct eq_node);
+    void *block = aligned_alloc(LINE, (bytes + LINE - 1) / LINE * LINE);
+    struct eq_payload *slots = realloc(q->slots, cap * sizeof *slots);
+    if (slots)
+        q->slots = slots;
+    unsigned *free_slots = realloc(q->free_slots, cap * sizeof *free_slots);
+    if (free_slots)
+        q->free_slots = free_slots;
+    if (!block || !slots || !free_slots) {
+        free(block);
+        return -1;
+    }
+    struct eq_node *heap = (struct eq_node *)block + NODES_BEFORE_ROOT;
+    if (q->len)
+        memcpy(heap, q->heap, q->len * sizeof *heap);
+    free(q->heap_block);
+    q->heap_block = block;
+    q->heap = heap;
+    q->cap = cap;
+    return 0;
+}
+
+static int by_time_then_key(const void *a, const void *b)
+{
+    const struct eq_node *x = a, *y = b;
+    return before(x, y) ? -1 : before(y, x);
+}
+
+/* Sequence numbers ran out: number the pending events 0.. in their order. A sorted array is a
+ * heap, and every comparison between pending events comes out as before. */
+static void renumber(struct event_queue *q)
+{
+    qsort(q->heap, q->len, sizeof q->heap[0], by_time_then_key);
+    for (size_t i = 0; i < q->len; i++)
+        q->heap[i].key = (uint64_t)i << EVENT_QUEUE_SLOT_BITS | (q->heap[i].key & SLOT_MASK);
+    q->next_seq = q->len;
+}
+
+static unsigned take_slot(struct event_queue *q)
+{
+    return q->n_free ? q->free_slots[--q->n_free] : (unsigned)q->n_slots++;
 }
 
 int event_queue_push(struct event_queue *q, uint64_t t, unsigned kind, unsigned idx, void *p)
 {
-    if (q->len == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 1024;
-        struct sim_event *h = realloc(q->heap, cap * sizeof *h);
-        if (!h)
-            return -1;
-        q->heap = h;
-        q->cap = cap;
-    }
-    struct sim_event e = {.t = t, .seq = q->next_seq++, .kind = kind, .idx = idx, .p = p};
+    if (q->len == q->cap && grow(q) != 0)
+        return -1;
+    if (q->next_seq >= q->seq_limit)
+        renumber(q);
+    unsigned slot = take_slot(q);
+    q->slots[slot] = (struct eq_payload){.kind = kind, .idx = idx, .p = p};
+    struct eq_node e = {.t = t, .key = q->next_seq++ << EVENT_QUEUE_SLOT_BITS | slot};
     size_t i = q->len++;
     while (i > 0 && before(&e, &q->heap[(i - 1) / ARITY])) {
         q->heap[i] = q->heap[(i - 1) / ARITY];
@@ -55,8 +112,13 @@ int event_queue_pop(struct event_queue *q, struct sim_event *out)
 {
     if (q->len == 0)
         return -1;
-    *out = q->heap[0];
-    struct sim_event last = q->heap[--q->len];
+    struct eq_node top = q->heap[0];
+    unsigned slot = (unsigned)(top.key & SLOT_MASK);
+    const struct eq_payload *pl = &q->slots[slot];
+    *out = (struct sim_event){
+        .t = top.t, .seq = top.key >> EVENT_QUEUE_SLOT_BITS, .kind = pl->kind, .idx = pl->idx, .p = pl->p};
+    q->free_slots[q->n_free++] = slot;
+    struct eq_node last = q->heap[--q->len];
     size_t i = 0, c;
     while ((c = first_child(q, i)) && before(&q->heap[c], &last)) {
         q->heap[i] = q->heap[c];
