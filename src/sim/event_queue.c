@@ -25,10 +25,12 @@ void event_queue_free(struct event_queue *q)
     memset(q, 0, sizeof *q);
 }
 
-static int before(const struct eq_node *a, const struct eq_node *b)
-{
-    return a->t < b->t || (a->t == b->t && a->key < b->key);
-}
+/* (t, key) as one number: a single comparison orders two nodes. */
+__extension__ typedef unsigned __int128 eq_order;
+
+static inline eq_order order_of(const struct eq_node *n) { return (eq_order)n->t << 64 | n->key; }
+
+static int before(const struct eq_node *a, const struct eq_node *b) { return order_of(a) < order_of(b); }
 
 static int grow(struct event_queue *q)
 {
@@ -96,15 +98,18 @@ int event_queue_push(struct event_queue *q, uint64_t t, unsigned kind, unsigned 
     return 0;
 }
 
-/* The earliest child of i, or 0 if it has none. */
-static size_t first_child(const struct event_queue *q, size_t i)
+/* The earliest of the children c.. (at most ARITY, below len). */
+static size_t min_child(const struct eq_node *heap, size_t c, size_t len)
 {
-    size_t c = ARITY * i + 1, end = c + ARITY < q->len ? c + ARITY : q->len, m = c;
-    if (c >= q->len)
-        return 0;
-    for (size_t k = c + 1; k < end; k++)
-        if (before(&q->heap[k], &q->heap[m]))
+    size_t end = c + ARITY < len ? c + ARITY : len, m = c;
+    eq_order best = order_of(&heap[c]);
+    for (size_t k = c + 1; k < end; k++) {
+        eq_order o = order_of(&heap[k]);
+        if (o < best) {
+            best = o;
             m = k;
+        }
+    }
     return m;
 }
 
@@ -118,13 +123,21 @@ int event_queue_pop(struct event_queue *q, struct sim_event *out)
     *out = (struct sim_event){
         .t = top.t, .seq = top.key >> EVENT_QUEUE_SLOT_BITS, .kind = pl->kind, .idx = pl->idx, .p = pl->p};
     q->free_slots[q->n_free++] = slot;
-    struct eq_node last = q->heap[--q->len];
+    if (--q->len == 0)
+        return 0;
+    /* The last node is about the latest pending, so it would sink to the bottom: move the hole
+     * down the earliest children to a leaf without comparing it, then let it rise (Floyd). */
+    struct eq_node last = q->heap[q->len];
     size_t i = 0, c;
-    while ((c = first_child(q, i)) && before(&q->heap[c], &last)) {
-        q->heap[i] = q->heap[c];
-        i = c;
+    while ((c = ARITY * i + 1) < q->len) {
+        size_t m = min_child(q->heap, c, q->len);
+        q->heap[i] = q->heap[m];
+        i = m;
     }
-    if (q->len)
-        q->heap[i] = last;
+    while (i > 0 && before(&last, &q->heap[(i - 1) / ARITY])) {
+        q->heap[i] = q->heap[(i - 1) / ARITY];
+        i = (i - 1) / ARITY;
+    }
+    q->heap[i] = last;
     return 0;
 }
