@@ -8,12 +8,14 @@
 
 #define WINDOW_MAX 64
 
+/* Counts first, then the order, then the ring: a small window (the estimates' 10 samples)
+ * spans three cache lines, however large WINDOW_MAX. */
 struct sample_window {
-    uint64_t samples[WINDOW_MAX]; /* a ring, in arrival order */
+    unsigned size;                /* capacity in use, <= WINDOW_MAX */
+    unsigned count;               /* samples held, <= size */
+    unsigned next;                /* ring position */
     uint8_t order[WINDOW_MAX];    /* the held ring slots, ascending by their sample */
-    unsigned size;  /* capacity in use, <= WINDOW_MAX */
-    unsigned count; /* samples held, <= size */
-    unsigned next;  /* ring position */
+    uint64_t samples[WINDOW_MAX]; /* a ring, in arrival order */
 };
 
 void window_init(struct sample_window *w, unsigned size);
