@@ -38,11 +38,13 @@ static void lru_append(struct i6_gpu *g, struct i6_instance *inst, unsigned page
 
 void i6_lru_update(struct infer6 *s, struct i6_instance *inst)
 {
+    int evictable = inst->loaded && inst->inflight == 0;
+    if (!evictable && !inst->in_lru)
+        return; /* busy and not listed (most calls): no model or tracker line is read */
     struct i6_gpu *g = &s->gpus[inst->gpu];
-    unsigned pages = s->models[inst->model].pages;
     const struct i6_model *m = &s->models[inst->model];
-    int evictable =
-        inst->loaded && inst->inflight == 0 && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
+    unsigned pages = m->pages;
+    evictable = evictable && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
     if (evictable == inst->in_lru)
         return;
     if (evictable)
