@@ -7,38 +7,52 @@ void window_init(struct sample_window *w, unsigned size)
     w->size = size == 0 ? 1 : (size > WINDOW_MAX ? WINDOW_MAX : size);
 }
 
-void window_add(struct sample_window *w, uint64_t sample)
+/* The first position in order[0, n) whose sample is above x (ties: after the equal ones). */
+static unsigned upper_bound(const struct sample_window *w, unsigned n, uint64_t x)
 {
-    w->samples[w->next] = sample;
-    w->next = (w->next + 1) % w->size;
-    if (w->count < w->size)
-        w->count++;
+    unsigned lo = 0, hi = n;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (w->samples[w->order[mid]] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
-/* Insertion sort: at most WINDOW_MAX samples, and the scheduler asks after every result, where
- * qsort's generic calls cost ten times more. */
-static void sort_u64(uint64_t *v, unsigned n)
+/* Drops ring slot `slot` from order (it holds a sample): its position lies among the equal
+ * samples just before their upper bound. */
+static void order_remove(struct sample_window *w, unsigned slot)
 {
-    for (unsigned i = 1; i < n; i++) {
-        uint64_t x = v[i];
-        unsigned j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
+    unsigned p = upper_bound(w, w->count, w->samples[slot]);
+    while (w->order[--p] != slot)
+        ;
+    memmove(&w->order[p], &w->order[p + 1], w->count - 1 - p);
+    w->count--;
+}
+
+void window_add(struct sample_window *w, uint64_t sample)
+{
+    unsigned slot = w->next;
+    if (w->count == w->size)
+        order_remove(w, slot);
+    w->samples[slot] = sample;
+    unsigned p = upper_bound(w, w->count, sample);
+    memmove(&w->order[p + 1], &w->order[p], w->count - p);
+    w->order[p] = (uint8_t)slot;
+    w->count++;
+    w->next = (slot + 1) % w->size;
 }
 
 uint64_t window_percentile(const struct sample_window *w, double p, uint64_t fallback)
 {
     if (w->count == 0)
         return fallback;
-    uint64_t sorted[WINDOW_MAX];
-    memcpy(sorted, w->samples, w->count * sizeof sorted[0]);
-    sort_u64(sorted, w->count);
     unsigned idx = (unsigned)(p * (double)(w->count - 1) + 0.5);
     if (idx >= w->count)
         idx = w->count - 1;
-    return sorted[idx];
+    return w->samples[w->order[idx]];
 }
 
 void min_window_init(struct min_window *w, unsigned size)

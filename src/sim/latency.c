@@ -34,14 +34,24 @@ void sim_latency_defaults(struct sim_latency *l)
 
 const char *sim_hop_name(enum sim_hop h) { return h < SIM_N_HOPS ? NAMES[h] : "?"; }
 
+/* llround for x >= 0 without the library call (several per event): below 2^63 the truncation
+ * and the fraction x - trunc(x) are exact, and halves round up as llround rounds them. */
+static uint64_t round_nonneg(double x)
+{
+    if (!(x < 9.2e18))
+        return (uint64_t)llround(x);
+    uint64_t i = (uint64_t)x;
+    return i + (x - (double)i >= 0.5);
+}
+
 uint64_t sim_delay_sample(const struct sim_latency *l, enum sim_hop h, struct wl_rng *rng)
 {
     const struct sim_delay *d = &l->hop[h];
     uint64_t x = d->base;
     if (d->jitter)
-        x += (uint64_t)llround(wl_rng_exponential(rng, (double)d->jitter));
+        x += round_nonneg(wl_rng_exponential(rng, (double)d->jitter));
     if (d->tail_prob > 0 && wl_rng_uniform(rng) < d->tail_prob)
-        x += (uint64_t)llround(wl_rng_exponential(rng, (double)d->tail));
+        x += round_nonneg(wl_rng_exponential(rng, (double)d->tail));
     return x;
 }
 

@@ -11,7 +11,7 @@ static unsigned id_slot(const struct sim_model_ids *m, int32_t model)
 {
     uint32_t h = (uint32_t)model * 0x9E3779B1u;
     unsigned i = h & (m->cap - 1);
-    while (m->keys[i] && m->keys[i] != (uint32_t)model + 1)
+    while (m->slot[i].key && m->slot[i].key != (uint32_t)model + 1)
         i = (i + 1) & (m->cap - 1);
     return i;
 }
@@ -22,28 +22,19 @@ static int32_t local_id(const struct sim_model_ids *m, int32_t model)
     if (model < 0 || !m->cap)
         return -1;
     unsigned i = id_slot(m, model);
-    return m->keys[i] ? m->local[i] : -1;
+    return m->slot[i].key ? m->slot[i].local : -1;
 }
 
 static int ids_grow(struct sim_model_ids *m)
 {
     struct sim_model_ids g = {.cap = m->cap ? m->cap * 2 : 16, .len = m->len};
-    g.keys = calloc(g.cap, sizeof g.keys[0]);
-    g.local = calloc(g.cap, sizeof g.local[0]);
-    if (!g.keys || !g.local) {
-        free(g.keys);
-        free(g.local);
+    g.slot = calloc(g.cap, sizeof g.slot[0]);
+    if (!g.slot)
         return -1;
-    }
-    for (unsigned i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
-            continue;
-        unsigned j = id_slot(&g, (int32_t)(m->keys[i] - 1));
-        g.keys[j] = m->keys[i];
-        g.local[j] = m->local[i];
-    }
-    free(m->keys);
-    free(m->local);
+    for (unsigned i = 0; i < m->cap; i++)
+        if (m->slot[i].key)
+            g.slot[id_slot(&g, (int32_t)(m->slot[i].key - 1))] = m->slot[i];
+    free(m->slot);
     *m = g;
     return 0;
 }
@@ -57,9 +48,8 @@ static int32_t local_id_add(struct sim_model_ids *m, int32_t model)
     if (2 * (m->len + 1) > m->cap && ids_grow(m) != 0)
         return -1;
     unsigned i = id_slot(m, model);
-    m->keys[i] = (uint32_t)model + 1;
-    m->local[i] = (int32_t)m->len++;
-    return m->local[i];
+    m->slot[i] = (struct sim_model_id){(uint32_t)model + 1, (int32_t)m->len++};
+    return m->slot[i].local;
 }
 
 /* ---- the device ---- */
@@ -88,8 +78,7 @@ void sim_device_destroy(struct sim_device *d, void (*free_task)(struct sim_task 
         }
     }
     weights_cache_destroy(&d->cache);
-    free(d->ids.keys);
-    free(d->ids.local);
+    free(d->ids.slot);
 }
 
 static void wake(struct sim_device *d, unsigned ex, uint64_t t)

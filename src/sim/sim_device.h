@@ -57,9 +57,13 @@ struct sim_executor {
 /* The weights cache indexes its models densely by id, but a device of a large cluster sees
  * only a few of its models: each gets a local id on first load (open addressing by model id),
  * so a device's memory follows the models it held, not the cluster's. */
+struct sim_model_id {
+    uint32_t key; /* model id + 1; 0 = empty slot */
+    int32_t local;
+};
+
 struct sim_model_ids {
-    uint32_t *keys; /* model id + 1; 0 = empty slot */
-    int32_t *local;
+    struct sim_model_id *slot; /* open addressing; key and value share a cache line */
     unsigned cap, len;
 };
 

@@ -6,14 +6,19 @@
 
 enum src_kind { SRC_OPEN, SRC_CLOSED, SRC_TRACE };
 
+/* What every request and response reads leads (kind, counts, the open loop's arrivals): one
+ * or two cache lines per source, however many sources there are. */
 struct src {
     enum src_kind kind;
     int user_id;
     unsigned first, n;
-    double rate, scale; /* open: r/s in total before scale; trace: scale only */
+    int started, active, bursty;
+    unsigned concurrency, outstanding; /* closed loop */
+    uint64_t max_requests, sent;
+    unsigned rr;
     struct wl_arrivals arr;
     struct wl_rng pick;
-    unsigned rr;
+    double rate, scale; /* open: r/s in total before scale; trace: scale only */
     /* trace replay */
     uint32_t *counts;
     unsigned n_intervals;
@@ -22,13 +27,9 @@ struct src {
     uint64_t seed;
     struct wl_trace_arrivals tr;
     /* closed loop */
-    unsigned concurrency, outstanding;
-    uint64_t max_requests, sent;
     double jitter_ns;
-    int started;
     uint64_t start_at;
     /* bursty on/off */
-    int bursty, active;
     double burst_mean_ns, idle_mean_ns;
     uint64_t phase_end;
     struct wl_rng burst_rng;
@@ -262,36 +263,43 @@ static uint64_t actor_key(const struct wl_sources *s, unsigned a)
     return a < s->n_src ? source_key(&s->src[a]) : s->sch[a - s->n_src].next_ns;
 }
 
-static void heap_swap(struct wl_sources *s, unsigned i, unsigned j)
+/* Both sifts move a hole instead of swapping, making the same comparisons as swaps would (the
+ * moving node is the one compared at every level), so ties pop in the same order as ever; only
+ * the nodes passed over are written, each with its one pos[] entry. */
+static void put_node(struct wl_sources *s, unsigned i, struct heap_node n)
 {
-    struct heap_node a = s->heap[i], b = s->heap[j];
-    s->heap[i] = b;
-    s->heap[j] = a;
-    s->pos[a.actor] = j;
-    s->pos[b.actor] = i;
+    s->heap[i] = n;
+    s->pos[n.actor] = i;
 }
 
 static void sift_up(struct wl_sources *s, unsigned i)
 {
-    while (i > 0 && s->heap[(i - 1) / 2].key > s->heap[i].key) {
-        heap_swap(s, i, (i - 1) / 2);
+    struct heap_node x = s->heap[i];
+    while (i > 0 && s->heap[(i - 1) / 2].key > x.key) {
+        put_node(s, i, s->heap[(i - 1) / 2]);
         i = (i - 1) / 2;
     }
+    put_node(s, i, x);
 }
 
 static void sift_down(struct wl_sources *s, unsigned i)
 {
+    struct heap_node x = s->heap[i];
     for (;;) {
         unsigned l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->n_heap && s->heap[l].key < s->heap[m].key)
+        uint64_t mk = x.key;
+        if (l < s->n_heap && s->heap[l].key < mk) {
             m = l;
-        if (r < s->n_heap && s->heap[r].key < s->heap[m].key)
+            mk = s->heap[l].key;
+        }
+        if (r < s->n_heap && s->heap[r].key < mk)
             m = r;
         if (m == i)
-            return;
-        heap_swap(s, i, m);
+            break;
+        put_node(s, i, s->heap[m]);
         i = m;
     }
+    put_node(s, i, x);
 }
 
 /* Re-reads an actor's key after its state changed. */

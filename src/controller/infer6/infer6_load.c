@@ -38,11 +38,13 @@ static void lru_append(struct i6_gpu *g, struct i6_instance *inst, unsigned page
 
 void i6_lru_update(struct infer6 *s, struct i6_instance *inst)
 {
+    int evictable = inst->loaded && inst->inflight == 0;
+    if (!evictable && !inst->in_lru)
+        return; /* busy and not listed (most calls): no model or tracker line is read */
     struct i6_gpu *g = &s->gpus[inst->gpu];
-    unsigned pages = s->models[inst->model].pages;
     const struct i6_model *m = &s->models[inst->model];
-    int evictable =
-        inst->loaded && inst->inflight == 0 && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
+    unsigned pages = m->pages;
+    evictable = evictable && (load_tracker_demand(s->lt, inst->model) == 0 || m->n_loaded > 1);
     if (evictable == inst->in_lru)
         return;
     if (evictable)
@@ -195,15 +197,28 @@ void i6_load_moved(void *data, unsigned gi, uint64_t load)
 {
     struct infer6 *s = data;
     struct i6_gpu *g = &s->gpus[gi];
+    (void)load;
     i6_room_update(s, gi);
-    if (g->ready_pos == IDHEAP_NONE)
+    if (g->ready_pos == IDHEAP_NONE || g->load_dirty)
         return;
-    if (!s->in_pass) {
-        idheap_update(&s->load_ready, g->ready_pos, (struct idheap_key){load, gi});
-    } else if (!g->load_dirty) { /* the pass follows the loads it started with */
-        g->load_dirty = 1;
-        s->dirty[s->n_dirty++] = gi;
+    g->load_dirty = 1;
+    s->dirty[s->n_dirty++] = gi;
+}
+
+/* Re-keys the GPUs of load_ready whose load moved since the last refresh. Only a load pass
+ * reads load_ready's order, so every request and result (each moves the loads of its model's
+ * GPUs) costs O(1) here, and a GPU that moved many times between passes is re-keyed once.
+ * Keys (load, index) are unique: the pass sees the same order as with eager re-keying. */
+static void ready_refresh(struct infer6 *s)
+{
+    for (unsigned i = 0; i < s->n_dirty; i++) {
+        unsigned gi = s->dirty[i];
+        struct i6_gpu *g = &s->gpus[gi];
+        g->load_dirty = 0;
+        if (g->ready_pos != IDHEAP_NONE)
+            idheap_update(&s->load_ready, g->ready_pos, (struct idheap_key){load_tracker_gpu_load(s->lt, gi), gi});
     }
+    s->n_dirty = 0;
 }
 
 struct fit_ctx {
@@ -321,23 +336,14 @@ static int ready_first(const struct infer6 *s, const struct i6_due *d)
 }
 
 /* After a pass: the GPUs it looked at are re-armed (those it did not load now came due at
- * `now`), and load_ready takes the loads that moved meanwhile. */
+ * `now`); the loads that moved during the pass reach load_ready at the next refresh. */
 static void pass_end(struct infer6 *s, unsigned n_new, unsigned n_taken, uint64_t now)
 {
-    s->in_pass = 0;
     s->last_pass = now;
     for (unsigned i = 0; i < n_new; i++)
         i6_load_set_wake(s, s->due[i].gpu, now);
     for (unsigned i = 0; i < n_taken; i++)
         i6_load_set_wake(s, s->scratch[i], now);
-    for (unsigned i = 0; i < s->n_dirty; i++) {
-        struct i6_gpu *g = &s->gpus[s->dirty[i]];
-        g->load_dirty = 0;
-        if (g->ready_pos != IDHEAP_NONE)
-            idheap_update(&s->load_ready, g->ready_pos,
-                          (struct idheap_key){load_tracker_gpu_load(s->lt, s->dirty[i]), s->dirty[i]});
-    }
-    s->n_dirty = 0;
 }
 
 /* Whether some GPU could still take a load (when not, each would find no candidate and change
@@ -360,7 +366,7 @@ void i6_schedule_loads(struct infer6 *s, uint64_t now)
     unsigned n_new = newly_due(s, now), i_new = 0, n_taken = 0;
     unsigned n = n_new + s->load_ready.len;
     uint64_t before = s->next_action_id;
-    s->in_pass = 1;
+    ready_refresh(s); /* the pass follows the loads it starts with: those moving during it wait */
     while ((i_new < n_new || s->load_ready.len) && may_place(s)) {
         unsigned gi;
         if (i_new < n_new && !(s->load_ready.len && ready_first(s, &s->due[i_new]))) {

@@ -61,7 +61,7 @@ static void set_wake(struct infer6 *s, struct i6_gpu *g, uint64_t t)
             idheap_remove(&s->wakes, g->wake_pos);
     } else if (g->wake_pos == IDHEAP_NONE) {
         idheap_push(&s->wakes, (struct idheap_key){t, (uint32_t)(g - s->gpus)}, g, &g->wake_pos);
-    } else {
+    } else if (s->wakes.n[g->wake_pos].key.hi != t) { /* same time: the heap stays as it is */
         idheap_update(&s->wakes, g->wake_pos, (struct idheap_key){t, (uint32_t)(g - s->gpus)});
     }
 }
@@ -79,10 +79,15 @@ static struct idheap_key urgency_of(const struct i6_model *m, unsigned id)
     return (struct idheap_key){start, ((MODEL_MAX_BATCH_SIZES - 1 - (unsigned)v) << 27) | (id & 0x7FFFFFF)};
 }
 
+/* Every copy in a heap is keyed by its model's urgency (collect takes copies out, put_back
+ * returns them with the current one), so an unchanged urgency leaves every heap as it is. */
 void i6_model_touch(struct infer6 *s, unsigned id)
 {
     struct i6_model *m = &s->models[id];
-    m->urgency = urgency_of(m, id);
+    struct idheap_key k = urgency_of(m, id);
+    if (k.hi == m->urgency.hi && k.lo == m->urgency.lo)
+        return;
+    m->urgency = k;
     for (unsigned i = 0; i < m->n_inst; i++) {
         struct i6_instance *inst = m->inst[i];
         if (inst->heap_pos != IDHEAP_NONE)

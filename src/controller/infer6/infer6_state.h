@@ -4,8 +4,8 @@
  *
  * Every per-event cost is O(log n) or amortised O(1) in GPUs and models, except where it is
  * per copy of the one model concerned: GPUs wait in heaps keyed by when they next need a
- * decision (infer) or can take a load (those due since the last load pass by tracker load, so
- * a pass takes only the GPUs it offers); each GPU keeps its resident models in a heap by
+ * decision (infer) or can take a load (those due since the last load pass by tracker load,
+ * re-keyed lazily just before a pass, so a pass takes only the GPUs it offers); each GPU keeps its resident models in a heap by
  * urgency and its evictable ones in an LRU list; queued requests wait in a heap by the time
  * they become hopeless. Nothing scans all GPUs x models. */
 #ifndef CW_INFER6_STATE_H
@@ -35,16 +35,19 @@ struct i6_instance {
                  * with another copy loaded */
 };
 
+/* Laid out for the cache: what every request touches first, then the estimates, whose
+ * current values lead their struct and whose sample windows (kilobytes, read only when a
+ * result comes) trail it, so the hot part of a model spans a few adjacent lines. */
 struct i6_model {
     int known; /* ids the host did not describe are rejected */
     unsigned pages;
     uint64_t output_size;
-    struct model_estimates est;
-    struct model_queue q; /* its queued requests, a virtual queue per batch size */
     struct i6_instance **inst;
     unsigned n_inst, cap_inst, n_loaded;
     uint64_t arrivals, departures;
     struct idheap_key urgency; /* its key in its GPUs' heaps; hi = I6_IDLE when nothing queued */
+    struct model_queue q;      /* its queued requests, a virtual queue per batch size */
+    struct model_estimates est;
 };
 
 /* An outstanding action; infers also sit in their GPU's FIFO (the worker runs them in order). */
@@ -72,7 +75,7 @@ struct i6_gpu {
     struct i6_instance *lru_head, *lru_tail; /* evictable instances, least recent first */
     unsigned wake_pos, load_pos;             /* in the scheduler's wake heaps */
     unsigned ready_pos;                      /* in the scheduler's heap of GPUs due since the last load pass */
-    int load_dirty;                          /* its load moved during a load pass: re-key after it */
+    int load_dirty;                          /* in load_ready with a stale key: re-key before a pass */
     int fits_some, open;                     /* counted in n_fit / n_open */
     unsigned roomy_pos;                      /* in the scheduler's heap by free pages */
     unsigned last_clock;
@@ -101,7 +104,6 @@ struct infer6 {
     struct idheap load_wakes; /* GPUs by when their load executor can take a load (set since the last pass) */
     struct idheap load_ready; /* GPUs due at the last load pass and still due, by tracker load */
     uint64_t last_pass;       /* when the last load pass ran: load_ready's GPUs all came due then */
-    int in_pass;              /* a load pass is walking load_ready: its keys stay as they were */
     unsigned min_pages;       /* of the smallest known model */
     unsigned n_fit;           /* live GPUs with room (free + evictable) for the smallest model */
     unsigned n_open;          /* those of them under the load tracker's capacity */
@@ -114,7 +116,7 @@ struct infer6 {
     unsigned max_req;    /* largest usable batch size of any model */
     struct qreq **batch; /* scratch, max_req entries */
     unsigned *scratch;   /* the GPUs a load pass took from load_ready, n_gpus entries */
-    unsigned *dirty;     /* GPUs whose load moved during a load pass, n_gpus entries */
+    unsigned *dirty;     /* GPUs of load_ready whose load moved since the last pass, n_gpus entries */
     unsigned n_dirty;
     struct i6_due *due; /* the GPUs newly due in a load pass, n_gpus entries */
 };
@@ -156,7 +158,7 @@ void i6_demand_remove(struct infer6 *s, unsigned model, uint64_t d);
 void i6_load_set_wake(struct infer6 *s, unsigned g, uint64_t now);
 /* The GPU takes no loads any more (worker lost). */
 void i6_load_unwake(struct infer6 *s, unsigned g);
-/* The load tracker's watcher: keeps load_ready ordered by load. */
+/* The load tracker's watcher: recounts room and marks the GPU for re-keying in load_ready. */
 void i6_load_moved(void *data, unsigned g, uint64_t load);
 /* Offers the wanted models to the GPUs whose load executor is due, least loaded first. */
 void i6_schedule_loads(struct infer6 *s, uint64_t now);
