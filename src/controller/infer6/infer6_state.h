@@ -5,9 +5,9 @@
  * Every per-event cost is O(log n) or amortised O(1) in GPUs and models, except where it is
  * per copy of the one model concerned: GPUs wait in heaps keyed by when they next need a
  * decision (infer) or can take a load (those due since the last load pass by tracker load,
- * re-keyed lazily just before a pass, so a pass takes only the GPUs it offers); each GPU keeps its resident models in a heap by
- * urgency and its evictable ones in an LRU list; queued requests wait in a heap by the time
- * they become hopeless. Nothing scans all GPUs x models. */
+ * re-keyed lazily just before a pass, so a pass takes only the GPUs it offers); each GPU keeps its resident models in a
+ * heap by urgency and its evictable ones in an LRU list; queued requests wait in a heap by the time they become
+ * hopeless. Nothing scans all GPUs x models. */
 #ifndef CW_INFER6_STATE_H
 #define CW_INFER6_STATE_H
 #include "controller/infer5/action_table.h"
