@@ -13,7 +13,8 @@
 # request latency p50/p99 (arrival to answer, from its request log: the same rows for both APIs)
 # and the end-to-end p50/p99 the load generators see (native: the client's CLOCKWORK_CLIENT_LOG;
 # HTTP: wrk's, and http_pace's); then the HTTP/native ratios.
-#   usage: bench/http_load.sh [BUILD_DIR]   env: RATE (2000), SECS (15), CONNS (8), COPIES (4), GPUS (4)
+#   usage: bench/http_load.sh [BUILD_DIR]   env: RATE (2000), SECS (15), CONNS (8), COPIES (4), GPUS (4),
+#          KEEP (set: keep the logs' folder)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$ROOT/build}"
@@ -95,7 +96,8 @@ kill -INT $cpid $wpid; wait $cpid $wpid 2>/dev/null || true
 read -r nat50 nat99 nat_ok <<< "$(pcts "$out/clockwork_request_log.tsv" 1 "$n_native" 3 7)"
 read -r http50 http99 http_ok <<< "$(pcts "$out/clockwork_request_log.tsv" $((n_native + 2)) "$n_all" 3 7)"
 read -r pc50 pc99 pc_ok <<< "$(pcts "$out/clockwork_request_log.tsv" $((n_all + 1)) "$n_paced" 3 7)"
-awk -F'\t' -v OFS='\t' 'BEGIN {print "latency\tstatus"} {print $1, ($2 == 200 ? 0 : $2)}' "$out/pace.tsv" > "$out/pace0.tsv"
+awk -F'\t' -v OFS='\t' 'BEGIN {print "latency\tstatus"} {print $1, ($2 == 200 ? 0 : $2)}' "$out/pace.tsv" \
+  > "$out/pace0.tsv" # pcts' layout: a header, status 0 for success
 read -r pe50 pe99 _ <<< "$(pcts "$out/pace0.tsv" 1 '$' 2 1)"
 pace_non200=$(awk -F'\t' '$2 != 200' "$out/pace.tsv" | wc -l)
 read -r cl50 cl99 _ <<< "$(pcts "$out/client.tsv" 1 '$' 7 6)"
@@ -120,7 +122,8 @@ awk -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v c0="$c0" -v c1="$c1" -v c
   printf " extra controller cpu at %d r/s: %.3f core; end-to-end p50 http - native: %+.0f us\n", rate,
     rate * (hcpu / hr - ncpu / nr), (w50 ~ /ms$/ ? 1000 * w50 : w50 + 0) - 1000 * e50
   pr = np / (t5 - t4); pcpu = (c5 - c4) / hz / (t5 - t4)
-  printf "http paced like native (bench/http_pace.c): %7.0f r/s (%d ok, %d non-200, %d connections)", pr, pok, pbad, conns
+  printf "http paced like native (bench/http_pace.c): %7.0f r/s (%d ok, %d non-200, %d connections)", pr, pok, pbad,
+    conns
   printf "  controller_cpu=%.3f core (%.3f per 1000 r/s)", pcpu, 1000 * pcpu / pr
   printf "  ctl latency p50=%.3fms p99=%.3fms  end-to-end p50=%.3fms p99=%.3fms\n", p50, p99, pe50, pe99
   printf "like for like, http paced/native: cpu per request %.2f, ctl latency p50 %+.0f us;", (pcpu / pr) / (ncpu / nr),
