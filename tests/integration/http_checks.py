@@ -92,6 +92,9 @@ def inference(c):
     check(r.status == 200 and r.json["model_name"] == "tiny" and r.json["model_version"] in versions
           and r.json["id"] == "req-1" and r.json["outputs"][0]["shape"] == [1, 10] and r.outputs == [0.0] * 10,
           "JSON inference (flat data); the emulated worker's output is zeros")
+    check(r.headers.get("Content-Length") == str(len(r.body)) and r.headers.get("Transfer-Encoding") is None,
+          "an answer says its Content-Length, not chunked (%s %s)" % (r.headers.get("Content-Length"),
+                                                                     r.headers.get("Transfer-Encoding")))
     nested = [[[data[i * 12 + j * 4 + k] for k in range(4)] for j in range(3)] for i in range(2)]
     r = c.infer("tiny", [nested], [1, 2, 3, 4])
     check(r.status == 200 and len(r.outputs) == 10, "JSON inference (nested data)")
@@ -99,6 +102,7 @@ def inference(c):
     check(r.status == 200 and r.headers.get("Inference-Header-Content-Length")
           and r.headers.get("Content-Type") == "application/octet-stream" and r.raw_output == bytes(40)
           and r.json["outputs"][0]["parameters"]["binary_data_size"] == 40, "binary inference (in and out)")
+    check(r.headers.get("Content-Length") == str(len(r.body)), "a binary answer says its Content-Length")
     r = c.infer("tiny", data * 3, [3, 2, 3, 4], binary_output=True)
     check(r.status == 200 and r.json["outputs"][0]["shape"] == [3, 10] and len(r.outputs) == 30,
           "a batch of 3 is split into 3 requests and merged (%d %s)" % (r.status, r.error))

@@ -99,6 +99,7 @@ static void send_reply(h2o_req_t *req, struct http_reply *r)
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("inference-header-content-length"), 0, NULL,
                               v.base, v.len);
     }
+    req->res.content_length = r->body_len; /* else H2O's HTTP/1 answer is chunked: more bytes to write and parse */
     h2o_send_inline(req, r->body ? r->body : "", r->body_len);
     free(r->body);
 }
