@@ -2,11 +2,10 @@
  * (fixed rate, released by a millisecond libuv timer, every due request sent at once), over a
  * pool of keep-alive connections, so that bench/http_load.sh compares HTTP and the native
  * protocol under the same arrival pattern. Latency is from the write to the last byte of the
- * answer, as the native client's (Content-Length or chunked answers). A request due while every connection is busy waits for the
- * first to be free (counted as "queued"; its latency still starts at its write).
- *   usage: http_pace HOST PORT PATH BODY_FILE RATE SECS CONNS OUT_TSV
- * OUT_TSV: one row per answer, "latency_ns<TAB>http_status". Exit 1 on a usage, connection or
- * protocol error. */
+ * answer, as the native client's (Content-Length or chunked answers). A request due while every connection is busy
+ * waits for the first to be free (counted as "queued"; its latency still starts at its write). usage: http_pace HOST
+ * PORT PATH BODY_FILE RATE SECS CONNS OUT_TSV OUT_TSV: one row per answer, "latency_ns<TAB>http_status". Exit 1 on a
+ * usage, connection or protocol error. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,8 +185,10 @@ static char *request_of(const char *host, const char *path, const char *body_fil
     char *r = malloc(n + 512);
     if (!r)
         return NULL;
-    int h = snprintf(r, 512, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n", path, host, n);
+    int h = snprintf(r, 512,
+                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     path, host, n);
     memcpy(r + h, body, n);
     *len = (size_t)h + n;
     return r;
@@ -206,8 +207,10 @@ int main(int argc, char **argv)
     p.request = request_of(argv[1], argv[3], argv[4], &p.request_len);
     if (rate <= 0 || secs <= 0 || p.n_conns < 1 || p.n_conns > MAX_CONNS || !p.request ||
         uv_ip4_addr(argv[1], atoi(argv[2]), &addr) != 0 || !(p.out = fopen(argv[8], "w"))) {
-        fprintf(stderr, "http_pace: bad arguments (RATE, SECS > 0, 1 <= CONNS <= %d, BODY_FILE readable, "
-                        "OUT_TSV writable)\n", MAX_CONNS);
+        fprintf(stderr,
+                "http_pace: bad arguments (RATE, SECS > 0, 1 <= CONNS <= %d, BODY_FILE readable, "
+                "OUT_TSV writable)\n",
+                MAX_CONNS);
         return 1;
     }
     p.interval_ns = (uint64_t)(1e9 / rate);
@@ -225,7 +228,7 @@ int main(int argc, char **argv)
     }
     uv_run(p.loop, UV_RUN_DEFAULT);
     fclose(p.out);
-    printf("http_pace: %llu sent, %llu answered, %llu queued behind busy connections\n",
-           (unsigned long long)p.issued, (unsigned long long)p.answered, (unsigned long long)p.queued);
+    printf("http_pace: %llu sent, %llu answered, %llu queued behind busy connections\n", (unsigned long long)p.issued,
+           (unsigned long long)p.answered, (unsigned long long)p.queued);
     return p.errors || p.answered != p.issued;
 }
