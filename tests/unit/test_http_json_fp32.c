@@ -17,6 +17,7 @@
 #include "controller/http/json_fast.h"
 #include "controller/http/json_fp32.h"
 #include "controller/http/kserve.h"
+#include "kserve_fixture.h"
 #include <float.h>
 #include <jansson.h>
 #include <math.h>
@@ -389,22 +390,12 @@ static void test_fast_load_as_jansson(void **state)
 
 /* ---- the request's fast path against the tree ---- */
 
-static struct kserve_model model(void)
-{
-    struct kserve_model m = {.name = "tiny"};
-    snprintf(m.input.name, sizeof m.input.name, "INPUT0");
-    m.input.rank = 2, m.input.dims[0] = 2, m.input.dims[1] = 3, m.input.elems = 6;
-    snprintf(m.output.name, sizeof m.output.name, "OUTPUT0");
-    m.output.rank = 1, m.output.dims[0] = 4, m.output.elems = 4;
-    return m;
-}
-
 static unsigned fast_ok, fast_refused;
 
 /* Both parsers on body: the same status, message and request. */
 static void check_same(const char *body, size_t len, long long json_len)
 {
-    struct kserve_model m = model();
+    struct kserve_model m = kserve_fixture_model();
     struct kserve_request a, b;
     char ea[600] = "", eb[600] = "";
     int ra = kserve_parse_infer(&m, (const uint8_t *)body, len, json_len, &a, ea, sizeof ea);

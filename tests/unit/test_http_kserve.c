@@ -9,26 +9,16 @@
 #include <cmocka.h>
 
 #include "controller/http/kserve.h"
+#include "kserve_fixture.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A model with input [2,3] (6 floats) and output [4]. */
-static struct kserve_model model(void)
-{
-    struct kserve_model m = {.name = "tiny"};
-    snprintf(m.input.name, sizeof m.input.name, "INPUT0");
-    m.input.rank = 2, m.input.dims[0] = 2, m.input.dims[1] = 3, m.input.elems = 6;
-    snprintf(m.output.name, sizeof m.output.name, "OUTPUT0");
-    m.output.rank = 1, m.output.dims[0] = 4, m.output.elems = 4;
-    return m;
-}
-
 static int parse(const char *json, struct kserve_request *r, char *err)
 {
-    struct kserve_model m = model();
+    struct kserve_model m = kserve_fixture_model();
     return kserve_parse_infer(&m, (const uint8_t *)json, strlen(json), -1, r, err, 300);
 }
 
@@ -95,7 +85,7 @@ static void test_parameters(void **state)
 static void test_binary_input(void **state)
 {
     (void)state;
-    struct kserve_model m = model();
+    struct kserve_model m = kserve_fixture_model();
     const char *json = IN("[2,2,3]", ",\"parameters\":{\"binary_data_size\":48}") "}";
     size_t jl = strlen(json);
     uint8_t body[256];
@@ -161,7 +151,7 @@ static void test_malformed_requests(void **state)
 static void test_responses(void **state)
 {
     (void)state;
-    struct kserve_model m = model();
+    struct kserve_model m = kserve_fixture_model();
     struct kserve_request r = {.id = "q", .batch = 2};
     float out[8] = {0.1f, -2.5f, 3e-38f, 7, 1, 2, 3, 4};
     struct http_buf b;
@@ -208,7 +198,7 @@ static char *jansson_response(const struct kserve_model *m, const struct kserve_
 static void test_response_text_as_jansson(void **state)
 {
     (void)state;
-    struct kserve_model m = model();
+    struct kserve_model m = kserve_fixture_model();
     struct kserve_request r = {.id = "a\"b\\c/\n\t\x01\x1f\xc3\xa9 z", .batch = 64};
     float out[256] = {0.0f,  -0.0f, 1e-45f, 1.17549435e-38f, 3.40282347e38f, -3.40282347e38f, 1e9f,       123456789.0f,
                       1e-5f, 1e-4f, 0.5f,   100.0f,          1e8f,           1e10f,           -7.25e-12f, 16777216.0f};
@@ -234,7 +224,7 @@ static void test_response_text_as_jansson(void **state)
 static void test_metadata_and_repository(void **state)
 {
     (void)state;
-    struct kserve_model m = model();
+    struct kserve_model m = kserve_fixture_model();
     struct http_buf b;
     http_buf_init(&b);
     unsigned versions[2] = {4, 5};
